@@ -1,0 +1,167 @@
+"""The one event publisher.
+
+Service functions publish a `TicketEvent` only after their transaction committed. Boards,
+terminals, LED displays, printers and the announcer subscribe; none of them decides
+anything. Delivery runs on one dispatcher thread per process, so subscribers see an
+office's events in version order and a slow subscriber never holds up a request.
+
+With `GILIRAN_REDIS_URL` set, events also travel through Redis pub/sub, and every process
+(web servers, device workers) dispatches every office's events to its own subscribers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "giliran:events"
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    """One committed change of an office's queue.
+
+    kind: checked_in, called, recalled, started, finished, moved, done, held, resumed,
+    transferred, missed, reinstated, cancelled, reprinted.
+    """
+
+    office: str
+    version: int
+    kind: str
+    ticket: dict[str, Any]
+    counter: str | None = None
+    counter_name: str | None = None
+    station: str | None = None
+    staff: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), default=str)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> TicketEvent:
+        return cls(**json.loads(raw))
+
+
+Subscriber = Callable[[TicketEvent], None]
+
+
+class EventBus:
+    """In-process publish/subscribe with an ordered dispatcher thread."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._queue: queue.Queue[TicketEvent | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._idle = threading.Condition()
+        self._pending = 0
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        with self._lock:
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+
+    def publish(self, event: TicketEvent) -> None:
+        """Hand a committed event to the subscribers (asynchronously, in order)."""
+        self._deliver_locally(event)
+
+    def _deliver_locally(self, event: TicketEvent) -> None:
+        self._ensure_thread()
+        with self._idle:
+            self._pending += 1
+        self._queue.put(event)
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(
+                        target=self._run, name="giliran-events", daemon=True
+                    )
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            event = self._queue.get()
+            if event is None:
+                return
+            with self._lock:
+                subscribers = list(self._subscribers)
+            for subscriber in subscribers:
+                try:
+                    subscriber(event)
+                except Exception:  # a broken subscriber must not stop the others
+                    log.exception("event subscriber %r failed", subscriber)
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Block until every published event was delivered (tests, shutdown)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=2)
+
+
+class RedisEventBus(EventBus):
+    """Events go through Redis so that every process sees every office's events.
+
+    If Redis cannot be reached, the event is still delivered in this process: a single
+    server keeps its own boards and terminals current.
+    """
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        import redis
+
+        self._origin = uuid.uuid4().hex
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._listener = threading.Thread(target=self._listen, name="giliran-redis", daemon=True)
+        self._stopping = threading.Event()
+        self._listener.start()
+
+    def publish(self, event: TicketEvent) -> None:
+        envelope = json.dumps({"origin": self._origin, "event": event.to_json()})
+        # Local subscribers get the event directly: a Redis outage never silences this
+        # process's own boards, and the listener skips our own envelopes.
+        self._deliver_locally(event)
+        try:
+            self._redis.publish(CHANNEL, envelope)
+        except Exception as exc:  # Redis down: other processes miss it, this one does not
+            log.warning("redis publish failed (%s); event delivered locally only", exc)
+
+    def _listen(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(CHANNEL)
+                for message in pubsub.listen():
+                    if self._stopping.is_set():
+                        return
+                    data = json.loads(message["data"])
+                    if data["origin"] != self._origin:
+                        self._deliver_locally(TicketEvent.from_json(data["event"]))
+            except Exception as exc:
+                log.warning("redis listener lost (%s); retrying", exc)
+                self._stopping.wait(1.0)
+
+    def close(self) -> None:
+        self._stopping.set()
+        super().close()
