@@ -1,0 +1,114 @@
+"""The core object every surface holds: configuration, database, clock and event bus."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shared.clock import Clock, local_date, to_local
+from shared.config import Config, Office
+from shared.db import Database, make_engine
+from shared.errors import Refusal
+from shared.events import EventBus, RedisEventBus, TicketEvent
+from shared.models import OfficeRow
+from shared.ordering import Rules
+
+
+@dataclass
+class Change:
+    """What one write transaction did, published once it committed."""
+
+    office: str
+    now: datetime
+    events: list[TicketEvent] = field(default_factory=list)
+    session: Session | None = None
+    version: int = 0
+
+    def emit(self, kind: str, ticket: dict[str, Any], **fields: Any) -> None:
+        assert self.session is not None
+        # Every event gets its own version: boards detect a gap and ask for a snapshot.
+        self.version = self.session.execute(
+            update(OfficeRow)
+            .where(OfficeRow.id == self.office)
+            .values(version=OfficeRow.version + 1)
+            .returning(OfficeRow.version)
+        ).scalar_one()
+        self.events.append(TicketEvent(self.office, self.version, kind, ticket, **fields))
+
+
+class Core:
+    def __init__(
+        self,
+        config: Config,
+        db: Database | None = None,
+        clock: Clock | None = None,
+        bus: EventBus | None = None,
+    ) -> None:
+        self.config = config
+        self.db = db or Database(make_engine())
+        self.clock = clock or Clock.from_env(config.default_office.tz)
+        if bus is None:
+            redis_url = os.environ.get("GILIRAN_REDIS_URL")
+            bus = RedisEventBus(redis_url) if redis_url else EventBus()
+        self.bus = bus
+        # Filled in by the app: a printing service and device managers, when running.
+        self.printing: Any = None
+        self.devices: dict[str, Any] = {}
+
+    # --- offices and time -------------------------------------------------------------
+    def office(self, office_id: str) -> Office:
+        office = self.config.offices.get(office_id)
+        if office is None:
+            raise Refusal(404, "unknown_office", "Unknown office {office}.", office=office_id)
+        return office
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def local_now(self, office: Office) -> datetime:
+        return to_local(self.now(), office.tz)
+
+    def today(self, office: Office) -> date:
+        return local_date(self.now(), office.tz)
+
+    def rules(self, policy: str = "slot") -> Rules:
+        p = self.config.policy
+        return Rules(max_wait_minutes=p.max_wait_minutes, priority_ratio=p.priority_ratio,
+                     policy=policy)
+
+    # --- transactions ------------------------------------------------------------------
+    @contextmanager
+    def change(self, office_id: str) -> Iterator[Change]:
+        """One write transaction for an office; its events are published after commit."""
+        change = Change(office_id, self.now())
+        with self.db.office_lock(office_id):
+            with self.db.write(office_id) as session:
+                change.session = session
+                yield change
+            for event in change.events:
+                self.bus.publish(event)
+
+    def ensure_offices(self) -> None:
+        """Create or refresh the rows of the configured offices."""
+        with self.db.write() as session:
+            for office in self.config.offices.values():
+                row = session.get(OfficeRow, office.id)
+                if row is None:
+                    session.add(OfficeRow(id=office.id, name=office.name,
+                                          timezone=office.timezone, version=0))
+                else:
+                    row.name, row.timezone = office.name, office.timezone
+
+    def office_version(self, office_id: str) -> int:
+        with self.db.read() as session:
+            version = session.execute(
+                select(OfficeRow.version).where(OfficeRow.id == office_id)
+            ).scalar_one_or_none()
+        return version or 0

@@ -1,0 +1,173 @@
+"""SQLAlchemy models. Every row belongs to an office; every time is naive UTC.
+
+The ticket timeline (`TimelineEntry`) is append-only: every state change of a ticket adds
+one entry and nothing ever updates or deletes one. Statistics are computed from it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class OfficeRow(Base):
+    """An office. `version` rises by one per committed change of its queue; boards use it."""
+
+    __tablename__ = "offices"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("office_id", "code", name="uq_booking_office_code"),
+        Index("ix_booking_office_date", "office_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    date: Mapped[date] = mapped_column(Date)
+    slot_start: Mapped[time] = mapped_column(Time)
+    slot_end: Mapped[time] = mapped_column(Time)
+    service: Mapped[str] = mapped_column(String(64))
+    priority_group: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Ticket(Base):
+    """One visit: from check-in through every station of its service's flow."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("office_id", "service_day", "number", name="uq_ticket_number"),
+        Index("ix_ticket_queue", "office_id", "status", "station"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id"), nullable=True, unique=True
+    )
+    service_day: Mapped[date] = mapped_column(Date)
+    number: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))  # booked | walkin | express
+    service: Mapped[str] = mapped_column(String(64))
+    priority_group: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    station: Mapped[str] = mapped_column(String(64))
+    flow_position: Mapped[int] = mapped_column(Integer, default=0)
+    counter: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    slot_start: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    slot_end: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    demoted: Mapped[bool] = mapped_column(Boolean, default=False)
+    place_key: Mapped[datetime] = mapped_column(DateTime)
+    checked_in_at: Mapped[datetime] = mapped_column(DateTime)
+    entered_station_at: Mapped[datetime] = mapped_column(DateTime)
+    call_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    estimated_wait_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    public_token: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # kiosk or staff
+
+    booking: Mapped[Booking | None] = relationship()
+    timeline: Mapped[list[TimelineEntry]] = relationship(
+        back_populates="ticket", order_by="TimelineEntry.id"
+    )
+
+
+class TimelineEntry(Base):
+    """Append-only: one row per state change of a ticket."""
+
+    __tablename__ = "ticket_timeline"
+    __table_args__ = (Index("ix_timeline_office_at", "office_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    station: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    counter: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    staff: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="timeline")
+
+
+class NumberSequence(Base):
+    """The last number handed out per office, day and letter (allocated atomically)."""
+
+    __tablename__ = "number_sequences"
+
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    letter: Mapped[str] = mapped_column(String(1), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # officer | supervisor | admin | booking
+    office_id: Mapped[str | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Device(Base):
+    """A kiosk or board, enrolled once through a one-time URL, then holding its own token."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # kiosk | display
+    enrol_code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    enrolled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class IdempotencyKey(Base):
+    """The answer given to a request with an Idempotency-Key, replayed on a repeat."""
+
+    __tablename__ = "idempotency_keys"
+
+    office_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

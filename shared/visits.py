@@ -1,0 +1,615 @@
+"""The visit service layer: one function per use case, one transaction each.
+
+Every function takes the `Core`, runs inside `core.change(office)` (which serialises the
+office's writers and publishes the events after commit), appends to the ticket's
+timeline and raises `Refusal` for anything a client may not do.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared.checkin_rules import decide_checkin
+from shared.clock import local_to_utc, to_local
+from shared.config import PRIORITY_GROUPS, Counter, Office
+from shared.core import Change, Core
+from shared.errors import Refusal
+from shared.models import Booking, IdempotencyKey, NumberSequence, Ticket, TimelineEntry
+from shared.ordering import Waiting, estimate_wait_minutes, order_queue
+from shared.scan import ScanError, parse_scan
+
+ACTIVE = ("waiting", "called", "serving", "held")
+DEFAULT_SERVICE_MINUTES = 5.0
+
+
+# --- reading -----------------------------------------------------------------------------
+def _waiting_item(ticket: Ticket) -> Waiting:
+    return Waiting(
+        ticket_id=ticket.id,
+        place_key=ticket.place_key,
+        checked_in_at=ticket.checked_in_at,
+        entered_at=ticket.entered_station_at,
+        priority=ticket.priority_group is not None,
+    )
+
+
+def _recent_priority_calls(session: Session, office_id: str, stations: tuple[str, ...],
+                           window: int) -> list[bool]:
+    if window <= 1:
+        return []
+    rows = session.execute(
+        select(TimelineEntry.detail)
+        .where(TimelineEntry.office_id == office_id, TimelineEntry.action == "called",
+               TimelineEntry.station.in_(stations))
+        .order_by(TimelineEntry.id.desc())
+        .limit(window - 1)
+    ).scalars().all()
+    return [bool((detail or {}).get("priority")) for detail in reversed(rows)]
+
+
+def ordered_waiting(core: Core, session: Session, office: Office, stations: tuple[str, ...],
+                    priority_only: bool = False) -> list[Ticket]:
+    """The waiting tickets of these stations today, in the order they will be called."""
+    query = select(Ticket).where(
+        Ticket.office_id == office.id,
+        Ticket.service_day == core.today(office),
+        Ticket.status == "waiting",
+        Ticket.station.in_(stations),
+    )
+    if priority_only:
+        query = query.where(Ticket.priority_group.is_not(None))
+    tickets = {t.id: t for t in session.execute(query).scalars()}
+    ratio = core.config.policy.priority_ratio
+    recent = _recent_priority_calls(session, office.id, stations, ratio[1]) if ratio else []
+    order = order_queue((_waiting_item(t) for t in tickets.values()), core.now(), core.rules(),
+                        recent)
+    return [tickets[item.ticket_id] for item in order]
+
+
+def mean_service_minutes(core: Core, session: Session, office_id: str, station: str) -> float:
+    """Rolling mean of the latest service times at a station, from the timeline."""
+    window = core.config.policy.service_time_window
+    finishes = session.execute(
+        select(TimelineEntry.ticket_id, TimelineEntry.at)
+        .where(TimelineEntry.office_id == office_id, TimelineEntry.station == station,
+               TimelineEntry.action.in_(("finished", "moved")))
+        .order_by(TimelineEntry.id.desc())
+        .limit(window)
+    ).all()
+    if not finishes:
+        return DEFAULT_SERVICE_MINUTES
+    ids = [row.ticket_id for row in finishes]
+    starts: dict[int, datetime] = {}
+    for row in session.execute(
+        select(TimelineEntry.ticket_id, TimelineEntry.at)
+        .where(TimelineEntry.ticket_id.in_(ids), TimelineEntry.station == station,
+               TimelineEntry.action.in_(("called", "started")))
+        .order_by(TimelineEntry.id)
+    ):
+        starts.setdefault(row.ticket_id, row.at)  # the first call opens the service
+    durations = [
+        (row.at - starts[row.ticket_id]).total_seconds() / 60
+        for row in finishes if row.ticket_id in starts
+    ]
+    return statistics.fmean(durations) if durations else DEFAULT_SERVICE_MINUTES
+
+
+def counters_for(office: Office, station: str) -> list[Counter]:
+    return [c for c in office.counters.values() if station in c.stations and not c.priority_only]
+
+
+def estimate_for(core: Core, session: Session, office: Office, station: str,
+                 ahead: int) -> int:
+    counters = max(len(counters_for(office, station)), 1)
+    mean = mean_service_minutes(core, session, office.id, station)
+    return round(estimate_wait_minutes(ahead, counters, mean))
+
+
+def _hhmm(moment: datetime | None, office: Office) -> str | None:
+    return to_local(moment, office.tz).strftime("%H:%M") if moment else None
+
+
+def ticket_dict(core: Core, session: Session, ticket: Ticket,
+                position: int | None = None) -> dict[str, Any]:
+    """The CONTRACT's Ticket object."""
+    office = core.office(ticket.office_id)
+    estimate = 0
+    if ticket.status == "waiting":
+        if position is None:
+            queue = ordered_waiting(core, session, office, (ticket.station,))
+            position = next((i + 1 for i, t in enumerate(queue) if t.id == ticket.id), None)
+        if position is not None:
+            estimate = estimate_for(core, session, office, ticket.station, position - 1)
+    else:
+        position = None
+    slot = None
+    if ticket.slot_start and ticket.slot_end:
+        slot = {"start": _hhmm(ticket.slot_start, office), "end": _hhmm(ticket.slot_end, office)}
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "office": ticket.office_id,
+        "service": ticket.service,
+        "slot": slot,
+        "priority_group": ticket.priority_group,
+        "status": ticket.status,
+        "station": ticket.station,
+        "counter": ticket.counter,
+        "position": position,
+        "estimated_wait_minutes": estimate,
+        "status_url": f"/t/{ticket.public_token}",
+        "issued_at": to_local(ticket.checked_in_at, office.tz).isoformat(timespec="seconds"),
+        "kind": ticket.kind,
+        "call_count": ticket.call_count,
+        "demoted": ticket.demoted,
+    }
+
+
+def get_ticket(core: Core, ticket_id: int, office_ids: tuple[str, ...] | None) -> dict[str, Any]:
+    with core.db.read() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or (office_ids is not None and ticket.office_id not in office_ids):
+            raise Refusal(404, "not_found", "No such ticket.")
+        return ticket_dict(core, session, ticket)
+
+
+def get_ticket_by_token(core: Core, token: str) -> dict[str, Any]:
+    with core.db.read() as session:
+        ticket = session.execute(
+            select(Ticket).where(Ticket.public_token == token)
+        ).scalar_one_or_none()
+        if ticket is None:
+            raise Refusal(404, "not_found", "No such ticket.")
+        return ticket_dict(core, session, ticket)
+
+
+def timeline(core: Core, ticket_id: int) -> list[dict[str, Any]]:
+    with core.db.read() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise Refusal(404, "not_found", "No such ticket.")
+        office = core.office(ticket.office_id)
+        return [
+            {"at": to_local(e.at, office.tz).isoformat(timespec="seconds"), "action": e.action,
+             "status": e.status, "station": e.station, "counter": e.counter, "staff": e.staff,
+             "detail": e.detail}
+            for e in ticket.timeline
+        ]
+
+
+def station_queue(core: Core, office_id: str, station: str) -> list[dict[str, Any]]:
+    """The waiting list of one station, in call order, with positions and estimates."""
+    office = core.office(office_id)
+    if station not in office.stations:
+        raise Refusal(404, "unknown_station", "Unknown station {station}.", station=station)
+    with core.db.read() as session:
+        queue = ordered_waiting(core, session, office, (station,))
+        counters = max(len(counters_for(office, station)), 1)
+        mean = mean_service_minutes(core, session, office.id, station)
+        result = []
+        for index, ticket in enumerate(queue):
+            data = ticket_dict(core, session, ticket, position=index + 1)
+            data["estimated_wait_minutes"] = round(estimate_wait_minutes(index, counters, mean))
+            result.append(data)
+        return result
+
+
+# --- numbering ---------------------------------------------------------------------------
+def next_number(session: Session, office_id: str, day: date, letter: str) -> str:
+    """Allocate the next number of a letter for a day, inside the caller's transaction."""
+    sequence = session.get(NumberSequence, (office_id, day, letter))
+    if sequence is None:
+        sequence = NumberSequence(office_id=office_id, day=day, letter=letter, last=0)
+        session.add(sequence)
+    sequence.last += 1
+    session.flush()
+    return f"{letter}{sequence.last:03d}"
+
+
+def slot_letter(core: Core, local_start: datetime) -> str:
+    numbering = core.config.numbering
+    first = local_start.replace(hour=numbering.first_slot.hour, minute=numbering.first_slot.minute,
+                                second=0, microsecond=0)
+    index = int((local_start - first).total_seconds() // (numbering.slot_minutes * 60))
+    index = min(max(index, 0), len(numbering.slot_letters) - 1)
+    return numbering.slot_letters[index]
+
+
+# --- writing helpers ---------------------------------------------------------------------
+def _record(change: Change, ticket: Ticket, action: str, staff: str | None = None,
+            counter: str | None = None, **detail: Any) -> None:
+    assert change.session is not None
+    change.session.add(TimelineEntry(
+        ticket_id=ticket.id, office_id=ticket.office_id, at=change.now,
+        action=action, status=ticket.status, station=ticket.station,
+        counter=counter if counter is not None else ticket.counter, staff=staff,
+        detail=detail or None,
+    ))
+
+
+@dataclass
+class CheckinResult:
+    ticket: dict[str, Any]
+    reprint: bool
+
+
+def _ticket_for_event(ticket: Ticket) -> dict[str, Any]:
+    """The part of a ticket that may travel in events: no names, no tokens."""
+    return {"id": ticket.id, "number": ticket.number, "status": ticket.status,
+            "station": ticket.station, "counter": ticket.counter, "service": ticket.service,
+            "priority": ticket.priority_group is not None, "call_count": ticket.call_count}
+
+
+# --- check-in ----------------------------------------------------------------------------
+def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> CheckinResult:
+    """Turn a kiosk scan into a ticket whose place follows the booked slot.
+
+    A second scan of the same booking gives the same ticket (`reprint`), never a second.
+    """
+    office = core.office(office_id)
+    if not isinstance(scan, str):
+        raise Refusal(400, "invalid_scan", "The code could not be read. Please scan again.")
+    try:
+        scanned = parse_scan(scan, core.config.kiosk.code_pattern, core.config.security.qr_hmac_key)
+    except ScanError as exc:
+        if exc.reason == "bad_signature":
+            raise Refusal(400, "invalid_scan",
+                          "This QR code is not a valid booking. Please ask an officer.") from None
+        raise Refusal(400, "invalid_scan",
+                      "The code could not be read. Please scan again.") from None
+    if scanned.office and scanned.office != office.id:
+        raise Refusal(409, "wrong_office",
+                      "This booking is for another office ({office}).", office=scanned.office)
+
+    with core.change(office.id) as change:
+        session = change.session
+        assert session is not None
+        now = change.now
+        booking = session.execute(
+            select(Booking).where(Booking.office_id == office.id,
+                                  Booking.code == scanned.code)
+        ).scalar_one_or_none()
+        if booking is None:
+            elsewhere = session.execute(
+                select(Booking.office_id).where(Booking.code == scanned.code).limit(1)
+            ).scalar_one_or_none()
+            if elsewhere:
+                raise Refusal(409, "wrong_office",
+                              "This booking is for another office ({office}).",
+                              office=elsewhere)
+            raise Refusal(404, "unknown_booking",
+                          "Booking code not found. Please check the code or ask an officer.")
+        if booking.cancelled:
+            raise Refusal(409, "cancelled", "This booking was cancelled.")
+        existing = session.execute(
+            select(Ticket).where(Ticket.booking_id == booking.id)
+        ).scalar_one_or_none()
+        if existing is not None:
+            _record(change, existing, "reprinted", counter=None, kiosk=kiosk)
+            data = ticket_dict(core, session, existing)
+            change.emit("reprinted", _ticket_for_event(existing))
+            return CheckinResult(data, reprint=True)
+        today = core.today(office)
+        if booking.date != today:
+            raise Refusal(409, "wrong_day",
+                          "This booking is for {date}, not today.",
+                          date=booking.date.strftime("%d-%m-%Y"))
+        local_now = to_local(now, office.tz)
+        if local_now.time() > office.last_checkin:
+            raise Refusal(409, "closed",
+                          "Check-in has closed for today (last check-in {time}).",
+                          time=office.last_checkin.strftime("%H:%M"))
+        slot_start = local_to_utc(booking.date, booking.slot_start, office.tz)
+        slot_end = local_to_utc(booking.date, booking.slot_end, office.tz)
+        policy = core.config.policy
+        decision = decide_checkin(slot_start, slot_end, now, policy.early_checkin_minutes,
+                                  policy.late_grace_minutes, policy.late_policy)
+        if decision.refusal == "too_early":
+            assert decision.retry_at is not None
+            retry = _hhmm(decision.retry_at, office)
+            raise Refusal(409, "too_early",
+                          "Your slot is {start}-{end}. Please come back at {retry_at}.",
+                          start=booking.slot_start.strftime("%H:%M"),
+                          end=booking.slot_end.strftime("%H:%M"), retry_at=retry)
+        if decision.refusal == "too_late":
+            raise Refusal(409, "too_late",
+                          "Your slot {start}-{end} has passed. Please ask an officer.",
+                          start=booking.slot_start.strftime("%H:%M"),
+                          end=booking.slot_end.strftime("%H:%M"))
+        service = office.services.get(booking.service)
+        if service is None:
+            raise Refusal(409, "unknown_booking",
+                          "This booking's service is not offered here. Please ask an officer.")
+        numbering = core.config.numbering
+        if booking.priority_group:
+            letter = numbering.priority_letter
+        elif service.express:
+            letter = numbering.express_letter
+        else:
+            assert decision.place_key is not None
+            letter = slot_letter(core, to_local(decision.place_key, office.tz))
+        assert decision.place_key is not None
+        ticket = Ticket(
+            office_id=office.id, booking_id=booking.id, service_day=today,
+            number=next_number(session, office.id, today, letter), kind="booked",
+            service=service.id, priority_group=booking.priority_group, status="waiting",
+            station=service.flow[0], flow_position=0, counter=None,
+            slot_start=slot_start, slot_end=slot_end, demoted=decision.demoted,
+            place_key=decision.place_key, checked_in_at=now, entered_station_at=now,
+            call_count=0, public_token=secrets.token_urlsafe(24), issued_by=kiosk,
+        )
+        session.add(ticket)
+        session.flush()
+        _record(change, ticket, "checked_in", kiosk=kiosk, demoted=decision.demoted)
+        data = ticket_dict(core, session, ticket)
+        ticket.estimated_wait_minutes = data["estimated_wait_minutes"]
+        change.emit("checked_in", _ticket_for_event(ticket), station=ticket.station)
+        return CheckinResult(data, reprint=False)
+
+
+def walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,
+            staff: str | None) -> dict[str, Any]:
+    """A ticket without a booking: priority groups, percepatan, and other walk-ins."""
+    office = core.office(office_id)
+    if not isinstance(service_id, str) or service_id not in office.services:
+        raise Refusal(422, "invalid_request", "Unknown service.")
+    if priority_group in ("", None):
+        priority_group = None
+    elif priority_group not in PRIORITY_GROUPS:
+        raise Refusal(422, "invalid_request", "Unknown priority group.")
+    service = office.services[service_id]
+    with core.change(office.id) as change:
+        session = change.session
+        assert session is not None
+        now = change.now
+        local_now = to_local(now, office.tz).time()
+        if service.express and (
+            (service.walkin_from and local_now < service.walkin_from)
+            or (service.walkin_until and local_now > service.walkin_until)
+        ):
+            raise Refusal(409, "closed",
+                          "Express service takes applicants from {start} to {end}.",
+                          start=(service.walkin_from or office.opens).strftime("%H:%M"),
+                          end=(service.walkin_until or office.last_checkin).strftime("%H:%M"))
+        numbering = core.config.numbering
+        if priority_group:
+            letter = numbering.priority_letter
+        elif service.express:
+            letter = numbering.express_letter
+        else:
+            letter = numbering.walkin_letter
+        today = core.today(office)
+        ticket = Ticket(
+            office_id=office.id, booking_id=None, service_day=today,
+            number=next_number(session, office.id, today, letter),
+            kind="express" if service.express else "walkin", service=service.id,
+            priority_group=priority_group, status="waiting", station=service.flow[0],
+            flow_position=0, counter=None, slot_start=None, slot_end=None, demoted=False,
+            place_key=now, checked_in_at=now, entered_station_at=now, call_count=0,
+            public_token=secrets.token_urlsafe(24), issued_by=staff,
+        )
+        session.add(ticket)
+        session.flush()
+        _record(change, ticket, "checked_in", staff=staff, walkin=True)
+        data = ticket_dict(core, session, ticket)
+        ticket.estimated_wait_minutes = data["estimated_wait_minutes"]
+        change.emit("checked_in", _ticket_for_event(ticket), station=ticket.station,
+                    staff=staff)
+        return data
+
+
+# --- calling -----------------------------------------------------------------------------
+def _counter(office: Office, counter_id: str) -> Counter:
+    counter = office.counters.get(counter_id)
+    if counter is None:
+        raise Refusal(404, "unknown_counter", "Unknown counter {counter}.", counter=counter_id)
+    return counter
+
+
+def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
+              idempotency_key: str | None = None) -> dict[str, Any] | None:
+    """Call the first waiting ticket for this counter; None when nobody waits.
+
+    A repeated `idempotency_key` replays the first answer and calls nobody new. A counter
+    that still has a called or serving ticket must finish, hold or release it first, so a
+    double click on "next" cannot call two people to one counter.
+    """
+    office = core.office(office_id)
+    counter = _counter(office, counter_id)
+    scope = f"next:{counter.id}"
+    with core.change(office.id) as change:
+        session = change.session
+        assert session is not None
+        now = change.now
+        if idempotency_key:
+            stored = session.get(IdempotencyKey, (office.id, scope, idempotency_key))
+            if stored is not None:
+                if stored.status_code == 204:
+                    return None
+                return json.loads(stored.body)  # type: ignore[no-any-return]
+        busy = session.execute(
+            select(Ticket).where(Ticket.office_id == office.id,
+                                 Ticket.counter == counter.id,
+                                 Ticket.status.in_(("called", "serving")))
+        ).scalars().first()
+        if busy is not None:
+            raise Refusal(409, "counter_busy",
+                          "Counter is still serving {number}. Finish, hold or mark it "
+                          "no-show first.", number=busy.number)
+        queue = ordered_waiting(core, session, office, counter.stations,
+                                priority_only=counter.priority_only)
+        result: dict[str, Any] | None = None
+        if queue:
+            ticket = queue[0]
+            ticket.status = "called"
+            ticket.counter = counter.id
+            ticket.call_count = 1
+            ticket.last_called_at = now
+            _record(change, ticket, "called", staff=staff,
+                    priority=ticket.priority_group is not None)
+            session.flush()
+            result = ticket_dict(core, session, ticket)
+            change.emit("called", _ticket_for_event(ticket), counter=counter.id,
+                        counter_name=counter.name, station=ticket.station, staff=staff)
+        if idempotency_key:
+            session.add(IdempotencyKey(
+                office_id=office.id, scope=scope, key=idempotency_key,
+                status_code=200 if result else 204,
+                body=json.dumps(result) if result else "", created_at=now,
+            ))
+        return result
+
+
+ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    # action: (states it is allowed from, the event kind it publishes)
+    "recall": (("called",), "recalled"),
+    "start": (("called",), "started"),
+    "finish": (("called", "serving"), "finished"),
+    "no-show": (("called",), "missed"),
+    "hold": (("called", "serving"), "held"),
+    "resume": (("held",), "resumed"),
+    "transfer": (("waiting", "called", "serving", "held"), "transferred"),
+    "reinstate": (("missed",), "reinstated"),
+    "cancel": (("waiting", "called", "serving", "held", "missed"), "cancelled"),
+}
+
+
+def act(core: Core, ticket_id: int, action: str, staff: str | None,
+        office_ids: tuple[str, ...] | None, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Apply one counter action to a ticket (see ACTIONS); 409 when its state forbids it."""
+    if action not in ACTIONS:
+        raise Refusal(404, "unknown_action", "Unknown action {action}.", action=action)
+    body = body or {}
+    allowed, kind = ACTIONS[action]
+    with core.db.read() as reader:
+        found = reader.get(Ticket, ticket_id)
+        if found is None or (office_ids is not None and found.office_id not in office_ids):
+            raise Refusal(404, "not_found", "No such ticket.")
+        office = core.office(found.office_id)
+    with core.change(office.id) as change:
+        session = change.session
+        assert session is not None
+        now = change.now
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        if ticket.status not in allowed:
+            raise Refusal(409, "invalid_state",
+                          "Ticket {number} is {state}; '{action}' is not possible now.",
+                          number=ticket.number, state=ticket.status, action=action)
+        counter_before = ticket.counter
+        detail = _apply(core, office, ticket, action, body, now)
+        _record(change, ticket, action.replace("-", "_") if action != "finish" else
+                detail.pop("_timeline_action"), staff=staff, counter=counter_before,
+                **detail)
+        session.flush()
+        data = ticket_dict(core, session, ticket)
+        counter_cfg = office.counters.get(counter_before or "")
+        event_kind = kind if action != "finish" else (
+            "done" if ticket.status == "done" else "moved")
+        change.emit(event_kind, _ticket_for_event(ticket), counter=counter_before,
+                    counter_name=counter_cfg.name if counter_cfg else None,
+                    station=ticket.station, staff=staff, detail=detail)
+        return data
+
+
+def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[str, Any],
+           now: datetime) -> dict[str, Any]:
+    policy = core.config.policy
+    if action == "recall":
+        if ticket.last_called_at and now - ticket.last_called_at < timedelta(
+            seconds=policy.recall_cooldown_seconds
+        ):
+            raise Refusal(409, "too_soon", "{number} was just called. Wait a moment.",
+                          number=ticket.number)
+        ticket.call_count += 1
+        ticket.last_called_at = now
+        return {"calls": ticket.call_count}
+    if action == "start":
+        ticket.status = "serving"
+        return {}
+    if action == "finish":
+        flow = office.services[ticket.service].flow if ticket.service in office.services else ()
+        position = ticket.flow_position + 1
+        ticket.counter = None
+        if position < len(flow):
+            ticket.flow_position = position
+            ticket.station = flow[position]
+            ticket.status = "waiting"
+            ticket.entered_station_at = now
+            ticket.call_count = 0
+            return {"_timeline_action": "moved", "from_station": flow[position - 1]}
+        ticket.status = "done"
+        return {"_timeline_action": "finished"}
+    if action == "no-show":
+        if ticket.call_count < policy.no_show_after_calls:
+            raise Refusal(409, "call_again",
+                          "Call {number} {times} time(s) before marking a no-show.",
+                          number=ticket.number, times=policy.no_show_after_calls)
+        ticket.status = "missed"
+        ticket.counter = None
+        return {}
+    if action == "hold":
+        reason = body.get("reason")
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
+            raise Refusal(422, "invalid_request", "The reason must be a short text.")
+        ticket.status = "held"
+        ticket.counter = None
+        return {"reason": reason} if reason else {}
+    if action == "resume":
+        ticket.status = "waiting"
+        ticket.call_count = 0
+        return {}
+    if action == "transfer":
+        station = body.get("station")
+        if not isinstance(station, str) or station not in office.stations:
+            raise Refusal(422, "invalid_request", "Unknown station.")
+        flow = office.services[ticket.service].flow if ticket.service in office.services else ()
+        if station in flow:
+            ticket.flow_position = flow.index(station)
+        source = ticket.station
+        ticket.station = station
+        ticket.status = "waiting"
+        ticket.counter = None
+        ticket.entered_station_at = now
+        ticket.call_count = 0
+        return {"from_station": source}
+    if action == "reinstate":
+        ticket.status = "waiting"
+        ticket.call_count = 0
+        return {}
+    if action == "cancel":
+        ticket.status = "cancelled"
+        ticket.counter = None
+        return {}
+    raise Refusal(404, "unknown_action", "Unknown action {action}.", action=action)
+
+
+def counter_state(core: Core, office_id: str, counter_id: str) -> dict[str, Any]:
+    """The counter's current ticket (called or serving) and its stations' queue lengths."""
+    office = core.office(office_id)
+    counter = _counter(office, counter_id)
+    with core.db.read() as session:
+        current = session.execute(
+            select(Ticket).where(Ticket.office_id == office.id, Ticket.counter == counter.id,
+                                 Ticket.status.in_(("called", "serving")))
+        ).scalars().first()
+        waiting = dict(session.execute(
+            select(Ticket.station, func.count()).where(
+                Ticket.office_id == office.id, Ticket.service_day == core.today(office),
+                Ticket.status == "waiting", Ticket.station.in_(counter.stations))
+            .group_by(Ticket.station)
+        ).tuples().all())
+        return {
+            "counter": {"id": counter.id, "name": counter.name, "stations": list(counter.stations),
+                        "priority_only": counter.priority_only},
+            "current": ticket_dict(core, session, current) if current else None,
+            "waiting": {s: waiting.get(s, 0) for s in counter.stations},
+        }
