@@ -86,11 +86,16 @@ VOCABULARY: dict[str, tuple[str, str]] = _vocabulary()
 
 _NUMBER_RE = re.compile(r"[A-Z0-9]{1,12}")
 _COUNTER_RE = re.compile(r"[A-Za-z0-9_-]{1,16}")
-_SPOKEN_RE = re.compile(r"[a-z]+(?: [a-z]+)*")
+_SPOKEN_RE = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
 
 
 class PhraseError(ValueError):
     """A ticket number, counter id or spoken station name that cannot be spoken."""
+
+
+def is_ticket_number(number: str) -> bool:
+    """True for text the builder can speak as a ticket number: 1-12 letters and digits."""
+    return _NUMBER_RE.fullmatch(number.strip().upper()) is not None
 
 
 @dataclass(frozen=True)
@@ -173,10 +178,11 @@ def counter_label(counter_id: str) -> str:
 
 
 def place_for(station_spoken: str) -> tuple[str, Place]:
-    """The normalised spoken name and its tokens; unknown names get an `id/<slug>` clip."""
-    spoken = " ".join(station_spoken.lower().split())
+    """The normalised spoken name and its tokens; unknown names get an `id/<slug>` clip
+    ("Loket-Prioritas" -> "loket prioritas", token `id/loket-prioritas`)."""
+    spoken = " ".join(re.sub(r"[^a-z0-9]+", " ", station_spoken.lower()).split())
     if not _SPOKEN_RE.fullmatch(spoken):
-        raise PhraseError(f"station spoken name must be letters and spaces: {station_spoken!r}")
+        raise PhraseError(f"station spoken name has no letters: {station_spoken!r}")
     known = PLACES.get(spoken)
     if known is not None:
         return spoken, known
@@ -202,7 +208,7 @@ def build_announcement(
     if numbers not in ("digits", "words"):
         raise PhraseError(f"numbers must be 'digits' or 'words', got {numbers!r}")
     ticket = number.strip().upper()
-    if not _NUMBER_RE.fullmatch(ticket):
+    if not is_ticket_number(ticket):
         raise PhraseError(f"ticket number must be 1-12 letters and digits: {number!r}")
     if not _COUNTER_RE.fullmatch(counter_id):
         raise PhraseError(f"counter id must be 1-16 letters, digits, - or _: {counter_id!r}")

@@ -1,0 +1,99 @@
+"""From a call (office, ticket number, counter, station) to what the board plays.
+
+No Flask here: the `/display` namespace uses `call_announcement` to fill the `announce`
+URLs of its `called` event, and the announce blueprint uses it for its WAV answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from display.announce.clips import announce_urls, clip_url_prefix
+from display.announce.phrases import (
+    Announcement,
+    PhraseError,
+    announcement_for,
+    is_ticket_number,
+)
+from display.announce.settings import AnnounceSettings, parse_announce
+from shared.config import Config
+
+
+class CallError(ValueError):
+    """A call that names something the configuration does not have.
+
+    `field` is the offending input (office, counter, station, number); `message` holds the
+    Indonesian and English texts for people.
+    """
+
+    def __init__(self, field: str, message_id: str, message_en: str) -> None:
+        self.field = field
+        self.message = {"id": message_id, "en": message_en}
+        super().__init__(f"{field}: {message_en}")
+
+
+@dataclass(frozen=True)
+class CallAnnouncement:
+    announcement: Announcement
+    urls: tuple[str, ...]
+    repeat: int
+
+
+def settings_for(config: Config) -> AnnounceSettings:
+    """The `[announce]` settings of a loaded config (a relative clips_dir is taken from the
+    folder of the config file). Raises shared.config.ConfigError."""
+    base = Path(config.source).resolve().parent if config.source else None
+    return parse_announce(config.announce, base)
+
+
+def call_announcement(
+    config: Config,
+    settings: AnnounceSettings,
+    number: str,
+    counter_id: str,
+    station_id: str | None = None,
+    office_id: str | None = None,
+) -> CallAnnouncement:
+    """Tokens, text and clip URLs for "number ... to counter ...".
+
+    `office_id` defaults to the first office; `station_id` to the counter's first station
+    and must be one the counter serves. Raises CallError.
+    """
+    office = config.offices.get(office_id) if office_id else config.default_office
+    if office is None:
+        raise CallError(
+            "office", f"Kantor {office_id} tidak dikenal.", f"Unknown office {office_id}."
+        )
+    counter = office.counters.get(counter_id)
+    if counter is None:
+        raise CallError(
+            "counter",
+            f"Loket {counter_id} tidak ada di kantor {office.id}.",
+            f"Counter {counter_id} does not exist at office {office.id}.",
+        )
+    station_id = station_id or counter.stations[0]
+    if station_id not in counter.stations:
+        raise CallError(
+            "station",
+            f"Loket {counter.id} tidak melayani {station_id}.",
+            f"Counter {counter.id} does not serve {station_id}.",
+        )
+    if not is_ticket_number(number):
+        raise CallError(
+            "number",
+            "Nomor antrian harus berupa 1-12 huruf dan angka, misalnya B012.",
+            "The ticket number must be 1-12 letters and digits, for example B012.",
+        )
+    station = office.stations[station_id]
+    try:
+        announcement = announcement_for(number, counter.id, station.spoken, settings)
+    except PhraseError as exc:
+        # The number is fine, so the configured counter id or spoken name is at fault.
+        raise CallError(
+            "counter",
+            f"Panggilan ke loket {counter.id} tidak dapat diucapkan: {exc}",
+            f"A call to counter {counter.id} cannot be spoken: {exc}",
+        ) from None
+    urls = announce_urls(announcement.tokens, clip_url_prefix(settings))
+    return CallAnnouncement(announcement, tuple(urls), settings.repeat)
