@@ -1,0 +1,27 @@
+"""The `/counter` namespace: staff terminals join their office's room for updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_socketio import Namespace, join_room
+
+from shared.web import current_principal
+
+STAFF = ("officer", "supervisor", "admin")
+
+
+class CounterNamespace(Namespace):
+    def on_join(self, data: Any) -> dict[str, Any]:
+        core = current_app.extensions["giliran"]
+        office = data.get("office") if isinstance(data, dict) else None
+        principal = current_principal()
+        if principal is None or principal.role not in STAFF:
+            return {"ok": False, "error": "unauthorized"}
+        if not isinstance(office, str) or office not in core.config.offices:
+            return {"ok": False, "error": "unknown_office"}
+        if not principal.may_see_office(office):
+            return {"ok": False, "error": "forbidden"}
+        join_room(office)
+        return {"ok": True, "version": core.office_version(office)}
