@@ -158,7 +158,8 @@ class _Toml:
         self.lines = text.splitlines()
 
     def fail(self, key: str, message: str) -> ScenarioError:
-        return ScenarioError(self.source, f"{key}: {message}", _line_of(self.lines, key.split(".")[-1]))
+        line = _line_of(self.lines, key.split(".")[-1])
+        return ScenarioError(self.source, f"{key}: {message}", line)
 
     def get(self, table: Mapping[str, Any], key: str, kind: type | tuple[type, ...],
             path: str, default: Any = ...) -> Any:
@@ -244,7 +245,8 @@ def parse_scenario(text: str, source: str | Path = "scenario.toml") -> Scenario:
     max_wait = None if max_wait_raw is False else int(max_wait_raw)
     priority = t.get(policy, "priority", str, "policy", "first")
     if priority != "first" and not re.fullmatch(r"[1-9]\d*:[1-9]\d*", priority):
-        raise t.fail("policy.priority", f"expected \"first\" or a ratio like \"1:2\", got {priority!r}")
+        raise t.fail("policy.priority",
+                     f"expected \"first\" or a ratio like \"1:2\", got {priority!r}")
     if priority != "first":
         a, b = (int(x) for x in priority.split(":"))
         if a > b:
@@ -331,7 +333,8 @@ def load_bookings(path: str | Path) -> list[Booking]:
         bookings.append(Booking(code, day, start, end, row["service"], group, line))
     dates = {b.date for b in bookings}
     if len(dates) > 1:
-        raise ScenarioError(path, f"bookings span several days ({', '.join(sorted(map(str, dates)))}); "
+        days = ", ".join(sorted(map(str, dates)))
+        raise ScenarioError(path, f"bookings span several days ({days}); "
                                   "a scenario replays one day")
     return bookings
 
