@@ -225,11 +225,13 @@ def slot_letter(core: Core, local_start: datetime) -> str:
 
 # --- writing helpers ---------------------------------------------------------------------
 def _record(change: Change, ticket: Ticket, action: str, staff: str | None = None,
-            counter: str | None = None, **detail: Any) -> None:
+            counter: str | None = None, station: str | None = None, **detail: Any) -> None:
+    """Append to the timeline: `station` is where the action happened, `status` the state
+    after it (a move to another station names that station in detail["to_station"])."""
     assert change.session is not None
     change.session.add(TimelineEntry(
         ticket_id=ticket.id, office_id=ticket.office_id, at=change.now,
-        action=action, status=ticket.status, station=ticket.station,
+        action=action, status=ticket.status, station=station or ticket.station,
         counter=counter if counter is not None else ticket.counter, staff=staff,
         detail=detail or None,
     ))
@@ -505,10 +507,11 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
                           "Ticket {number} is {state}; '{action}' is not possible now.",
                           number=ticket.number, state=ticket.status, action=action)
         counter_before = ticket.counter
+        station_before = ticket.station
         detail = _apply(core, office, ticket, action, body, now)
         _record(change, ticket, action.replace("-", "_") if action != "finish" else
                 detail.pop("_timeline_action"), staff=staff, counter=counter_before,
-                **detail)
+                station=station_before, **detail)
         session.flush()
         data = ticket_dict(core, session, ticket)
         counter_cfg = office.counters.get(counter_before or "")
@@ -545,7 +548,7 @@ def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[s
             ticket.status = "waiting"
             ticket.entered_station_at = now
             ticket.call_count = 0
-            return {"_timeline_action": "moved", "from_station": flow[position - 1]}
+            return {"_timeline_action": "moved", "to_station": ticket.station}
         ticket.status = "done"
         return {"_timeline_action": "finished"}
     if action == "no-show":
@@ -574,13 +577,12 @@ def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[s
         flow = office.services[ticket.service].flow if ticket.service in office.services else ()
         if station in flow:
             ticket.flow_position = flow.index(station)
-        source = ticket.station
         ticket.station = station
         ticket.status = "waiting"
         ticket.counter = None
         ticket.entered_station_at = now
         ticket.call_count = 0
-        return {"from_station": source}
+        return {"to_station": station}
     if action == "reinstate":
         ticket.status = "waiting"
         ticket.call_count = 0

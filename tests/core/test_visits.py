@@ -1,0 +1,213 @@
+"""The visit service layer: check-in, ordering by slot, the station flow, actions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared import visits
+from shared.bookings import import_rows
+from shared.core import Core
+from shared.errors import Refusal
+from shared.events import TicketEvent
+from shared.scan import sign_token
+from tests.conftest import DAY, booking_row
+
+
+def add(core: Core, *rows: dict[str, str]) -> None:
+    summary = import_rows(core, enumerate(rows, start=1))
+    assert summary.refused_count == 0, summary.refused
+
+
+def at(core: Core, hhmm: str) -> None:
+    core.clock.freeze(datetime.fromisoformat(f"{DAY}T{hhmm}") - timedelta(hours=8))
+
+
+def refusal(fn: Any, *args: Any) -> Refusal:
+    with pytest.raises(Refusal) as info:
+        fn(*args)
+    return info.value
+
+
+def test_checkin_numbers_follow_the_booked_slot_not_arrival(core: Core) -> None:
+    add(core, booking_row("LATE-SLOT-1", "13:00", "14:00"), booking_row("EARLY-SLOT", "09:00",
+                                                                        "10:00"))
+    at(core, "11:30")
+    later = visits.check_in(core, "DPS", "LATE-SLOT-1", "kiosk-1").ticket
+    at(core, "09:20")  # the clock is frozen; order of check-in is what matters
+    earlier = visits.check_in(core, "DPS", "EARLY-SLOT", "kiosk-1").ticket
+    assert later["number"] == "F001" and earlier["number"] == "B001"
+    queue = visits.station_queue(core, "DPS", "berkas")
+    assert [t["number"] for t in queue] == ["B001", "F001"]
+    assert queue[0]["position"] == 1 and queue[1]["position"] == 2
+    assert later["slot"] == {"start": "13:00", "end": "14:00"}
+    assert later["status_url"].startswith("/t/")
+
+
+def test_second_scan_is_a_reprint_of_the_same_ticket(core: Core) -> None:
+    add(core, booking_row("REPRINT-01"))
+    first = visits.check_in(core, "DPS", "REPRINT-01", "kiosk-1")
+    again = visits.check_in(core, "DPS", "https://m-paspor.example/b?code=REPRINT-01", "kiosk-2")
+    assert not first.reprint and again.reprint
+    assert again.ticket["id"] == first.ticket["id"]
+
+
+def test_refusals_name_the_reason(core: Core) -> None:
+    add(core, booking_row("AFTERNOON-1", "13:00", "14:00"),
+        booking_row("TOMORROW-1", day="2026-12-02"))
+    at(core, "09:00")
+    early = refusal(visits.check_in, core, "DPS", "AFTERNOON-1", "k")
+    assert early.code == "too_early" and early.extra["retry_at"] == "11:00"
+    assert "11:00" in early.message["id"] and "11:00" in early.message["en"]
+    assert refusal(visits.check_in, core, "DPS", "TOMORROW-1", "k").code == "wrong_day"
+    assert refusal(visits.check_in, core, "DPS", "NOPE-NOPE-1", "k").code == "unknown_booking"
+    assert refusal(visits.check_in, core, "DPS", "<script>", "k").code == "invalid_scan"
+    assert refusal(visits.check_in, core, "DPS", 12, "k").code == "invalid_scan"
+    forged = sign_token("AFTERNOON-1", "DPS", DAY, "13:00", "not-the-key")
+    assert refusal(visits.check_in, core, "DPS", forged, "k").code == "invalid_scan"
+    other = sign_token("AFTERNOON-1", "JKT", DAY, "13:00", core.config.security.qr_hmac_key)
+    assert refusal(visits.check_in, core, "DPS", other, "k").code == "wrong_office"
+    at(core, "15:30")
+    assert refusal(visits.check_in, core, "DPS", "AFTERNOON-1", "k").code == "closed"
+
+
+def test_signed_token_checks_in(core: Core) -> None:
+    add(core, booking_row("SIGNED-001"))
+    token = sign_token("SIGNED-001", "DPS", DAY, "09:00", core.config.security.qr_hmac_key)
+    assert visits.check_in(core, "DPS", token, "k").ticket["number"] == "B001"
+
+
+def test_late_arrival_is_demoted_to_its_arrival_time(core: Core) -> None:
+    add(core, booking_row("MISSED-SLOT", "08:00", "09:00"), booking_row("ON-TIME-10", "10:00",
+                                                                        "11:00"))
+    at(core, "10:05")
+    on_time = visits.check_in(core, "DPS", "ON-TIME-10", "k").ticket
+    late = visits.check_in(core, "DPS", "MISSED-SLOT", "k").ticket
+    assert late["demoted"] and late["number"] == "C002"  # queued in the 10-11 group
+    queue = [t["number"] for t in visits.station_queue(core, "DPS", "berkas")]
+    assert queue == [on_time["number"], late["number"]]
+
+
+def test_late_arrival_refused_under_refuse_policy(core: Core) -> None:
+    from dataclasses import replace
+
+    core.config = replace(core.config, policy=replace(core.config.policy, late_policy="refuse"))
+    add(core, booking_row("MISSED-SLOT", "08:00", "09:00"))
+    at(core, "10:05")
+    assert refusal(visits.check_in, core, "DPS", "MISSED-SLOT", "k").code == "too_late"
+
+
+def test_priority_and_walkin_lanes_have_their_letters(core: Core) -> None:
+    add(core, booking_row("PRIORITY-1", group="lansia"), booking_row("REGULAR-01"))
+    regular = visits.check_in(core, "DPS", "REGULAR-01", "k").ticket
+    elder = visits.check_in(core, "DPS", "PRIORITY-1", "k").ticket
+    walk = visits.walk_in(core, "DPS", "paspor-baru", None, "petugas")
+    express = visits.walk_in(core, "DPS", "percepatan", None, "petugas")
+    pregnant = visits.walk_in(core, "DPS", "paspor-baru", "hamil", "petugas")
+    assert [regular["number"], elder["number"], walk["number"], express["number"],
+            pregnant["number"]] == ["B001", "P001", "W001", "X001", "P002"]
+    order = [t["number"] for t in visits.station_queue(core, "DPS", "berkas")]
+    assert order[:2] == ["P001", "P002"]
+
+
+def test_flow_moves_through_every_station_keeping_the_place_key(core: Core) -> None:
+    add(core, booking_row("FLOW-00001"))
+    ticket = visits.check_in(core, "DPS", "FLOW-00001", "k").ticket
+    stations = []
+    counters = {"berkas": "1", "wawancara": "W1", "sidik-jari": "S1", "foto": "F1"}
+    for station, counter in counters.items():
+        called = visits.call_next(core, "DPS", counter, "petugas")
+        assert called is not None and called["id"] == ticket["id"]
+        assert called["station"] == station and called["status"] == "called"
+        visits.act(core, ticket["id"], "start", "petugas", None)
+        done = visits.act(core, ticket["id"], "finish", "petugas", None)
+        stations.append(done["station"])
+    assert done["status"] == "done"
+    actions = [e["action"] for e in visits.timeline(core, ticket["id"])]
+    assert actions == ["checked_in"] + ["called", "start", "moved"] * 3 + [
+        "called", "start", "finished"]
+
+
+def test_call_next_idempotency_and_busy_counter(core: Core) -> None:
+    add(core, booking_row("IDEM-00001"), booking_row("IDEM-00002"))
+    visits.check_in(core, "DPS", "IDEM-00001", "k")
+    visits.check_in(core, "DPS", "IDEM-00002", "k")
+    first = visits.call_next(core, "DPS", "1", "petugas", "click-1")
+    again = visits.call_next(core, "DPS", "1", "petugas", "click-1")
+    assert first == again
+    busy = refusal(visits.call_next, core, "DPS", "1", "petugas", "click-2")
+    assert busy.code == "counter_busy"
+    assert len([t for t in visits.station_queue(core, "DPS", "berkas")]) == 1
+
+
+def test_actions_follow_the_state_machine(core: Core) -> None:
+    add(core, booking_row("STATE-0001"))
+    ticket = visits.check_in(core, "DPS", "STATE-0001", "k").ticket
+    tid = ticket["id"]
+    assert refusal(visits.act, core, tid, "start", "p", None).status == 409
+    visits.call_next(core, "DPS", "1", "p")
+    assert refusal(visits.act, core, tid, "no-show", "p", None).code == "call_again"
+    assert refusal(visits.act, core, tid, "recall", "p", None).code == "too_soon"
+    core.clock.advance(timedelta(seconds=30))
+    assert visits.act(core, tid, "recall", "p", None)["call_count"] == 2
+    assert visits.act(core, tid, "no-show", "p", None)["status"] == "missed"
+    assert visits.act(core, tid, "reinstate", "p", None)["status"] == "waiting"
+    visits.call_next(core, "DPS", "1", "p")
+    held = visits.act(core, tid, "hold", "p", None, {"reason": "fotokopi KK"})
+    assert held["status"] == "held" and held["counter"] is None
+    assert visits.act(core, tid, "resume", "p", None)["status"] == "waiting"
+    moved = visits.act(core, tid, "transfer", "p", None, {"station": "foto"})
+    assert moved["station"] == "foto" and moved["status"] == "waiting"
+    assert refusal(visits.act, core, tid, "transfer", "p", None, {"station": "x"}).status == 422
+    assert visits.act(core, tid, "cancel", "p", None)["status"] == "cancelled"
+    assert refusal(visits.act, core, tid, "resume", "p", None).code == "invalid_state"
+    assert refusal(visits.act, core, tid, "explode", "p", None).code == "unknown_action"
+
+
+def test_priority_only_counter_calls_only_priority(core: Core) -> None:
+    add(core, booking_row("REGULAR-02"))
+    visits.check_in(core, "DPS", "REGULAR-02", "k")
+    assert visits.call_next(core, "DPS", "3", "p") is None
+    visits.walk_in(core, "DPS", "paspor-baru", "disabilitas", "p")
+    called = visits.call_next(core, "DPS", "3", "p")
+    assert called is not None and called["number"] == "P001"
+
+
+def test_events_published_after_commit_with_rising_versions(core: Core) -> None:
+    seen: list[TicketEvent] = []
+    core.bus.subscribe(seen.append)
+    add(core, booking_row("EVENT-0001"))
+    visits.check_in(core, "DPS", "EVENT-0001", "k")
+    visits.call_next(core, "DPS", "1", "p")
+    core.bus.wait_idle()
+    assert [e.kind for e in seen] == ["checked_in", "called"]
+    assert seen[1].version == seen[0].version + 1
+    assert seen[1].counter == "1" and seen[1].counter_name == "Loket 1"
+    assert "name" not in seen[1].ticket
+
+
+def test_refused_change_publishes_nothing(core: Core) -> None:
+    seen: list[TicketEvent] = []
+    core.bus.subscribe(seen.append)
+    version = core.office_version("DPS")
+    refusal(visits.call_next, core, "DPS", "404", "p")
+    refusal(visits.check_in, core, "DPS", "UNKNOWN-99", "k")
+    core.bus.wait_idle()
+    assert seen == [] and core.office_version("DPS") == version
+
+
+def test_wait_estimate_uses_recent_service_times(core: Core) -> None:
+    add(core, *[booking_row(f"EST-0000{i}") for i in range(5)])
+    tickets = [visits.check_in(core, "DPS", f"EST-0000{i}", "k").ticket for i in range(5)]
+    # nobody served yet: the default 5 minutes per applicant over 2 document counters;
+    # the first in line still waits for a counter to free (5 / 3 minutes)
+    assert [t["estimated_wait_minutes"] for t in tickets] == [2, 4, 7, 9, 12]
+    called = visits.call_next(core, "DPS", "1", "p")
+    assert called is not None
+    core.clock.advance(timedelta(minutes=10))
+    visits.act(core, called["id"], "finish", "p", None)
+    queue = visits.station_queue(core, "DPS", "berkas")
+    # one service took 10 minutes: that is now the rolling mean
+    assert [t["estimated_wait_minutes"] for t in queue] == [3, 8, 13, 18]
