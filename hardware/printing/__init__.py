@@ -1,0 +1,55 @@
+"""ESC/POS ticket and slip printing built on python-escpos.
+
+python-escpos pickles its printer capability database when it is first imported, into a
+fresh ``mkdtemp()`` directory unless ``ESCPOS_CAPABILITIES_PICKLE_DIR`` is set. A kiosk
+that restarts many times a day would leave one directory in /tmp per start, so the
+variable is set here, before any module of this package imports escpos.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def _capabilities_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for candidate in (
+        Path(base) / "giliran" / "escpos",
+        # A service account without a writable home still gets one fixed directory,
+        # not a new one per start.
+        Path(tempfile.gettempdir()) / "giliran-escpos",
+    ):
+        try:
+            candidate.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(candidate, os.W_OK):
+            return str(candidate)
+    return tempfile.gettempdir()
+
+
+if "ESCPOS_CAPABILITIES_PICKLE_DIR" not in os.environ:
+    os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = _capabilities_cache_dir()
+
+# Imported after the environment is set: these modules import escpos.
+from hardware.printing.capabilities import Capabilities  # noqa: E402
+from hardware.printing.service import PrintJob, PrintService  # noqa: E402
+from hardware.printing.settings import PrinterSettings, parse_printers  # noqa: E402
+from hardware.printing.slip import PaymentSlip, render_slip, render_slip_preview_png  # noqa: E402
+from hardware.printing.ticket import TicketPrint, render_preview_png, render_ticket  # noqa: E402
+
+__all__ = [
+    "Capabilities",
+    "PaymentSlip",
+    "PrintJob",
+    "PrintService",
+    "PrinterSettings",
+    "TicketPrint",
+    "parse_printers",
+    "render_preview_png",
+    "render_slip",
+    "render_slip_preview_png",
+    "render_ticket",
+]
