@@ -1,0 +1,147 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from shared.auth import RateLimiter
+from shared.config import Config, load_config
+from shared.core import Core
+from shared.errors import Refusal
+from shared.i18n import bilingual
+from shared.realtime import bridge, socketio
+from shared.web import current_principal, error_response
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024            # API bodies
+MAX_BOOKINGS_BODY = 64 * 1024 * 1024
+
+HTTP_CODES = {
+    400: ("invalid_request", "The request could not be understood."),
+    401: ("unauthorized", "Please log in."),
+    403: ("forbidden", "You are not allowed to do this."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("too_large", "The request is too large."),
+    415: ("invalid_request", "Send JSON (Content-Type: application/json)."),
+    429: ("rate_limited", "Too many requests. Please wait a moment."),
+}
+
+
+def create_app(config: Config | None = None, core: Core | None = None,
+               start_hardware: bool = False) -> Flask:
+    config = config or (core.config if core else load_config())
+    core = core or Core(config)
+    app = Flask(__name__, template_folder="templates", static_folder="static")
+    app.config.update(
+        SECRET_KEY=config.security.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BOOKINGS_BODY,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.security.secure_cookies,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["giliran"] = core
+    app.extensions["giliran_checkin_limiter"] = RateLimiter(config.security.checkin_rate_per_minute)
+    app.extensions["giliran_login_limiter"] = RateLimiter(config.security.login_rate_per_minute)
+
+    @app.before_request
+    def _limit_body() -> None:
+        if request.path != "/api/v1/bookings":
+            request.max_content_length = MAX_BODY
+        g.csp_nonce = secrets.token_urlsafe(12)
+
+    @app.before_request
+    def _principal() -> None:
+        current_principal()
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.errorhandler(Refusal)
+    def _refusal(refusal: Refusal) -> Response:
+        return error_response(refusal)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response | HTTPException:
+        code = exc.code or 500
+        if code in HTTP_CODES and (request.path.startswith("/api/") or request.is_json):
+            name, message = HTTP_CODES[code]
+            return error_response(Refusal(code, name, message))
+        if code in HTTP_CODES:
+            name, message = HTTP_CODES[code]
+            text = bilingual(message)
+            body = f"<!doctype html><title>{code}</title><p>{text['id']}</p><p>{text['en']}</p>"
+            return Response(body, status=code, mimetype="text/html")
+        return exc
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        body = {"error": {"code": "internal", "message": bilingual(
+            "Something went wrong on our side. Please try again or ask an officer.")}}
+        # A database that is down or restarting is a temporary condition: say 503.
+        return jsonify(body), 503
+
+    from shared.api import api
+    from shared.pages import pages
+
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    _register_surfaces(app)
+
+    socketio.init_app(app, async_mode="threading", cors_allowed_origins=[],
+                      ping_interval=5, ping_timeout=5)
+    from counter.realtime import CounterNamespace
+    from display.realtime import DisplayNamespace
+
+    socketio.on_namespace(DisplayNamespace("/display"))
+    socketio.on_namespace(CounterNamespace("/counter"))
+    core.bus.subscribe(bridge(core, _announcer(core)))
+    if start_hardware:
+        _start_hardware(app, core)
+    return app
+
+
+def _register_surfaces(app: Flask) -> None:
+    """Blueprints of the screens, where present."""
+    import importlib
+
+    for module_name, attribute in (
+        ("kiosk.views", "kiosk"),
+        ("display.views", "display"),
+        ("counter.views", "counter"),
+        ("display.announce.blueprint", "announce_blueprint"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        app.register_blueprint(getattr(module, attribute))
+
+
+def _announcer(core: Core) -> Any:
+    try:
+        from display.announce.service import announcement_urls
+    except ModuleNotFoundError:
+        return None
+    return lambda office, event: announcement_urls(core, office, event)
+
+
+def _start_hardware(app: Flask, core: Core) -> None:
+    """Printers and serial buses (simulated ones under make run)."""
+    from hardware.wiring import start_hardware
+
+    start_hardware(app, core)

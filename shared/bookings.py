@@ -1,0 +1,254 @@
+"""Importing bookings (CSV or JSON): an upsert on (office, code), row by row.
+
+A bad row is refused whole and reported with its line number and reason; the good rows
+of the same file are stored. Rows are read and written in batches, so a file of 100,000
+rows never sits in memory at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import IO, Any
+
+from sqlalchemy import select
+
+from shared.config import PRIORITY_GROUPS, Config, parse_hhmm
+from shared.core import Core
+from shared.i18n import bilingual
+from shared.models import Booking
+
+FIELDS = ("code", "office", "date", "slot_start", "slot_end", "service", "priority_group", "name")
+CODE_RE = re.compile(r"[A-Za-z0-9-]{6,32}")
+BATCH = 500
+MAX_REPORTED = 1000
+
+
+class RowError(ValueError):
+    def __init__(self, message: str, **values: Any) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(message.format(**values))
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    refused_count: int = 0
+    refused: list[dict[str, Any]] = field(default_factory=list)
+
+    def refuse(self, line: int, code: Any, error: RowError) -> None:
+        self.refused_count += 1
+        if len(self.refused) < MAX_REPORTED:
+            self.refused.append({"line": line, "code": code if isinstance(code, str) else None,
+                                 "reason": bilingual(error.message, **error.values)})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"created": self.created, "updated": self.updated,
+                "refused_count": self.refused_count, "refused": self.refused}
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    code: str
+    office: str
+    date: date
+    slot_start: time
+    slot_end: time
+    service: str
+    priority_group: str | None
+    name: str | None
+
+
+def validate_row(raw: Any, config: Config) -> BookingRow:
+    """Check one row (a mapping of the CONTRACT fields). Raises RowError."""
+    if not isinstance(raw, dict):
+        raise RowError("A row must be an object with the booking fields.")
+    unknown = set(raw) - set(FIELDS)
+    if unknown:
+        raise RowError("Unknown field(s): {fields}.", fields=", ".join(sorted(map(str, unknown))))
+
+    def text(key: str, required: bool = True) -> str | None:
+        value = raw.get(key)
+        if value is None or value == "":
+            if required:
+                raise RowError("Missing {field}.", field=key)
+            return None
+        if not isinstance(value, str):
+            raise RowError("{field} must be text.", field=key)
+        return value.strip()
+
+    code = text("code")
+    assert code is not None
+    if not CODE_RE.fullmatch(code):
+        raise RowError("Booking code must be 6-32 letters, digits or '-'.")
+    office_id = text("office")
+    assert office_id is not None
+    office = config.offices.get(office_id)
+    if office is None:
+        raise RowError("Unknown office {office}.", office=office_id)
+    raw_date = text("date")
+    assert raw_date is not None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_date):
+            raise ValueError
+        day = date.fromisoformat(raw_date)
+    except ValueError:
+        raise RowError("Date must be YYYY-MM-DD.") from None
+    try:
+        start = parse_hhmm(text("slot_start") or "")
+        end = parse_hhmm(text("slot_end") or "")
+    except ValueError:
+        raise RowError("Slot times must be HH:MM.") from None
+    if end <= start:
+        raise RowError("The slot must end after it starts.")
+    service = text("service")
+    if service not in office.services:
+        raise RowError("Unknown service {service}.", service=service)
+    group = text("priority_group", required=False)
+    if group is not None and group not in PRIORITY_GROUPS:
+        raise RowError("Unknown priority group {group}.", group=group)
+    name = text("name", required=False)
+    if name is not None and (len(name) > 200 or not name.isprintable()):
+        raise RowError("The name is too long or holds control characters.")
+    return BookingRow(code.upper(), office_id, day, start, end, service, group, name)
+
+
+def rows_from_csv(handle: IO[str]) -> Iterator[tuple[int, Any]]:
+    reader = csv.DictReader(handle)
+    if reader.fieldnames is None:
+        return
+    missing = [f for f in FIELDS if f not in reader.fieldnames and f not in
+               ("priority_group", "name")]
+    if missing:
+        raise RowError("The CSV header lacks: {fields}.", fields=", ".join(missing))
+    for row in reader:
+        if None in row:  # more cells than header fields
+            yield reader.line_num, {"__extra__": True}
+            continue
+        yield reader.line_num, {k: v for k, v in row.items() if k is not None}
+
+
+def rows_from_json(handle: IO[str], chunk_size: int = 65536) -> Iterator[tuple[int, Any]]:
+    """Stream the objects of a top-level JSON array, numbering them from 1."""
+    decoder = json.JSONDecoder()
+    buffer = ""
+    position = 0
+    started = False
+    number = 0
+    eof = False
+    while True:
+        if not eof and len(buffer) - position < chunk_size:
+            chunk = handle.read(chunk_size)
+            eof = chunk == ""
+            buffer = buffer[position:] + chunk
+            position = 0
+        while position < len(buffer) and buffer[position] in " \t\r\n,":
+            position += 1
+        if not started:
+            if position >= len(buffer):
+                if eof:
+                    raise RowError("The file is not a JSON array of bookings.")
+                continue
+            if buffer[position] != "[":
+                raise RowError("The file is not a JSON array of bookings.")
+            started = True
+            position += 1
+            continue
+        if position >= len(buffer):
+            if eof:
+                raise RowError("The JSON array is not closed.")
+            continue
+        if buffer[position] == "]":
+            return
+        try:
+            value, end = decoder.raw_decode(buffer, position)
+        except json.JSONDecodeError:
+            if not eof:
+                # The object may continue in the next chunk.
+                more = handle.read(chunk_size)
+                if more:
+                    buffer = buffer[position:] + more
+                    position = 0
+                    continue
+            raise RowError("Invalid JSON after item {number}.", number=number) from None
+        number += 1
+        position = end
+        yield number, value
+
+
+def import_rows(core: Core, rows: Iterable[tuple[int, Any]],
+                progress: Callable[[int], None] | None = None) -> ImportSummary:
+    """Upsert validated rows in batches; refused rows are reported, good rows stored."""
+    summary = ImportSummary()
+    batch: list[tuple[int, BookingRow]] = []
+    try:
+        for line, raw in rows:
+            try:
+                if isinstance(raw, dict) and raw.get("__extra__"):
+                    raise RowError("The row has more cells than the header.")
+                batch.append((line, validate_row(raw, core.config)))
+            except RowError as error:
+                summary.refuse(line, raw.get("code") if isinstance(raw, dict) else None, error)
+            if len(batch) >= BATCH:
+                _store(core, batch, summary)
+                if progress:
+                    progress(len(batch))
+                batch = []
+    except RowError as error:
+        summary.refuse(0, None, error)
+    if batch:
+        _store(core, batch, summary)
+        if progress:
+            progress(len(batch))
+    return summary
+
+
+def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSummary) -> None:
+    now = core.now()
+    by_office: dict[str, list[BookingRow]] = {}
+    for _, row in batch:
+        by_office.setdefault(row.office, []).append(row)
+    for office_id, rows in by_office.items():
+        with core.db.write(office_id) as session:
+            codes = {row.code for row in rows}
+            existing = {
+                b.code: b for b in session.execute(
+                    select(Booking).where(Booking.office_id == office_id,
+                                          Booking.code.in_(codes))
+                ).scalars()
+            }
+            for row in rows:
+                booking = existing.get(row.code)
+                if booking is None:
+                    booking = Booking(office_id=office_id, code=row.code, created_at=now,
+                                      cancelled=False)
+                    session.add(booking)
+                    existing[row.code] = booking
+                    summary.created += 1
+                else:
+                    summary.updated += 1
+                booking.date = row.date
+                booking.slot_start = row.slot_start
+                booking.slot_end = row.slot_end
+                booking.service = row.service
+                booking.priority_group = row.priority_group
+                booking.name = row.name
+                booking.updated_at = now
+
+
+def import_file(core: Core, handle: IO[bytes], filename: str,
+                progress: Callable[[int], None] | None = None) -> ImportSummary:
+    """Import a CSV or JSON file (JSON when it starts with '[' or is named .json)."""
+    buffered = handle if isinstance(handle, io.BufferedReader) else io.BufferedReader(handle)  # type: ignore[arg-type,type-var]
+    head = buffered.peek(64)[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    text = io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="replace", newline="")
+    if head.startswith(b"[") or filename.lower().endswith(".json"):
+        return import_rows(core, rows_from_json(text), progress)
+    return import_rows(core, rows_from_csv(text), progress)

@@ -1,0 +1,202 @@
+"""The `giliran` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from shared.config import ConfigError, load_config
+
+
+def _core() -> Any:
+    from shared.core import Core
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    core = Core(config)
+    return core
+
+
+def _prepared_core() -> Any:
+    """A core on a migrated database with the configured offices present."""
+    from shared.migrate import upgrade
+
+    core = _core()
+    upgrade()
+    core.ensure_offices()
+    return core
+
+
+@click.group()
+def main() -> None:
+    """Giliran: slot-ordered queues for immigration offices."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (config [server] host).")
+@click.option("--port", default=None, type=int, help="Port (config [server] port).")
+@click.option("--no-hardware", is_flag=True, help="Do not start printers and serial buses.")
+def serve(host: str | None, port: int | None, no_hardware: bool) -> None:
+    """Apply migrations and start web, Socket.IO, printers and serial devices."""
+    import logging
+
+    from shared.app import create_app
+    from shared.realtime import socketio
+
+    logging.basicConfig(level=os.environ.get("GILIRAN_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    core = _prepared_core()
+    app = create_app(core=core, start_hardware=not no_hardware)
+    host = host or core.config.host
+    port = port or core.config.port
+    click.echo(f"Giliran listening on http://{host}:{port}/")
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
+                 log_output=False)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Alembic upgrade to head."""
+    _prepared_core()
+    click.echo("database is at the newest schema")
+
+
+@main.group()
+def bookings() -> None:
+    """Booking files."""
+
+
+@bookings.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def bookings_import(file: Path) -> None:
+    """Upsert CSV or JSON bookings; report created, updated and refused rows."""
+    from shared.bookings import import_file
+
+    core = _prepared_core()
+    size = file.stat().st_size
+    with file.open("rb") as handle, click.progressbar(length=size, label="import",
+                                                      file=sys.stderr) as bar:
+        last = [0]
+
+        def progress(_rows: int) -> None:
+            position = handle.tell()
+            bar.update(position - last[0])
+            last[0] = position
+
+        summary = import_file(core, handle, file.name, progress)
+        bar.update(size - last[0])
+    click.echo(f"created: {summary.created}  updated: {summary.updated}  "
+               f"refused: {summary.refused_count}")
+    for row in summary.refused:
+        click.echo(f"  line {row['line']}: {row['reason']['id']} / {row['reason']['en']}")
+    sys.exit(1 if summary.refused_count and not (summary.created or summary.updated) else 0)
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts."""
+
+
+@staff.command("add")
+@click.argument("user")
+@click.option("--role", type=click.Choice(["officer", "supervisor", "admin", "booking"]),
+              required=True)
+@click.option("--office", default=None, help="Limit the account to one office.")
+@click.option("--token", is_flag=True, help="Print an API bearer token.")
+@click.option("--password", default=None, help="Password (asked for when omitted).")
+def staff_add(user: str, role: str, office: str | None, token: bool,
+              password: str | None) -> None:
+    """Create a staff account."""
+    from shared.auth import create_staff
+
+    core = _prepared_core()
+    if password is None and role != "booking":
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    api_token = create_staff(core, user, password, role, office, token)
+    click.echo(f"staff {user} ({role}) saved")
+    if api_token:
+        click.echo(api_token)
+
+
+@main.group()
+def device() -> None:
+    """Kiosks and boards."""
+
+
+@device.command("add")
+@click.argument("kind", type=click.Choice(["kiosk", "display"]))
+@click.argument("device_id")
+@click.option("--office", default=None)
+@click.option("--base-url", default=None, help="Base URL of the server for the printed link.")
+def device_add(kind: str, device_id: str, office: str | None, base_url: str | None) -> None:
+    """Register a kiosk or board and print its one-time enrolment URL."""
+    from shared.auth import create_device
+
+    core = _prepared_core()
+    code = create_device(core, kind, device_id, office)
+    base = base_url or f"http://{core.config.host}:{core.config.port}"
+    click.echo(f"{base}/enrol/{device_id}/{code}")
+
+
+@main.group()
+def demo() -> None:
+    """Demonstration data."""
+
+
+@demo.command("seed")
+@click.option("--base-url", default=None)
+@click.option("--sheet", default="var/demo-qr-sheet.pdf", type=click.Path(path_type=Path))
+def demo_seed(base_url: str | None, sheet: Path) -> None:
+    """Demo staff, devices and bookings for today, plus a printable sheet of QR codes."""
+    from shared.demo import seed
+
+    core = _prepared_core()
+    base = base_url or f"http://{core.config.host}:{core.config.port}"
+    result = seed(core, base, sheet)
+    click.echo(json.dumps(result, indent=2) if os.environ.get("GILIRAN_DEMO_JSON")
+               else result["text"])
+
+
+@demo.command("clock")
+def demo_clock_command() -> None:
+    """Print an office time for a demo when the office is closed now (empty when open)."""
+    from shared.demo import demo_clock
+
+    click.echo(demo_clock(_core()))
+
+
+def _register_optional() -> None:
+    """Commands that live beside the core (simulator, reports)."""
+    import importlib
+
+    for module_name, names in (
+        ("shared.simulation.cli", ("simulate", "plan")),
+        ("shared.reports.cli", ("report",)),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and module_name.startswith(exc.name):
+                continue
+            raise
+        for name in names:
+            command = getattr(module, name, None)
+            if command is not None:
+                main.add_command(command, name)
+
+
+_register_optional()
+

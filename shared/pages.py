@@ -1,0 +1,95 @@
+"""Pages every surface shares: the index, device enrolment, staff login and logout."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from shared.auth import DEVICE_COOKIE, check_login, enrol_device
+from shared.errors import Refusal
+from shared.web import current_principal
+
+pages = Blueprint("pages", __name__)
+
+DEVICE_COOKIE_AGE = 5 * 365 * 24 * 3600  # an enrolled kiosk stays enrolled
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return str(token)
+
+
+def check_csrf() -> None:
+    sent = request.form.get("csrf", "")
+    if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+        raise Refusal(400, "invalid_request", "The form expired. Please try again.")
+
+
+@pages.app_context_processor
+def _template_helpers() -> dict[str, Any]:
+    from shared.i18n import bilingual
+
+    return {"t": bilingual, "csrf_token": csrf_token, "principal": current_principal()}
+
+
+@pages.get("/")
+def index() -> str:
+    core = current_app.extensions["giliran"]
+    return render_template("index.html", offices=list(core.config.offices.values()))
+
+
+@pages.get("/enrol/<device_id>/<code>")
+def enrol(device_id: str, code: str) -> Response:
+    core = current_app.extensions["giliran"]
+    if len(device_id) > 64 or len(code) > 64:
+        raise Refusal(404, "not_found", "Not found.")
+    principal, token = enrol_device(core, device_id, code)
+    target = (url_for("kiosk.page", kiosk_id=principal.name) if principal.role == "kiosk"
+              else url_for("display.page", office=principal.offices[0]))  # type: ignore[index]
+    response = redirect(target)
+    response.set_cookie(DEVICE_COOKIE, token, max_age=DEVICE_COOKIE_AGE, httponly=True,
+                        samesite="Lax", secure=core.config.security.secure_cookies)
+    return response  # type: ignore[return-value]
+
+
+@pages.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    core = current_app.extensions["giliran"]
+    error = None
+    next_url = request.args.get("next", "")
+    if not next_url.startswith("/") or next_url.startswith("//"):
+        next_url = url_for("counter.terminal")
+    if request.method == "POST":
+        check_csrf()
+        limiter = current_app.extensions["giliran_login_limiter"]
+        if not limiter.allow(request.remote_addr or "?"):
+            raise Refusal(429, "rate_limited", "Too many requests. Please wait a moment.")
+        principal = check_login(core, request.form.get("username", "")[:64],
+                                request.form.get("password", "")[:256])
+        if principal is not None and principal.role in ("officer", "supervisor", "admin"):
+            session.clear()
+            session["staff"] = principal.name
+            session.permanent = True
+            return redirect(next_url)
+        error = "Wrong user name or password."
+    return render_template("login.html", error=error, next_url=next_url), 401 if error else 200
+
+
+@pages.post("/logout")
+def logout() -> Response:
+    check_csrf()
+    session.clear()
+    return redirect(url_for("pages.login"))  # type: ignore[return-value]
