@@ -190,10 +190,17 @@ def parse_scenario(text: str, source: str | Path = "scenario.toml") -> Scenario:
     t = _Toml(source, text)
     t.check_keys(raw, {"office", "timezone", "opens", "last_checkin", "closes", "flow",
                        "flow_percepatan", "stations", "policy", "name"}, "")
-    opens = parse_time(t.get(raw, "opens", str, "", "08:00"), source, "opens")
-    last_checkin = parse_time(t.get(raw, "last_checkin", str, "", "15:00"), source,
-                              "last_checkin")
-    closes = parse_time(t.get(raw, "closes", str, "", "16:00"), source, "closes")
+
+    def clock(key: str, default: str) -> time:
+        value = t.get(raw, key, str, "", default)
+        try:
+            return parse_time(value, source, key)
+        except ScenarioError:
+            raise t.fail(key, f"expected a time HH:MM, got {value!r}") from None
+
+    opens = clock("opens", "08:00")
+    last_checkin = clock("last_checkin", "15:00")
+    closes = clock("closes", "16:00")
     if not opens <= last_checkin <= closes:
         raise t.fail("closes", "expected opens <= last_checkin <= closes")
 
