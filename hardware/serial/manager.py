@@ -1,0 +1,121 @@
+"""Every serial bus of the process: ticket events in, button presses out.
+
+The manager decides nothing about the queue. It turns committed `TicketEvent`s into
+what each counter's LED display should show, and hands button presses to `on_press`,
+which the application wires to the service layer (`call_next`, `recall`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from shared.events import EventBus, TicketEvent
+
+from .codecs import Blink, Clear, Show, display_text, get_codec
+from .settings import BusSettings
+from .simulator import SimulatedBus
+from .worker import BusWorker, PressHandler
+
+log = logging.getLogger(__name__)
+
+#: Events after which a counter no longer serves the ticket, so its display goes blank.
+CLEARING_KINDS = frozenset(
+    {"finished", "moved", "done", "held", "missed", "transferred", "cancelled"}
+)
+
+
+class BusManager:
+    """Starts one worker per configured bus, and a simulator for each `sim://` bus."""
+
+    def __init__(
+        self,
+        buses: list[BusSettings],
+        event_bus: EventBus,
+        on_press: Callable[[str, str, str], None],
+    ) -> None:
+        self._event_bus = event_bus
+        self._on_press: PressHandler = on_press
+        self.simulators: dict[str, SimulatedBus] = {}
+        self.workers: dict[str, BusWorker] = {}
+        self._started = False
+        for bus in buses:
+            codec = get_codec(bus.codec)
+            if bus.simulated:
+                self.simulators[bus.id] = SimulatedBus(bus.id, get_codec(bus.codec),
+                                                       bus.addresses)
+            self.workers[bus.id] = BusWorker(bus, on_press, codec=codec)
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        for bus_id, simulator in self.simulators.items():
+            simulator.start()
+            self.workers[bus_id].url = simulator.path
+        for worker in self.workers.values():
+            worker.start()
+        self._event_bus.subscribe(self.handle_event)
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        self._event_bus.unsubscribe(self.handle_event)
+        for worker in self.workers.values():
+            worker.stop()
+        for simulator in self.simulators.values():
+            simulator.stop()
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """Per bus: status "up"/"down", last_error, last_ack_at and each display's state."""
+        report: dict[str, dict[str, Any]] = {}
+        for bus_id, worker in self.workers.items():
+            report[bus_id] = worker.health()
+            report[bus_id]["simulated"] = bus_id in self.simulators
+        return report
+
+    # ---- event subscriber: runs on the event dispatcher thread, so it only records ----
+
+    def handle_event(self, event: TicketEvent) -> None:
+        if event.kind == "called":
+            counter = event.counter or event.ticket.get("counter")
+        elif event.kind == "recalled" or event.kind in CLEARING_KINDS:
+            counter = event.counter
+        else:
+            return
+        if counter is None:
+            return
+        number = str(event.ticket.get("number") or "")
+        text = display_text(number)
+        if event.kind in CLEARING_KINDS:
+            self.clear(event.office, str(counter), only_if_showing=text)
+            return
+        if text is None:
+            log.warning("nomor %r tidak bisa ditampilkan / number %r cannot be shown on an "
+                        "LED display", number, number)
+            return
+        if event.kind == "called":
+            self.show(event.office, str(counter), text)
+        else:
+            self.show(event.office, str(counter), text, blink=True)
+
+    def show(self, office_id: str, counter_id: str, text: str, *, blink: bool = False) -> None:
+        """Show a number on every display of a counter (also for restoring state at start)."""
+        for worker, address in self._displays_of(office_id, counter_id):
+            worker.submit(Blink(address, text) if blink else Show(address, text))
+
+    def clear(self, office_id: str, counter_id: str, *, only_if_showing: str | None = None
+              ) -> None:
+        """Blank a counter's displays; with only_if_showing, only those showing that number."""
+        for worker, address in self._displays_of(office_id, counter_id):
+            worker.submit(Clear(address), only_if_showing=only_if_showing)
+
+    def _displays_of(self, office_id: str, counter_id: str) -> list[tuple[BusWorker, int]]:
+        return [
+            (worker, address)
+            for worker in self.workers.values()
+            if worker.settings.office == office_id
+            for address in worker.settings.addresses_of(counter_id)
+        ]
