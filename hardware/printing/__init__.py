@@ -31,7 +31,14 @@ def _capabilities_cache_dir() -> str:
 
 
 if "ESCPOS_CAPABILITIES_PICKLE_DIR" not in os.environ:
-    os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = _capabilities_cache_dir()
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", _capabilities_cache_dir())
+else:
+    # escpos opens the pickle for writing without creating the directory: a directory
+    # named by someone else (a test run, a service unit) must exist before the import.
+    try:
+        Path(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"]).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = _capabilities_cache_dir()
 
 # Imported after the environment is set: these modules import escpos.
 from hardware.printing.capabilities import Capabilities  # noqa: E402

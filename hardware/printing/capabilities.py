@@ -34,6 +34,7 @@ class Capabilities:
     native_qr: bool  # the printer draws QR codes itself (GS ( k)
     big_scale: int  # character magnification of the ticket number
     qr_module_dots: int  # printed size of one QR module, in dots
+    has_cutter: bool  # many 58 mm printers only have a tear bar
 
     @classmethod
     def for_printer(cls, profile: str, width_mm: int, qr: QrMode = "auto") -> Capabilities:
@@ -58,7 +59,8 @@ class Capabilities:
             dots = _dots_for_width(width_mm)
             columns = dots // 12
         dpi = media.get("dpi")
-        supports_qr = bool(data.get("features", {}).get("qrCode", False))
+        features = data.get("features", {})
+        supports_qr = bool(features.get("qrCode", False))
         native = supports_qr if qr == "auto" else qr == "native"
         narrow = width_mm < 70
         return cls(
@@ -71,6 +73,7 @@ class Capabilities:
             big_scale=4 if narrow else 5,
             # About 0.5 mm per module at 180-203 dpi: phones read it from arm's length.
             qr_module_dots=4 if narrow else 6,
+            has_cutter=bool(features.get("paperFullCut") or features.get("paperPartCut")),
         )
 
     @classmethod

@@ -189,32 +189,41 @@ def render_escpos(blocks: Sequence[Block], caps: Capabilities, cut: bool = True)
     bold = False
     scale = 1
     invert = False
-    for block in blocks:
-        if isinstance(block, Text):
-            if block.align != align:
-                printer.set(align=block.align)
-                align = block.align
-            if block.bold != bold:
-                printer.set(bold=block.bold)
-                bold = block.bold
-            if block.scale != scale:
-                printer.set(custom_size=True, width=block.scale, height=block.scale)
-                scale = block.scale
-            if block.invert != invert:
-                printer.set(invert=block.invert)
-                invert = block.invert
-            printer.textln(to_printable(block.text))
-        elif isinstance(block, Rule):
-            printer.textln("-" * caps.columns)
-        elif isinstance(block, Feed):
-            printer.ln(block.lines)
-        else:
+    for block in _as_printer_lines(blocks, caps):
+        if isinstance(block, QrCode):
             _escpos_qr(printer, block.data, caps)
             # The image path leaves alignment at left; say so for the next text block.
             align = "center" if caps.native_qr else "left"
+            continue
+        if block.align != align:
+            printer.set(align=block.align)
+            align = block.align
+        if block.bold != bold:
+            printer.set(bold=block.bold)
+            bold = block.bold
+        if block.scale != scale:
+            printer.set(custom_size=True, width=block.scale, height=block.scale)
+            scale = block.scale
+        if block.invert != invert:
+            printer.set(invert=block.invert)
+            invert = block.invert
+        printer.textln(to_printable(block.text))
     if cut:
         printer.cut()
     return bytes(printer.output)
+
+
+def _as_printer_lines(blocks: Sequence[Block], caps: Capabilities) -> list[Text | QrCode]:
+    """Rules and feeds as plain lines, so they never inherit a big or inverted style."""
+    lines: list[Text | QrCode] = []
+    for block in blocks:
+        if isinstance(block, Rule):
+            lines.append(Text("-" * caps.columns))
+        elif isinstance(block, Feed):
+            lines.extend(Text("") for _ in range(block.lines))
+        else:
+            lines.append(block)
+    return lines
 
 
 def _escpos_qr(printer: Dummy, data: str, caps: Capabilities) -> None:
