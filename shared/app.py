@@ -99,6 +99,9 @@ def create_app(config: Config | None = None, core: Core | None = None,
     app.register_blueprint(api)
     app.register_blueprint(pages)
     _register_surfaces(app)
+    from display.announce.blueprint import announce_blueprint
+
+    app.register_blueprint(announce_blueprint, config=config)
 
     socketio.init_app(app, async_mode="threading", cors_allowed_origins=[],
                       ping_interval=5, ping_timeout=5)
@@ -121,7 +124,6 @@ def _register_surfaces(app: Flask) -> None:
         ("kiosk.views", "kiosk"),
         ("display.views", "display"),
         ("counter.views", "counter"),
-        ("display.announce.blueprint", "announce_blueprint"),
     ):
         try:
             module = importlib.import_module(module_name)
@@ -133,11 +135,21 @@ def _register_surfaces(app: Flask) -> None:
 
 
 def _announcer(core: Core) -> Any:
-    try:
-        from display.announce.service import announcement_urls
-    except ModuleNotFoundError:
-        return None
-    return lambda office, event: announcement_urls(core, office, event)
+    """The clip URLs a board plays for a call, from the office's [announce] settings."""
+    from display.announce.calls import CallError, call_announcement, settings_for
+
+    settings = settings_for(core.config)
+
+    def urls(office: str, event: Any) -> list[str]:
+        try:
+            call = call_announcement(core.config, settings, str(event.ticket.get("number")),
+                                     str(event.counter), event.station, office)
+        except CallError:
+            log.warning("no announcement for %s at %s", event.ticket.get("number"), event.counter)
+            return []
+        return list(call.urls)
+
+    return urls
 
 
 def _start_hardware(app: Flask, core: Core) -> None:
