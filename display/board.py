@@ -54,7 +54,7 @@ def snapshot(core: Core, office_id: str) -> dict[str, Any]:
             select(Ticket.station, func.count()).where(
                 Ticket.office_id == office.id, Ticket.service_day == today,
                 Ticket.status == "waiting").group_by(Ticket.station)
-        ).tuples().all())
+        ).all())  # type: ignore[arg-type]
         first_station = next(iter(office.stations))
         latest_slot = session.execute(
             select(Ticket.slot_start, Ticket.slot_end)

@@ -170,6 +170,18 @@ def bookings() -> Response:
     return jsonify(summary.as_dict())
 
 
+@api.post("/bookings/<code>/cancel")
+def cancel_booking(code: str) -> Response:
+    """A booking system withdraws a booking; a later scan is refused as `cancelled`."""
+    principal = require(current_principal(), "admin", "booking")
+    office = default_office_for(principal)
+    require(principal, office=office)
+    from shared.bookings import cancel
+
+    cancel(core(), office, code)
+    return jsonify({"code": code.upper(), "cancelled": True})
+
+
 @api.get("/board/<office>")
 def board(office: str) -> Response:
     principal = require(current_principal(), "display", "kiosk", *STAFF)

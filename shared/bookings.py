@@ -252,3 +252,19 @@ def import_file(core: Core, handle: IO[bytes], filename: str,
     if head.startswith(b"[") or filename.lower().endswith(".json"):
         return import_rows(core, rows_from_json(text), progress)
     return import_rows(core, rows_from_csv(text), progress)
+
+
+def cancel(core: Core, office_id: str, code: str) -> None:
+    """Mark a booking cancelled (its ticket, if any, stays as it is)."""
+    from shared.errors import Refusal
+
+    core.office(office_id)
+    with core.db.write(office_id) as session:
+        booking = session.execute(
+            select(Booking).where(Booking.office_id == office_id, Booking.code == code.upper())
+        ).scalar_one_or_none()
+        if booking is None:
+            raise Refusal(404, "unknown_booking",
+                          "Booking code not found. Please check the code or ask an officer.")
+        booking.cancelled = True
+        booking.updated_at = core.now()

@@ -608,7 +608,7 @@ def counter_state(core: Core, office_id: str, counter_id: str) -> dict[str, Any]
                 Ticket.office_id == office.id, Ticket.service_day == core.today(office),
                 Ticket.status == "waiting", Ticket.station.in_(counter.stations))
             .group_by(Ticket.station)
-        ).tuples().all())
+        ).all())  # type: ignore[arg-type]
         return {
             "counter": {"id": counter.id, "name": counter.name, "stations": list(counter.stations),
                         "priority_only": counter.priority_only},
