@@ -1,6 +1,7 @@
 """A network ESC/POS printer on 127.0.0.1 for tests: records jobs, answers DLE EOT.
 
-Modes: "online", "paper_near_end", "paper_out" (switchable at any time), and "silent":
+Modes: "online", "paper_near_end", "paper_out", "no_status" (prints but never answers
+DLE EOT, like many cheap printers), all switchable at any time; and "silent":
 a printer that never accepts a connection, so a client's connect hangs until its
 timeout. Silent is chosen at start, because it is made by never calling accept on a
 listener whose one-place backlog is already taken.
@@ -25,7 +26,7 @@ class FakeNetworkPrinter:
     def __init__(self, mode: str = "online") -> None:
         self.mode = mode
         self.jobs: list[bytes] = []  # what each connection sent, status queries removed
-        self.status_queries = 0
+        self.status_queries = 0  # DLE EOT queries seen, answered or not
         self.connections = 0
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -52,7 +53,7 @@ class FakeNetworkPrinter:
         return f"network://127.0.0.1:{self.port}"
 
     def set_mode(self, mode: str) -> None:
-        if mode not in STATUS_BYTES:
+        if mode not in STATUS_BYTES and mode != "no_status":
             raise ValueError(f"mode {mode!r} cannot be switched to at run time")
         self.mode = mode
 
@@ -101,12 +102,14 @@ class FakeNetworkPrinter:
                     self.jobs.append(job)
 
     def _answer(self, connection: socket.socket, function: int) -> None:
+        with self._lock:
+            self.status_queries += 1
+        if self.mode == "no_status":
+            return
         printer, cause, paper = STATUS_BYTES.get(self.mode, STATUS_BYTES["online"])
         answer = {1: printer, 2: cause, 4: paper}.get(function)
         if answer is None:
             return
-        with self._lock:
-            self.status_queries += 1
         with contextlib.suppress(OSError):
             connection.sendall(bytes([answer]))
 
