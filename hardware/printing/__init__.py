@@ -4,11 +4,17 @@ python-escpos pickles its printer capability database when it is first imported,
 fresh ``mkdtemp()`` directory unless ``ESCPOS_CAPABILITIES_PICKLE_DIR`` is set. A kiosk
 that restarts many times a day would leave one directory in /tmp per start, so the
 variable is set here, before any module of this package imports escpos.
+
+python-escpos 3.1 also calls ``mkdtemp()`` when the variable *is* set (it is the default
+argument of ``os.environ.get``), so the first import is made with the temporary directory
+pointed at the cache directory, and the empty directory it leaves there is removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -39,6 +45,26 @@ else:
         Path(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"]).mkdir(parents=True, exist_ok=True)
     except OSError:
         os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = _capabilities_cache_dir()
+
+
+def _import_escpos_without_litter() -> None:
+    if "escpos.capabilities" in sys.modules:
+        return
+    cache = Path(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"])
+    before = set(cache.iterdir())
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(cache)
+    try:
+        import escpos.capabilities  # noqa: F401
+    finally:
+        tempfile.tempdir = saved
+    for entry in set(cache.iterdir()) - before:
+        if entry.is_dir() and entry.name.startswith("tmp"):
+            with contextlib.suppress(OSError):
+                entry.rmdir()  # only ever empty: escpos writes nothing into it
+
+
+_import_escpos_without_litter()
 
 # Imported after the environment is set: these modules import escpos.
 from hardware.printing.capabilities import Capabilities  # noqa: E402

@@ -167,18 +167,11 @@ def qr_matrix_image(data: str, box: int, border: int = 2) -> Image.Image:
     code.add_data(data)
     code.make(fit=True)
     matrix = code.get_matrix()  # includes the border
-    size = len(matrix) * box
-    image = Image.new("1", (size, size), 1)
-    pixels = image.load()
-    assert pixels is not None
-    for row, cells in enumerate(matrix):
-        for col, dark in enumerate(cells):
-            if not dark:
-                continue
-            for dy in range(box):
-                for dx in range(box):
-                    pixels[col * box + dx, row * box + dy] = 0
-    return image
+    side = len(matrix)
+    # One pixel per module, then scaled: far quicker than drawing each module's box.
+    image = Image.new("1", (side, side), 1)
+    image.putdata([0 if dark else 1 for row in matrix for dark in row])
+    return image.resize((side * box, side * box), Image.Resampling.NEAREST)
 
 
 def render_escpos(blocks: Sequence[Block], caps: Capabilities, cut: bool = True) -> bytes:
@@ -307,7 +300,7 @@ def render_png(blocks: Iterable[Block], caps: Capabilities, scale: int = 2) -> b
             image.paste(symbol.convert("RGB"), ((width - symbol.width) // 2, y))
         y += step
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()
 
 
