@@ -262,9 +262,14 @@ class BusWorker:
     def _send_next(self, port: serial.SerialBase) -> _Pending | None:
         now = time.monotonic()
         with self._lock:
+            # Displays that answer go first; silent ones are probed when nothing else
+            # waits, the longest-waiting first, so dead devices can never starve live ones.
             address = next(
-                (a for a in self._dirty if self._next_attempt.get(a, 0.0) <= now), None
+                (a for a in self._dirty if self._responding.get(a) is not False), None
             )
+            if address is None:
+                due = [a for a in self._dirty if self._next_attempt.get(a, 0.0) <= now]
+                address = min(due, key=lambda a: self._next_attempt.get(a, 0.0), default=None)
             if address is None:
                 address = self._due_for_refresh(now)
                 if address is None:
