@@ -92,7 +92,7 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
+            # close (not rollback): loaded objects stay readable after the block
             session.close()
 
     @contextmanager
