@@ -64,7 +64,8 @@ def postgres() -> Iterator[object]:
 
 
 @pytest.fixture
-def postgres_core(postgres: object, config: Config, request: pytest.FixtureRequest) -> Iterator[Core]:
+def postgres_core(postgres: object, config: Config,
+                  request: pytest.FixtureRequest) -> Iterator[Core]:
     from tests.services import Postgres
 
     assert isinstance(postgres, Postgres)

@@ -208,7 +208,8 @@ def test_ten_megabyte_body_is_refused_cleanly(api: Api) -> None:
     assert response.status_code == 413 and error_code(response) == "too_large"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=40),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
