@@ -1,0 +1,429 @@
+// The kiosk: a USB scanner (keyboard wedge), the camera and an on-screen keypad all end in
+// POST /api/v1/checkin. One screen at a time: #kiosk[data-state] is welcome, camera,
+// keypad, busy, ticket or refusal; window.kioskState mirrors it for tests and support.
+(function () {
+  "use strict";
+
+  const root = document.getElementById("kiosk");
+  const settings = JSON.parse(document.getElementById("kiosk-settings").textContent);
+  const byId = (id) => document.getElementById(id);
+  const scanInput = byId("scan-input");
+  const video = byId("camera-video");
+  const canvas = byId("camera-canvas");
+
+  const IDLE_SECONDS = 60;          // keypad or camera left alone: back to the start
+  const STALE_KEY_MS = 3000;        // a pause this long starts a new scan
+  const MAX_SCAN = 512;
+  const REQUEST_TIMEOUT_MS = 15000;
+  const PRINT_POLL_MS = 1000;
+  const PRINT_POLL_TRIES = 30;
+
+  const state = {
+    name: "welcome", lang: "id", buffer: "", lastKeyAt: 0, lastScan: null,
+    ticket: null, reprint: false, print: null, refusal: null, cameraBroken: false, requests: 0,
+  };
+  window.kioskState = state;
+
+  let returnTimer = null;
+  let returnAt = 0;
+  let cameraStream = null;
+  let cameraTimer = null;
+  let printTimer = null;
+
+  // --- text --------------------------------------------------------------------------
+  function fill(text, values) {
+    return String(text).replace(/\{(\w+)\}/g, (whole, key) =>
+      (values && key in values ? String(values[key]) : whole));
+  }
+
+  function msg(source, values) {
+    const pair = settings.messages[source] || { id: source, en: source };
+    return { id: fill(pair.id, values), en: fill(pair.en, values) };
+  }
+
+  function validPair(value) {
+    return value && typeof value.id === "string" && typeof value.en === "string";
+  }
+
+  function setPair(element, pair) {
+    const text = validPair(pair) ? pair : { id: "", en: "" };
+    element.querySelector(".l-id").textContent = text.id;
+    element.querySelector(".l-en").textContent = text.en;
+  }
+
+  function setLanguage(lang) {
+    state.lang = lang;
+    root.dataset.lang = lang;
+    byId("lang-toggle").setAttribute("aria-pressed", lang === "en" ? "true" : "false");
+  }
+
+  // --- screens and timers ------------------------------------------------------------
+  function show(name) {
+    if (state.name === "camera" && name !== "camera") stopCamera();
+    state.name = name;
+    root.dataset.state = name;
+    clearReturn();
+    if (name === "welcome") {
+      setLanguage("id");
+      state.buffer = "";
+      state.ticket = null;
+      state.refusal = null;
+    }
+    if (name === "ticket" || name === "refusal") {
+      const factor = name === "ticket" && state.print === "failed" ? 3 : 1;
+      armReturn(settings.return_seconds * factor);
+    } else if (name === "keypad" || name === "camera") {
+      armReturn(IDLE_SECONDS, true);
+    }
+    if (name !== "ticket") stopPrintPolling();
+    updateKeypad();
+    focusScanner();
+  }
+
+  function home() {
+    if (settings.camera && !state.cameraBroken) startCamera();
+    else show("welcome");
+  }
+
+  function armReturn(seconds, quiet) {
+    clearReturn();
+    returnAt = Date.now() + seconds * 1000;
+    const tick = () => {
+      const left = Math.max(0, Math.ceil((returnAt - Date.now()) / 1000));
+      setPair(byId("countdown"), quiet ? null : msg("Back to the start in {seconds} s", { seconds: left }));
+      if (left <= 0) {
+        clearReturn();
+        home();
+      }
+    };
+    tick();
+    returnTimer = setInterval(tick, 250);
+  }
+
+  function clearReturn() {
+    if (returnTimer) clearInterval(returnTimer);
+    returnTimer = null;
+    setPair(byId("countdown"), null);
+  }
+
+  function touched() {
+    // Someone is using the keypad or the camera: give them the full idle time again.
+    if (state.name === "keypad" || state.name === "camera") armReturn(IDLE_SECONDS, true);
+  }
+
+  // --- the scanner (keyboard wedge) and the keypad ------------------------------------
+  function isStaffControl(element) {
+    return Boolean(element && element.closest && element.closest("[data-staff-control]"));
+  }
+
+  function focusScanner() {
+    if (isStaffControl(document.activeElement)) return;
+    if (document.activeElement !== scanInput) scanInput.focus({ preventScroll: true });
+  }
+
+  function updateKeypad() {
+    byId("keypad-display").textContent = state.name === "keypad" ? state.buffer.toUpperCase() : "";
+  }
+
+  function pressKey(key) {
+    touched();
+    if (key === "Enter" || key === "OK") {
+      const text = state.buffer.trim();
+      state.buffer = "";
+      updateKeypad();
+      if (text) submitScan(text);
+      return;
+    }
+    if (key === "Backspace") {
+      state.buffer = state.buffer.slice(0, -1);
+    } else if (key === "Cancel") {
+      home();
+      return;
+    } else if (key.length === 1 && state.buffer.length < MAX_SCAN) {
+      state.buffer += state.name === "keypad" ? key.toUpperCase() : key;
+    }
+    updateKeypad();
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (isStaffControl(event.target)) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (state.name === "busy") {
+      event.preventDefault();
+      return;
+    }
+    const now = Date.now();
+    if (state.name !== "keypad" && now - state.lastKeyAt > STALE_KEY_MS) state.buffer = "";
+    state.lastKeyAt = now;
+    if (event.key === "Enter" || event.key === "Backspace" || event.key.length === 1) {
+      event.preventDefault();
+      pressKey(event.key);
+    }
+  }, true);
+
+  scanInput.addEventListener("blur", () => setTimeout(focusScanner, 0));
+  document.addEventListener("pointerup", () => setTimeout(focusScanner, 0));
+  window.addEventListener("focus", focusScanner);
+
+  byId("keypad").addEventListener("pointerdown", (event) => event.preventDefault());
+  byId("keypad").addEventListener("click", (event) => {
+    const button = event.target.closest("[data-key]");
+    if (button) pressKey(button.dataset.key);
+  });
+
+  // --- check-in ----------------------------------------------------------------------
+  async function postJson(url, body) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      });
+      let data = null;
+      try {
+        data = await response.json();
+      } catch (error) {
+        data = null;
+      }
+      return { status: response.status, ok: response.ok, data };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function submitScan(text) {
+    state.lastScan = text;
+    await issue(settings.checkin_url, { scan: text, kiosk: settings.kiosk });
+  }
+
+  async function issue(url, body) {
+    show("busy");
+    state.requests += 1;
+    let answer;
+    try {
+      answer = await postJson(url, body);
+    } catch (error) {
+      showRefusal({ code: "offline", message: msg("The kiosk cannot reach the server.") });
+      return;
+    }
+    if (answer.ok && answer.data && answer.data.ticket) {
+      showTicket(answer.data);
+    } else if (answer.data && answer.data.error) {
+      showRefusal(answer.data.error);
+    } else {
+      showRefusal({ code: "offline", message: msg("The kiosk cannot reach the server.") });
+    }
+  }
+
+  function showTicket(data) {
+    const ticket = data.ticket;
+    const names = settings.names;
+    state.ticket = ticket;
+    state.reprint = data.reprint === true;
+    byId("ticket-number").textContent = ticket.number || "";
+    setPair(byId("ticket-service"), names.services[ticket.service]);
+    const slot = ticket.slot && ticket.slot.start ? `${ticket.slot.start}–${ticket.slot.end}` : "";
+    byId("ticket-slot").textContent = slot;
+    byId("fact-slot").hidden = !slot;
+    setPair(byId("ticket-station"), names.stations[ticket.station] ||
+            { id: ticket.station || "", en: ticket.station || "" });
+    const waiting = ticket.status === "waiting" && ticket.position != null;
+    byId("ticket-position").textContent = waiting ? String(ticket.position) : "";
+    byId("fact-position").hidden = !waiting;
+    byId("fact-wait").hidden = !waiting;
+    const minutes = Number(ticket.estimated_wait_minutes) || 0;
+    setPair(byId("ticket-wait"), minutes >= 1 ? msg("about {minutes} min", { minutes })
+      : msg("less than a minute"));
+    const qr = byId("ticket-qr");
+    if (typeof ticket.status_url === "string") {
+      qr.src = `${settings.qr_url}?data=${encodeURIComponent(ticket.status_url)}`;
+      qr.hidden = false;
+    } else {
+      qr.hidden = true;
+    }
+    byId("notice-reprint").hidden = !state.reprint;
+    byId("btn-reprint").hidden = !state.lastScan;
+    showPrint(data.print);
+    show("ticket");
+  }
+
+  function showRefusal(error) {
+    const code = typeof error.code === "string" ? error.code : "other";
+    const message = validPair(error.message) ? error.message
+      : msg("The kiosk cannot reach the server.");
+    state.refusal = { code, message, retry_at: error.retry_at || null };
+    setPair(byId("refusal-message"), message);
+    setPair(byId("refusal-next"), settings.next_steps[code] || settings.next_steps.other);
+    show("refusal");
+  }
+
+  // --- printing: the API may report the print job; a failure keeps the screen readable --
+  function setPrintStatus(status) {
+    state.print = status;
+    byId("notice-printing").hidden = !(status === "queued" || status === "printing");
+    byId("notice-printed").hidden = status !== "printed";
+    byId("notice-print-failed").hidden = status !== "failed";
+    root.classList.toggle("print-failed", status === "failed");
+    if (status === "failed" && state.name === "ticket") armReturn(settings.return_seconds * 3);
+  }
+
+  function showPrint(print) {
+    stopPrintPolling();
+    if (!print || typeof print !== "object") {
+      setPrintStatus(null);
+      return;
+    }
+    const status = String(print.status || "");
+    setPrintStatus(["queued", "printing", "printed", "failed"].includes(status) ? status : null);
+    const job = print.job != null ? print.job : print.id;
+    if ((status === "queued" || status === "printing") && job != null) pollPrint(String(job), 0);
+  }
+
+  function pollPrint(job, tries) {
+    printTimer = setTimeout(async () => {
+      printTimer = null;
+      if (state.name !== "ticket" || tries >= PRINT_POLL_TRIES) return;
+      try {
+        const response = await fetch(settings.print_job_url + encodeURIComponent(job), {
+          credentials: "same-origin", headers: { Accept: "application/json" },
+        });
+        if (!response.ok) {
+          setPrintStatus(null);  // no such endpoint or job: say nothing rather than guess
+          return;
+        }
+        const data = await response.json();
+        const status = String((data.job && data.job.status) || data.status || "");
+        if (status === "printed" || status === "failed") {
+          setPrintStatus(status);
+          return;
+        }
+      } catch (error) {
+        // the network hiccupped: try again on the next round
+      }
+      pollPrint(job, tries + 1);
+    }, PRINT_POLL_MS);
+  }
+
+  function stopPrintPolling() {
+    if (printTimer) clearTimeout(printTimer);
+    printTimer = null;
+  }
+
+  // --- the camera ------------------------------------------------------------------
+  async function startCamera() {
+    show("camera");
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.jsQR) {
+      cameraFailed();
+      return;
+    }
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({
+        audio: false, video: { width: { ideal: 1280 }, height: { ideal: 720 } },
+      });
+      if (state.name !== "camera") {
+        stream.getTracks().forEach((track) => track.stop());
+        return;
+      }
+      cameraStream = stream;
+      video.srcObject = stream;
+      await video.play();
+    } catch (error) {
+      if (state.name === "camera") cameraFailed();
+      return;
+    }
+    state.cameraBroken = false;
+    scanFrames();
+  }
+
+  function cameraFailed() {
+    stopCamera();
+    state.cameraBroken = true;
+    showRefusal({ code: "camera", message: msg("The camera could not be started.") });
+  }
+
+  function scanFrames() {
+    cameraTimer = setTimeout(() => {
+      cameraTimer = null;
+      if (state.name !== "camera" || !cameraStream) return;
+      if (video.readyState >= 2 && video.videoWidth > 0) {
+        const scale = Math.min(1, 800 / video.videoWidth);
+        const width = Math.round(video.videoWidth * scale);
+        const height = Math.round(video.videoHeight * scale);
+        canvas.width = width;
+        canvas.height = height;
+        const context = canvas.getContext("2d", { willReadFrequently: true });
+        context.drawImage(video, 0, 0, width, height);
+        const image = context.getImageData(0, 0, width, height);
+        const found = window.jsQR(image.data, width, height, { inversionAttempts: "attemptBoth" });
+        if (found && found.data) {
+          stopCamera();
+          submitScan(found.data.trim());
+          return;
+        }
+      }
+      scanFrames();
+    }, 120);
+  }
+
+  function stopCamera() {
+    if (cameraTimer) clearTimeout(cameraTimer);
+    cameraTimer = null;
+    if (cameraStream) cameraStream.getTracks().forEach((track) => track.stop());
+    cameraStream = null;
+    video.srcObject = null;
+  }
+
+  // --- buttons ---------------------------------------------------------------------
+  byId("lang-toggle").addEventListener("click", () => {
+    setLanguage(state.lang === "id" ? "en" : "id");
+    touched();
+  });
+  byId("camera-start").addEventListener("click", () => {
+    state.cameraBroken = false;
+    startCamera();
+  });
+  byId("camera-stop").addEventListener("click", () => show("welcome"));
+  byId("camera-keypad").addEventListener("click", () => show("keypad"));
+  byId("keypad-open").addEventListener("click", () => {
+    state.buffer = "";
+    show("keypad");
+  });
+  byId("btn-done").addEventListener("click", home);
+  byId("btn-retry").addEventListener("click", home);
+  byId("btn-reprint").addEventListener("click", () => {
+    if (state.lastScan) submitScan(state.lastScan);
+  });
+
+  const walkinForm = byId("walkin-form");
+  if (walkinForm) {
+    walkinForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      state.lastScan = null;
+      const group = byId("walkin-group").value;
+      issue(settings.walkin_url, {
+        service: byId("walkin-service").value, priority_group: group || null,
+      });
+      scanInput.focus({ preventScroll: true });
+    });
+  }
+
+  // The officers' link needs a long press, so applicants do not land on the login page.
+  const staffLink = document.querySelector(".staff-link");
+  if (staffLink) {
+    let holdTimer = null;
+    staffLink.addEventListener("click", (event) => event.preventDefault());
+    staffLink.addEventListener("pointerdown", () => {
+      holdTimer = setTimeout(() => { window.location.href = staffLink.href; }, 1500);
+    });
+    ["pointerup", "pointerleave", "pointercancel"].forEach((name) =>
+      staffLink.addEventListener(name, () => clearTimeout(holdTimer)));
+  }
+
+  setLanguage("id");
+  home();
+  root.dataset.ready = "true";
+})();

@@ -1,0 +1,277 @@
+"""The kiosk (self check-in screen) and the public ticket status page.
+
+`/kiosk/<kiosk_id>` is the full-screen touch page of an enrolled kiosk (or of a logged-in
+officer); it posts scans to `/api/v1/checkin`. `/t/<token>` is the phone-sized status page
+whose address is the QR code on the ticket; it polls `/api/v1/t/<token>.json`.
+`/kiosk/qr.svg` draws that QR code, and only for the product's own `/t/` addresses.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import qrcode
+import qrcode.image.svg
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from shared import visits
+from shared.auth import Principal, device_office, require, staff_principal
+from shared.config import PRIORITY_GROUPS, Office
+from shared.core import Core
+from shared.errors import Refusal
+from shared.i18n import bilingual
+from shared.pages import check_csrf
+from shared.web import current_principal
+
+kiosk = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
+                  static_url_path="/kiosk/static")
+
+STAFF_ROLES = ("officer", "supervisor", "admin")
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+STATUS_PATH_RE = re.compile(r"/t/([A-Za-z0-9_-]{1,64})")
+MAX_QR_DATA = 300
+
+# Priority groups as a person reads them (English source; the catalogue has the Indonesian).
+PRIORITY_NAMES = {
+    "lansia": "Elderly (60 or older)",
+    "balita": "Child aged 5 or under",
+    "disabilitas": "Person with a disability",
+    "hamil": "Pregnant woman",
+    "sakit": "Sick",
+}
+NO_PRIORITY = "No priority"
+
+# Ticket states in words, for the kiosk and the status page.
+STATUS_WORDS = {
+    "waiting": "Waiting",
+    "called": "Called",
+    "serving": "Being served",
+    "held": "On hold: please wait near the counter",
+    "missed": "Missed: please ask an officer at the information desk",
+    "done": "Finished",
+    "cancelled": "Cancelled",
+}
+
+# What the applicant can do next, per refusal code: shown under the API's own message.
+NEXT_STEPS = {
+    "invalid_scan": "Hold the code still in front of the scanner, or type it on the keypad.",
+    "unknown_booking": "Check the code in the M-Paspor app, or ask an officer at the "
+                       "information desk.",
+    "wrong_office": "Please go to the office named in your booking, or ask an officer.",
+    "wrong_day": "Please come back on your booking date, or reschedule in the M-Paspor app.",
+    "too_early": "You may wait in the waiting room until then.",
+    "too_late": "An officer at the information desk will help you.",
+    "cancelled": "Please ask an officer at the information desk.",
+    "closed": "Please come back on the next working day, or ask an officer.",
+    "rate_limited": "Please wait a moment, then scan again.",
+    "forbidden": "This kiosk is not allowed to check in. Please ask an officer.",
+    "unauthorized": "This kiosk is not enrolled. Please ask an officer.",
+    "offline": "Please ask an officer. Your booking is safe.",
+    "camera": "Use the scanner below the screen, or type your booking code.",
+    "other": "Please try again, or ask an officer.",
+}
+
+# Sentences the kiosk script composes at run time; {placeholders} are filled in there.
+SCRIPT_MESSAGES = (
+    "Your slot",
+    "Go to",
+    "Position in queue",
+    "Estimated wait",
+    "about {minutes} min",
+    "less than a minute",
+    "Your ticket was reprinted",
+    "Printer problem: take a photo of this screen",
+    "Your ticket is being printed",
+    "Take your printed ticket",
+    "Back to the start in {seconds} s",
+    "The kiosk cannot reach the server.",
+    "The camera could not be started.",
+    "Walk-in ticket",
+    "Counter",
+    "Called: go to {counter}",
+    "Updated {time}",
+    "No connection: the page will retry by itself.",
+    "This ticket is no longer active.",
+)
+
+
+def core() -> Core:
+    return current_app.extensions["giliran"]  # type: ignore[no-any-return]
+
+
+def messages(sources: Any) -> dict[str, dict[str, str]]:
+    """English source -> {"id", "en"}, for the page scripts."""
+    return {source: bilingual(source) for source in sources}
+
+
+def office_names(office: Office) -> dict[str, Any]:
+    """The office's public names: stations, services and counters (no personal data)."""
+    return {
+        "office": office.name,
+        "stations": {s.id: {"id": s.name_id, "en": s.name_en} for s in office.stations.values()},
+        "services": {s.id: {"id": s.name_id, "en": s.name_en} for s in office.services.values()},
+        "counters": {c.id: c.name for c in office.counters.values()},
+    }
+
+
+def _session_staff() -> Principal | None:
+    """The officer logged in on this browser, even when a device cookie is present."""
+    principal = current_principal()
+    if principal is not None and principal.is_staff:
+        return principal if principal.role in STAFF_ROLES else None
+    name = session.get("staff")
+    if not name:
+        return None
+    staff = staff_principal(core(), str(name))
+    return staff if staff is not None and staff.role in STAFF_ROLES else None
+
+
+def _kiosk_office(principal: Principal | None, staff: Principal | None, kiosk_id: str) -> str:
+    if principal is not None and principal.kind == "device" and principal.offices:
+        return principal.offices[0]
+    registered = device_office(core(), kiosk_id)
+    if registered and (staff is None or staff.may_see_office(registered)):
+        return registered
+    if staff is not None and staff.offices:
+        return staff.offices[0]
+    return core().config.default_office.id
+
+
+@kiosk.get("/kiosk/<kiosk_id>")
+def page(kiosk_id: str) -> tuple[str, int]:
+    principal = current_principal()
+    is_device = (principal is not None and principal.kind == "device"
+                 and principal.role == "kiosk" and principal.name == kiosk_id)
+    staff = _session_staff()
+    if len(kiosk_id) > 64 or not (is_device or staff is not None):
+        return render_template("kiosk/not_enrolled.html", kiosk_id=kiosk_id[:64]), 403
+    office = core().office(_kiosk_office(principal if is_device else None, staff, kiosk_id))
+    staff_direct = principal is not None and principal.is_staff
+    settings = {
+        "kiosk": kiosk_id,
+        "office": office.id,
+        "checkin_url": url_for("api.checkin", office=office.id),
+        "walkin_url": (url_for("api.walkins", office=office.id) if staff_direct
+                       else url_for("kiosk.walkin", kiosk_id=kiosk_id)),
+        "print_job_url": "/api/v1/print-jobs/",
+        "qr_url": url_for("kiosk.qr"),
+        "return_seconds": core().config.kiosk.return_to_welcome_seconds,
+        "camera": request.args.get("camera") == "1",
+        "names": office_names(office),
+        "messages": messages(SCRIPT_MESSAGES),
+        "next_steps": {code: bilingual(text) for code, text in NEXT_STEPS.items()},
+        "status_words": {code: bilingual(text) for code, text in STATUS_WORDS.items()},
+        "priority_names": {code: bilingual(text) for code, text in PRIORITY_NAMES.items()},
+    }
+    services = [(s.id, {"id": s.name_id, "en": s.name_en}) for s in office.services.values()]
+    groups = [("", bilingual(NO_PRIORITY))] + [
+        (group, bilingual(PRIORITY_NAMES[group])) for group in PRIORITY_GROUPS
+    ]
+    return render_template(
+        "kiosk/page.html", kiosk_id=kiosk_id, office=office, settings=settings, staff=staff,
+        services=services, groups=groups,
+    ), 200
+
+
+@kiosk.post("/kiosk/<kiosk_id>/walkins")
+def walkin(kiosk_id: str) -> tuple[Response, int]:
+    """A walk-in ticket issued by the officer logged in on this kiosk.
+
+    The same as `POST /api/v1/walkins`, for a kiosk whose device cookie would otherwise
+    speak for the request instead of the officer's session; the ticket prints here.
+    """
+    staff = require(_session_staff(), *STAFF_ROLES)
+    if not request.is_json:
+        raise Refusal(415, "invalid_request", "Send JSON (Content-Type: application/json).")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Refusal(400, "invalid_request", "The request body must be a JSON object.")
+    principal = current_principal()
+    office = _kiosk_office(principal if principal and principal.kind == "device" else None,
+                           staff, kiosk_id)
+    require(staff, office=office)
+    ticket = visits.walk_in(core(), office, body.get("service"), body.get("priority_group"),
+                            staff.name)
+    payload: dict[str, Any] = {"ticket": ticket}
+    printing = current_app.extensions.get("giliran_print")
+    if printing is not None and principal is not None and principal.kind == "device" \
+            and principal.name == kiosk_id:
+        payload["print"] = printing(ticket, kiosk_id)
+    return jsonify(payload), 201
+
+
+@kiosk.post("/kiosk/<kiosk_id>/staff-logout")
+def staff_logout(kiosk_id: str) -> Response:
+    """End the officer's session on the kiosk and show the kiosk again (it stays enrolled)."""
+    check_csrf()
+    session.pop("staff", None)
+    return redirect(url_for("kiosk.page", kiosk_id=kiosk_id[:64]))  # type: ignore[return-value]
+
+
+def status_address(data: str) -> str | None:
+    """The absolute status-page address for `data`, or None if it is not one of ours."""
+    if not data or len(data) > MAX_QR_DATA:
+        return None
+    parts = urlsplit(data)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return None
+    foreign = parts.scheme not in ("http", "https") or parts.netloc != request.host
+    if (parts.scheme or parts.netloc) and foreign:
+        return None
+    if not STATUS_PATH_RE.fullmatch(parts.path):
+        return None
+    return request.host_url.rstrip("/") + parts.path
+
+
+@kiosk.get("/kiosk/qr.svg")
+def qr() -> Response:
+    """An SVG QR code of a ticket's public status page (never of anything else)."""
+    address = status_address(request.args.get("data", ""))
+    if address is None:
+        raise Refusal(400, "invalid_request", "This QR code can only show a ticket address.")
+    code = qrcode.QRCode(border=2, box_size=10,
+                         error_correction=qrcode.constants.ERROR_CORRECT_M,
+                         image_factory=qrcode.image.svg.SvgPathImage)
+    code.add_data(address)
+    code.make(fit=True)
+    svg = code.make_image().to_string(encoding="unicode")
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@kiosk.get("/t/<token>")
+def status(token: str) -> tuple[str, int]:
+    """The applicant's own ticket on their phone; no login, the token is the secret."""
+    ticket: dict[str, Any] | None = None
+    if TOKEN_RE.fullmatch(token):
+        try:
+            ticket = visits.get_ticket_by_token(core(), token)
+        except Refusal:
+            ticket = None
+    if ticket is None:
+        return render_template("kiosk/status_missing.html"), 404
+    ticket.pop("id", None)
+    office = core().office(ticket["office"])
+    settings = {
+        "api_url": url_for("api.public_ticket", token=token),
+        "poll_seconds": 5,
+        "ticket": ticket,
+        "names": office_names(office),
+        "messages": messages(SCRIPT_MESSAGES),
+        "status_words": {code: bilingual(text) for code, text in STATUS_WORDS.items()},
+    }
+    return render_template("kiosk/status.html", ticket=ticket, office=office,
+                           settings=settings), 200
