@@ -182,6 +182,45 @@ def cancel_booking(code: str) -> Response:
     return jsonify({"code": code.upper(), "cancelled": True})
 
 
+@api.get("/print-jobs/<job_id>")
+def print_job(job_id: str) -> Response:
+    """A kiosk follows its print job: printed, on the backup, or failed (show the screen)."""
+    require(current_principal(), "kiosk", *STAFF)
+    printing = core().printing
+    job = printing.job(job_id) if printing is not None and len(job_id) <= 64 else None
+    if job is None:
+        raise Refusal(404, "not_found", "Not found.")
+    return jsonify({"print": job.to_dict()})
+
+
+@api.post("/tickets/<int:ticket_id>/reprint")
+def reprint(ticket_id: int) -> Response:
+    """Print a ticket again, on a kiosk's printer (default: the one that issued it)."""
+    principal = require(current_principal(), *STAFF)
+    body = json_body()
+    data = visits.get_ticket(core(), ticket_id, staff_offices())
+    printer = body.get("printer") or visits.issuing_kiosk(core(), ticket_id)
+    printing = current_app.extensions.get("giliran_print")
+    job = printing(data, printer) if printing is not None and isinstance(printer, str) else None
+    if job is None or not isinstance(printer, str):
+        raise Refusal(409, "no_printer", "No printer is available for this ticket.")
+    visits.note_reprint(core(), ticket_id, principal.name, printer)
+    return jsonify({"ticket": data, "print": job})
+
+
+@api.get("/t/<token>/ticket.png")
+def ticket_preview(token: str) -> Response:
+    """The printed ticket as an image, for the kiosk screen when the printer fails."""
+    if len(token) > 64:
+        raise Refusal(404, "not_found", "No such ticket.")
+    data = visits.get_ticket_by_token(core(), token)
+    from hardware.printing import render_preview_png
+    from hardware.wiring import ticket_print
+
+    png = render_preview_png(ticket_print(core(), data), width_mm=80)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
+
+
 @api.get("/board/<office>")
 def board(office: str) -> Response:
     principal = require(current_principal(), "display", "kiosk", *STAFF)

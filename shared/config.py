@@ -130,12 +130,18 @@ class Config:
     kiosk: Kiosk
     host: str = "127.0.0.1"
     port: int = 5000
+    public_url: str = ""
     languages: tuple[str, ...] = ("id", "en")
     printers: tuple[Mapping[str, Any], ...] = ()
     serial: tuple[Mapping[str, Any], ...] = ()
     announce: Mapping[str, Any] = field(default_factory=dict)
     retention: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+
+    @property
+    def base_url(self) -> str:
+        """Where phones reach the server (the QR on a ticket): [server] public_url."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def default_office(self) -> Office:
@@ -300,7 +306,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         "",
     )
     server = r.get(data, "server", dict, "", {})
-    r.check_keys(server, {"host", "port", "languages"}, "server")
+    r.check_keys(server, {"host", "port", "languages", "public_url"}, "server")
 
     policy_raw = r.get(data, "policy", dict, "", {})
     r.check_keys(policy_raw, set(Policy.__dataclass_fields__), "policy")
@@ -380,6 +386,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         kiosk=kiosk,
         host=r.get(server, "host", str, "server", "127.0.0.1"),
         port=r.get(server, "port", int, "server", 5000),
+        public_url=r.get(server, "public_url", str, "server", "").rstrip("/"),
         languages=tuple(r.get(server, "languages", list, "server", ["id", "en"])),
         printers=printers,
         serial=serial,

@@ -171,6 +171,27 @@ def get_ticket_by_token(core: Core, token: str) -> dict[str, Any]:
         return ticket_dict(core, session, ticket)
 
 
+def issuing_kiosk(core: Core, ticket_id: int) -> str | None:
+    with core.db.read() as session:
+        ticket = session.get(Ticket, ticket_id)
+        return ticket.issued_by if ticket else None
+
+
+def note_reprint(core: Core, ticket_id: int, staff: str, printer: str) -> None:
+    """Record a reprint in the timeline (no state change, no event for the board)."""
+    with core.db.read() as reader:
+        found = reader.get(Ticket, ticket_id)
+        if found is None:
+            raise Refusal(404, "not_found", "No such ticket.")
+        office_id = found.office_id
+    with core.change(office_id) as change:
+        session = change.session
+        assert session is not None
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        _record(change, ticket, "reprinted", staff=staff, printer=printer)
+
+
 def timeline(core: Core, ticket_id: int) -> list[dict[str, Any]]:
     with core.db.read() as session:
         ticket = session.get(Ticket, ticket_id)
