@@ -353,3 +353,23 @@ def test_devices_that_never_answer_with_ack_timeout_zero(tmp_path: Path) -> None
         manager.stop()
         events.close()
         devices.close()
+
+
+def test_idle_displays_are_refreshed_steady(tmp_path: Path) -> None:
+    devices = PtyDevices(tmp_path / "ttyLED", get_codec("stx"))
+    settings = BusSettings(id="bus-1", office="DPS", url=str(devices.link),
+                           addresses={1: "1"}, **{**FAST, "refresh_interval": 0.2})
+    events = EventBus()
+    manager = BusManager([settings], events, lambda *args: None)
+    manager.start()
+    try:
+        events.publish(TicketEvent("DPS", 1, "recalled", {"number": "A001"}, counter="1"))
+        wait_for(lambda: Blink(1, "A001") in devices.commands(), what="blink")
+        # Nothing else happens, yet the display hears from the host again: its state,
+        # steady, so a refresh never repeats the recall's blinking.
+        wait_for(lambda: Show(1, "A001") in devices.commands(), what="refresh")
+        assert devices.commands().count(Blink(1, "A001")) == 1
+    finally:
+        manager.stop()
+        events.close()
+        devices.close()
