@@ -1,0 +1,221 @@
+/*
+ * Giliran supervisor view: every counter, every station's queue and longest wait, today's
+ * totals and the health of printers and devices. Refetches /counter/api/overview on each
+ * "update" in the /counter namespace (and every few seconds, since waits grow by themselves).
+ */
+(() => {
+  "use strict";
+
+  const DATA = JSON.parse(document.getElementById("supervisor-data").textContent);
+  const OFFICE = DATA.office;
+  const TEXT = DATA.text;
+  const POLL_MS = 10000;
+  const HEALTH_MS = 15000;
+  const LONG_CALL_MINUTES = 15;
+
+  const $ = (id) => document.getElementById(id);
+  const state = {overview: null, health: null, seq: 0, timer: null};
+  window.giliranSupervisor = state;
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function bi(tag, className, message) {
+    const node = el(tag, className, message.id);
+    node.append(" ", el("span", "en", `/ ${message.en}`));
+    return node;
+  }
+
+  function fill(message, values) {
+    const out = {};
+    for (const lang of ["id", "en"]) {
+      out[lang] = message[lang].replace(/\{(\w+)\}/g, (all, key) =>
+        (values[key] !== undefined ? String(values[key]) : all));
+    }
+    return out;
+  }
+
+  function name(table, key) {
+    return table[key] || {id: key || "", en: key || ""};
+  }
+
+  function showError(message) {
+    const box = $("message");
+    if (!message) { box.hidden = true; return; }
+    $("message-id").textContent = message.id;
+    $("message-en").textContent = message.en;
+    box.hidden = false;
+  }
+
+  async function getJson(path) {
+    const response = await fetch(path, {credentials: "same-origin",
+                                        headers: {Accept: "application/json"}});
+    let body = null;
+    try { body = await response.json(); } catch (error) { body = null; }
+    return {status: response.status, body};
+  }
+
+  function renderTotals(o) {
+    const serving = o.counters.filter((c) => c.current).length;
+    const values = {waiting: o.today.waiting, serving, held: o.today.held,
+                    no_shows: o.today.no_shows, done: o.today.done, tickets: o.today.tickets};
+    for (const box of document.querySelectorAll("[data-total]")) {
+      const value = values[box.dataset.total];
+      box.querySelector(".value").textContent = value === undefined ? "\u2013" : value;
+      box.classList.toggle("alert", box.dataset.total === "no_shows" && value > 0);
+    }
+  }
+
+  function renderCounters(o) {
+    $("counters").replaceChildren(...o.counters.map((c) => {
+      const card = el("div", "counter-card");
+      card.dataset.counter = c.id;
+      card.append(el("div", "cname", c.name));
+      if (c.current) {
+        card.classList.add(c.current.status);
+        if ((c.current.minutes || 0) >= LONG_CALL_MINUTES) card.classList.add("long");
+        card.append(el("div", "cnumber", c.current.number));
+        const status = bi("div", "cstatus", name(DATA.statuses, c.current.status));
+        status.append(el("span", "en",
+          ` \u00b7 ${fill(TEXT.minutes, {minutes: c.current.minutes || 0}).id}`));
+        card.append(status);
+      } else {
+        card.classList.add("idle");
+        card.append(el("div", "cnumber", "\u2014"), bi("div", "cstatus", TEXT.idle));
+      }
+      const stations = c.stations.map((s) => name(DATA.stations, s).id).join(", ");
+      card.append(el("div", "en", stations));
+      return card;
+    }));
+  }
+
+  function renderStations(o) {
+    $("stations").replaceChildren(...o.stations.map((s) => {
+      const row = el("tr");
+      row.dataset.station = s.id;
+      const label = el("td", "", s.name.id);
+      label.append(" ", el("span", "en", `/ ${s.name.en}`));
+      const wait = el("td", "num wait", s.waiting
+        ? `${fill(TEXT.minutes, {minutes: s.longest_wait_minutes}).id} (${s.longest_waiting_number})`
+        : "\u2013");
+      if (s.longest_wait_minutes >= 60) row.classList.add("late");
+      row.append(label, el("td", "num", s.waiting), el("td", "num", s.being_served), wait);
+      return row;
+    }));
+  }
+
+  function describe(value) {
+    if (value === null || value === undefined) return "";
+    if (typeof value !== "object") return String(value);
+    return Object.entries(value)
+      .map(([k, v]) => `${k}: ${typeof v === "object" && v !== null ? JSON.stringify(v) : v}`)
+      .join(" \u00b7 ");
+  }
+
+  function isBad(value) {
+    if (value === null || typeof value !== "object") {
+      return !["ok", "up", "ready", "online", true].includes(value);
+    }
+    if (value.alert) return true;
+    if ("status" in value && typeof value.status !== "object") return isBad(value.status);
+    if ("ok" in value) return !value.ok;
+    return false;
+  }
+
+  function renderHealth(h) {
+    const items = [];
+    const add = (label, value, bad) => {
+      const li = el("li", bad ? "bad" : "", label);
+      const detail = describe(value);
+      if (detail) li.append(" ", el("span", "detail", detail));
+      items.push(li);
+    };
+    if (!h) {
+      add("Server / Server", TEXT.offline.id, true);
+    } else {
+      add("Basis data / Database", h.db, h.db !== "ok");
+      const printers = h.printers || {};
+      for (const [id, value] of Object.entries(printers)) {
+        add(`Printer ${id}`, value, isBad(value));
+      }
+      const devices = h.devices || {};
+      for (const [bus, value] of Object.entries(devices)) {
+        if (value && typeof value === "object" && !("status" in value)) {
+          for (const [address, device] of Object.entries(value)) {
+            add(`${bus} \u00b7 ${address}`, device, isBad(device));
+          }
+        } else {
+          add(bus, value, isBad(value));
+        }
+      }
+      if (Object.keys(printers).length === 0 && Object.keys(devices).length === 0) {
+        items.push(bi("li", "", {id: "Tidak ada printer atau perangkat terdaftar.",
+                                  en: "No printers or devices registered."}));
+      }
+    }
+    $("health").replaceChildren(...items);
+  }
+
+  async function refresh() {
+    const seq = ++state.seq;
+    try {
+      const answer = await getJson(`/counter/api/overview?office=${encodeURIComponent(OFFICE)}`);
+      if (seq !== state.seq) return;
+      if (answer.status === 401) {
+        location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+        return;
+      }
+      if (answer.status !== 200) {
+        showError(answer.body && answer.body.error ? answer.body.error.message : TEXT.network);
+        return;
+      }
+      showError(null);
+      state.overview = answer.body;
+      renderTotals(answer.body);
+      renderCounters(answer.body);
+      renderStations(answer.body);
+      document.body.dataset.loaded = "1";
+    } catch (error) {
+      if (seq === state.seq) showError(TEXT.network);
+    }
+  }
+
+  async function refreshHealth() {
+    try {
+      const answer = await getJson("/api/v1/health");  // 503 still carries the details
+      state.health = answer.body;
+      renderHealth(answer.body);
+    } catch (error) {
+      state.health = null;
+      renderHealth(null);
+    }
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(refresh, 100);
+  }
+
+  function connect() {
+    if (typeof window.io !== "function") return;
+    const socket = window.io("/counter", {transports: ["websocket"], reconnectionDelay: 400,
+                                          reconnectionDelayMax: 2000});
+    socket.on("connect", () => {
+      $("mark-offline").hidden = true;
+      socket.emit("join", {office: OFFICE}, () => { refresh(); refreshHealth(); });
+    });
+    socket.on("disconnect", () => { $("mark-offline").hidden = false; });
+    socket.on("connect_error", () => { $("mark-offline").hidden = false; });
+    socket.on("update", scheduleRefresh);
+  }
+
+  refresh();
+  refreshHealth();
+  connect();
+  setInterval(refresh, POLL_MS);
+  setInterval(refreshHealth, HEALTH_MS);
+})();

@@ -1,0 +1,342 @@
+"""Staff screens: the counter terminal (`/counter`) and the supervisor view.
+
+Both pages are static shells; their scripts read the REST API (/api/v1) and two staff
+endpoints of this blueprint, and refetch whenever the office's room in the `/counter`
+Socket.IO namespace says something changed:
+
+`GET /counter/api/tickets?status=held,missed[&station=a,b][&office=X]`
+    `{"tickets": [ticket…]}` of today, oldest first, each with `reason` (the last hold
+    reason, if any). Any staff role.
+`GET /counter/api/overview[?office=X]`
+    Every counter's state, per station the queue length and the longest current wait,
+    and today's totals (no-shows among them). Supervisors and admins.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as BaseResponse
+
+from shared import visits
+from shared.auth import Principal, require
+from shared.clock import to_local
+from shared.config import PRIORITY_GROUPS, Office
+from shared.core import Core
+from shared.errors import Refusal
+from shared.i18n import bilingual
+from shared.models import Ticket, TimelineEntry
+from shared.web import current_principal
+
+STAFF_ROLES = ("officer", "supervisor", "admin")
+SUPERVISOR_ROLES = ("supervisor", "admin")
+LISTABLE = ("waiting", "called", "serving", "held", "missed", "done", "cancelled")
+MAX_LISTED = 200
+
+counter = Blueprint(
+    "counter",
+    __name__,
+    static_folder="static",
+    static_url_path="/counter/static",
+    template_folder="templates",
+)
+
+PRIORITY_NAMES = {
+    "lansia": "Elderly (60+)",
+    "balita": "Small child (5 and under)",
+    "disabilitas": "Person with a disability",
+    "hamil": "Pregnant woman",
+    "sakit": "Sick",
+}
+
+STATUS_NAMES = {
+    "waiting": "Waiting",
+    "called": "Called",
+    "serving": "Being served",
+    "held": "On hold",
+    "missed": "Did not come",
+    "done": "Done",
+    "cancelled": "Cancelled",
+}
+
+ACTION_NAMES = {
+    "checked_in": "Checked in",
+    "reprinted": "Ticket reprinted",
+    "called": "Called",
+    "recall": "Called again",
+    "start": "Service started",
+    "moved": "Sent to the next station",
+    "finished": "Finished",
+    "no_show": "Marked as not present",
+    "hold": "Put on hold",
+    "resume": "Back in the queue",
+    "transfer": "Transferred",
+    "reinstate": "Back in the queue after missing the call",
+    "cancel": "Cancelled",
+}
+
+# Text the terminal's script shows; English sources, translated in messages.po.
+TERMINAL_TEXT = {
+    "nobody_waiting": "Nobody is waiting at your stations.",
+    "called": "Now calling {number}.",
+    "done": "Done.",
+    "offline": "Offline: reconnecting",
+    "network": "The server cannot be reached. Check the network and try again.",
+    "no_ticket": "No ticket at this counter. Press Next to call one.",
+    "empty_queue": "Nobody waiting.",
+    "empty_list": "None.",
+    "issued": "Ticket {number} issued.",
+    "minutes": "{minutes} min",
+    "calls": "called {count}x",
+    "reason": "Reason",
+    "to_station": "to {station}",
+    "idle": "Idle",
+    "confirm_cancel": "Cancel ticket {number}? This cannot be undone.",
+    "priority_only": "Priority counter: only priority tickets are called here.",
+    "session_expired": "Your session has ended. Please log in again.",
+}
+
+
+def _core() -> Core:
+    return current_app.extensions["giliran"]  # type: ignore[no-any-return]
+
+
+def _staff_or_login() -> Principal | BaseResponse:
+    """The logged-in staff member, or a redirect to the login page that comes back here."""
+    principal = current_principal()
+    if principal is None or principal.role not in STAFF_ROLES:
+        target = request.full_path if request.query_string else request.path
+        return redirect(url_for("pages.login", next=target))
+    return principal
+
+
+def _office_for(principal: Principal) -> Office:
+    core = _core()
+    requested = request.args.get("office")
+    if requested:
+        office = core.config.offices.get(requested)
+        if office is None or not principal.may_see_office(requested):
+            raise NotFound()
+        return office
+    if principal.offices:
+        return core.office(principal.offices[0])
+    return core.config.default_office
+
+
+def _api_office(principal: Principal) -> Office:
+    requested = request.args.get("office")
+    core = _core()
+    if requested:
+        office = core.office(requested)
+    elif principal.offices:
+        office = core.office(principal.offices[0])
+    else:
+        office = core.config.default_office
+    require(principal, office=office.id)
+    return office
+
+
+def _names(office: Office) -> dict[str, Any]:
+    return {
+        "stations": {s.id: {"id": s.name_id, "en": s.name_en} for s in office.stations.values()},
+        "services": {s.id: {"id": s.name_id, "en": s.name_en} for s in office.services.values()},
+        "priority_groups": {g: bilingual(PRIORITY_NAMES[g]) for g in PRIORITY_GROUPS},
+        "statuses": {k: bilingual(v) for k, v in STATUS_NAMES.items()},
+        "actions": {k: bilingual(v) for k, v in ACTION_NAMES.items()},
+        "text": {k: bilingual(v) for k, v in TERMINAL_TEXT.items()},
+    }
+
+
+def _counter_dict(office: Office, counter_id: str) -> dict[str, Any]:
+    cfg = office.counters[counter_id]
+    return {"id": cfg.id, "name": cfg.name, "stations": list(cfg.stations),
+            "priority_only": cfg.priority_only}
+
+
+# --- pages ---------------------------------------------------------------------------------
+@counter.get("/counter")
+def terminal() -> Any:
+    principal = _staff_or_login()
+    if isinstance(principal, BaseResponse):
+        return principal
+    core = _core()
+    office = _office_for(principal)
+    chosen = request.args.get("c")
+    unknown = chosen is not None and chosen not in office.counters
+    selected = chosen if chosen in office.counters else None
+    data: dict[str, Any] = {
+        "office": office.id,
+        "counter": _counter_dict(office, selected) if selected else None,
+        "counters": [_counter_dict(office, c) for c in office.counters],
+        "services": [
+            {"id": s.id, "express": s.express} for s in office.services.values()
+        ],
+        "no_show_after_calls": core.config.policy.no_show_after_calls,
+        "staff": {"name": principal.name, "role": principal.role},
+        **_names(office),
+    }
+    return render_template(
+        "counter/terminal.html", office=office, data=data, selected=selected,
+        unknown=unknown, principal=principal,
+        counters=list(office.counters.values()),
+        is_supervisor=principal.role in SUPERVISOR_ROLES,
+    )
+
+
+@counter.get("/counter/supervisor")
+def supervisor() -> Any:
+    principal = _staff_or_login()
+    if isinstance(principal, BaseResponse):
+        return principal
+    if principal.role not in SUPERVISOR_ROLES:
+        return render_template("counter/forbidden.html"), 403
+    office = _office_for(principal)
+    data = {"office": office.id, "counters": [_counter_dict(office, c) for c in office.counters],
+            "station_order": list(office.stations), **_names(office)}
+    return render_template("counter/supervisor.html", office=office, data=data,
+                           principal=principal)
+
+
+# --- staff JSON ----------------------------------------------------------------------------
+def _hold_reasons(core: Core, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    reasons: dict[int, str] = {}
+    with core.db.read() as session:
+        for ticket_id, detail in session.execute(
+            select(TimelineEntry.ticket_id, TimelineEntry.detail)
+            .where(TimelineEntry.ticket_id.in_(ids), TimelineEntry.action == "hold")
+            .order_by(TimelineEntry.id)
+        ):
+            reason = (detail or {}).get("reason")
+            if isinstance(reason, str) and reason:
+                reasons[ticket_id] = reason
+    return reasons
+
+
+@counter.get("/counter/api/tickets")
+def tickets() -> Response:
+    principal = require(current_principal(), *STAFF_ROLES)
+    core = _core()
+    office = _api_office(principal)
+    statuses = [s for s in request.args.get("status", "held,missed").split(",") if s]
+    if not statuses or any(s not in LISTABLE for s in statuses):
+        raise Refusal(400, "invalid_request", "Unknown ticket status.")
+    stations = [s for s in request.args.get("station", "").split(",") if s]
+    if any(s not in office.stations for s in stations):
+        raise Refusal(404, "unknown_station", "Unknown station {station}.",
+                      station=",".join(s for s in stations if s not in office.stations))
+    query = select(Ticket).where(
+        Ticket.office_id == office.id, Ticket.service_day == core.today(office),
+        Ticket.status.in_(statuses),
+    )
+    if stations:
+        query = query.where(Ticket.station.in_(stations))
+    query = query.order_by(Ticket.entered_station_at, Ticket.id).limit(MAX_LISTED)
+    with core.db.read() as session:
+        found = session.execute(query).scalars().all()
+        result = [visits.ticket_dict(core, session, t) for t in found]
+    reasons = _hold_reasons(core, [t["id"] for t in result if t["status"] == "held"])
+    for item in result:
+        item["reason"] = reasons.get(item["id"])
+    return jsonify({"tickets": result})
+
+
+def _minutes(now: datetime, since: datetime | None) -> int | None:
+    if since is None:
+        return None
+    return max(0, int((now - since).total_seconds() // 60))
+
+
+def overview(core: Core, office: Office) -> dict[str, Any]:
+    """What a supervisor watches: counters, queues, longest waits and today's totals."""
+    today = core.today(office)
+    now = core.now()
+    with core.db.read() as session:
+        mine = (Ticket.office_id == office.id, Ticket.service_day == today)
+        active = session.execute(
+            select(Ticket).where(*mine, Ticket.status.in_(("called", "serving")))
+            .order_by(Ticket.last_called_at)
+        ).scalars().all()
+        at_counter = {t.counter: t for t in active if t.counter}
+        counters = []
+        for cfg in office.counters.values():
+            ticket = at_counter.get(cfg.id)
+            current = None
+            if ticket is not None:
+                current = {
+                    "id": ticket.id, "number": ticket.number, "status": ticket.status,
+                    "station": ticket.station, "service": ticket.service,
+                    "priority_group": ticket.priority_group, "call_count": ticket.call_count,
+                    "called_at": to_local(ticket.last_called_at, office.tz)
+                    .isoformat(timespec="seconds") if ticket.last_called_at else None,
+                    "minutes": _minutes(now, ticket.last_called_at),
+                }
+            counters.append({**_counter_dict(office, cfg.id), "current": current})
+        waiting_rows = session.execute(
+            select(Ticket.station, func.count(), func.min(Ticket.entered_station_at))
+            .where(*mine, Ticket.status == "waiting").group_by(Ticket.station)
+        ).all()
+        waiting = {row[0]: (int(row[1]), row[2]) for row in waiting_rows}
+        stations = []
+        for station in office.stations.values():
+            count, oldest_at = waiting.get(station.id, (0, None))
+            oldest_number = None
+            if count:
+                oldest_number = session.execute(
+                    select(Ticket.number).where(*mine, Ticket.status == "waiting",
+                                                Ticket.station == station.id)
+                    .order_by(Ticket.entered_station_at, Ticket.id).limit(1)
+                ).scalar_one_or_none()
+            serving_here = sum(1 for t in active if t.station == station.id)
+            stations.append({
+                "id": station.id, "name": {"id": station.name_id, "en": station.name_en},
+                "waiting": count, "being_served": serving_here,
+                "longest_wait_minutes": _minutes(now, oldest_at) if count else 0,
+                "longest_waiting_number": oldest_number,
+                "counters": [c.id for c in office.counters.values() if station.id in c.stations],
+            })
+        by_status = dict(session.execute(
+            select(Ticket.status, func.count()).where(*mine).group_by(Ticket.status)
+        ).tuples().all())
+        no_shows = session.execute(
+            select(func.count()).select_from(TimelineEntry)
+            .join(Ticket, Ticket.id == TimelineEntry.ticket_id)
+            .where(*mine, TimelineEntry.action == "no_show")
+        ).scalar_one()
+    return {
+        "office": {"id": office.id, "name": office.name},
+        "now": core.local_now(office).isoformat(timespec="seconds"),
+        "version": core.office_version(office.id),
+        "counters": counters,
+        "stations": stations,
+        "today": {
+            "tickets": int(sum(by_status.values())),
+            "no_shows": int(no_shows),
+            "missed_now": int(by_status.get("missed", 0)),
+            "held": int(by_status.get("held", 0)),
+            "waiting": int(by_status.get("waiting", 0)),
+            "done": int(by_status.get("done", 0)),
+            "cancelled": int(by_status.get("cancelled", 0)),
+        },
+    }
+
+
+@counter.get("/counter/api/overview")
+def overview_json() -> Response:
+    principal = require(current_principal(), *SUPERVISOR_ROLES)
+    office = _api_office(principal)
+    return jsonify(overview(_core(), office))
