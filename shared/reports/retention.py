@@ -1,0 +1,110 @@
+"""Personal data: retention, masking in exports, and the audit log (UU 27/2022).
+
+Names (`bookings.name`) are erased `[retention] personal_days` days after the booked
+day. Tickets, their timelines and booking codes stay, so statistics do not change.
+Exports show names masked ("W*** P******") unless an admin asks for them; every export
+and every purge leaves an entry in the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from shared.clock import local_date
+from shared.config import Config, ConfigError
+from shared.core import Core
+from shared.models import Booking
+from shared.reports.models import AuditEntry
+
+DEFAULT_PERSONAL_DAYS = 30
+MAX_PERSONAL_DAYS = 3660
+
+
+@dataclass(frozen=True)
+class Retention:
+    personal_days: int = DEFAULT_PERSONAL_DAYS
+
+
+def retention_settings(config: Config | Mapping[str, Any]) -> Retention:
+    """The validated `[retention]` table; raises ConfigError naming the key."""
+    raw = config.retention if isinstance(config, Config) else config
+    if not isinstance(raw, Mapping):
+        raise ConfigError("retention", "must be a table")
+    unknown = sorted(set(raw) - {"personal_days"})
+    if unknown:
+        raise ConfigError(f"retention.{unknown[0]}", "unknown key (known: personal_days)")
+    days = raw.get("personal_days", DEFAULT_PERSONAL_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise ConfigError("retention.personal_days", "must be a whole number of days")
+    if not 1 <= days <= MAX_PERSONAL_DAYS:
+        raise ConfigError("retention.personal_days",
+                          f"must be between 1 and {MAX_PERSONAL_DAYS} days")
+    return Retention(personal_days=days)
+
+
+def mask_name(name: str | None) -> str | None:
+    """Keep the first letter of every word: "Wira Pradnya" -> "W*** P******"."""
+    if name is None:
+        return None
+    return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
+
+
+def audit(session: Session, at: datetime, staff: str, action: str,
+          detail: dict[str, Any] | None = None) -> None:
+    """Append one audit entry inside the caller's transaction."""
+    session.add(AuditEntry(at=at, staff=staff[:64], action=action[:64], detail=detail))
+
+
+def record(core: Core, staff: str, action: str, detail: dict[str, Any] | None = None) -> None:
+    """Append one audit entry in its own transaction."""
+    with core.db.write() as session:
+        audit(session, core.now(), staff, action, detail)
+
+
+def audit_entries(core: Core, limit: int = 100) -> list[dict[str, Any]]:
+    with core.db.read() as session:
+        rows = session.execute(
+            select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        ).scalars().all()
+        return [{"at": r.at.isoformat(timespec="seconds"), "staff": r.staff,
+                 "action": r.action, "detail": r.detail} for r in rows]
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    cutoffs: dict[str, str]  # office -> last booked day whose names were erased
+    names_erased: int
+
+
+def purge(core: Core, staff: str = "cli", now: datetime | None = None) -> PurgeResult:
+    """Erase the names of bookings whose day is more than `personal_days` ago.
+
+    Safe to run any number of times a day; run it daily (`giliran report purge`).
+    """
+    settings = retention_settings(core.config)
+    now = now or core.now()
+    cutoffs: dict[str, date] = {}
+    erased = 0
+    with core.db.write() as session:
+        for office in core.config.offices.values():
+            cutoff = local_date(now, office.tz) - timedelta(days=settings.personal_days)
+            cutoffs[office.id] = cutoff
+            condition = (Booking.office_id == office.id, Booking.date <= cutoff,
+                         Booking.name.is_not(None))
+            count = session.execute(
+                select(func.count()).select_from(Booking).where(*condition)
+            ).scalar_one()
+            if count:
+                session.execute(update(Booking).where(*condition).values(name=None))
+            erased += count
+        as_text = {office: day.isoformat() for office, day in cutoffs.items()}
+        audit(session, now, staff, "purge",
+              {"personal_days": settings.personal_days, "through": as_text,
+               "names_erased": erased})
+    return PurgeResult(as_text, erased)
