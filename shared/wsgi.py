@@ -1,0 +1,66 @@
+"""The WSGI entry point for production: `gunicorn -c deploy/gunicorn.conf.py shared.wsgi:app`.
+
+Flask-SocketIO in threading mode keeps each board's websocket in one worker's memory, so a
+process runs exactly one gunicorn worker with many threads (`-w 1 -k gthread --threads N`).
+To serve more boards or survive a process crash, run several such processes behind nginx
+with sticky sessions and set `GILIRAN_REDIS_URL`, so every process sees every event.
+
+Importing this module applies the database migrations once (PostgreSQL: under an advisory
+lock, so processes starting together do not race), makes sure the configured offices
+exist, and starts printers and serial devices unless `GILIRAN_HARDWARE=0`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+from sqlalchemy import text
+
+from shared.app import create_app
+from shared.config import load_config
+from shared.core import Core
+from shared.migrate import upgrade
+
+# Any number will do as long as every Giliran process uses the same one.
+MIGRATION_LOCK = 0x6A11A
+
+log = logging.getLogger("giliran.wsgi")
+
+
+def _migrate(core: Core) -> None:
+    """Alembic upgrade to head and the offices' rows, once even with many processes."""
+    if core.db.is_sqlite:
+        upgrade()
+        core.ensure_offices()
+        return
+    with core.db.engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            upgrade()
+            core.ensure_offices()
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+
+
+def build_app() -> Flask:
+    """The production application: migrated database, hardware started."""
+    logging.basicConfig(level=os.environ.get("GILIRAN_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    core = Core(load_config())
+    if os.environ.get("GILIRAN_MIGRATE", "1") != "0":
+        _migrate(core)
+    else:
+        core.ensure_offices()
+    hardware = os.environ.get("GILIRAN_HARDWARE", "1") != "0"
+    flask_app = create_app(core=core, start_hardware=hardware)
+    log.info("giliran ready (database %s, redis %s, hardware %s)",
+             core.db.engine.dialect.name,
+             "on" if os.environ.get("GILIRAN_REDIS_URL") else "off",
+             "on" if hardware else "off")
+    return flask_app
+
+
+app = build_app()
