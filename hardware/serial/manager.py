@@ -79,32 +79,29 @@ class BusManager:
     # ---- event subscriber: runs on the event dispatcher thread, so it only records ----
 
     def handle_event(self, event: TicketEvent) -> None:
-        if event.kind == "called":
+        if event.kind in ("called", "recalled"):
             counter = event.counter or event.ticket.get("counter")
-        elif event.kind == "recalled" or event.kind in CLEARING_KINDS:
+        elif event.kind in CLEARING_KINDS:
             counter = event.counter
         else:
             return
         if counter is None:
             return
         number = str(event.ticket.get("number") or "")
-        text = display_text(number)
         if event.kind in CLEARING_KINDS:
-            self.clear(event.office, str(counter), only_if_showing=text)
-            return
-        if text is None:
-            log.warning("nomor %r tidak bisa ditampilkan / number %r cannot be shown on an "
-                        "LED display", number, number)
-            return
-        if event.kind == "called":
-            self.show(event.office, str(counter), text)
+            self.clear(event.office, str(counter), only_if_showing=display_text(number))
         else:
-            self.show(event.office, str(counter), text, blink=True)
+            self.show(event.office, str(counter), number, blink=event.kind == "recalled")
 
     def show(self, office_id: str, counter_id: str, text: str, *, blink: bool = False) -> None:
         """Show a number on every display of a counter (also for restoring state at start)."""
+        shown = display_text(text)
+        if shown is None:
+            log.warning("nomor %r tidak bisa ditampilkan / number %r cannot be shown on an "
+                        "LED display", text, text)
+            return
         for worker, address in self._displays_of(office_id, counter_id):
-            worker.submit(Blink(address, text) if blink else Show(address, text))
+            worker.submit(Blink(address, shown) if blink else Show(address, shown))
 
     def clear(self, office_id: str, counter_id: str, *, only_if_showing: str | None = None
               ) -> None:

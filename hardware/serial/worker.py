@@ -137,11 +137,21 @@ class BusWorker:
         self._io_thread = self._press_thread = None
 
     def submit(self, command: Command, *, only_if_showing: str | None = None) -> bool:
-        """Record what a display should show next; False if the address is not on this bus.
+        """Record what a display should show next.
+
+        False if the address is not on this bus or the codec cannot send the command.
 
         With `only_if_showing`, a Clear applies only while the display is meant to show that
         number: an event about an old ticket must not blank the number called after it.
         """
+        try:
+            # Checked here, on the caller's side: a command the codec cannot encode must
+            # be refused now, not fail on the bus thread where it would look like a port
+            # error and be retried forever.
+            self._codec.encode(command)
+        except ValueError as exc:
+            log.warning("bus %s: %r refused: %s", self.settings.id, command, exc)
+            return False
         with self._lock:
             if command.address not in self._desired:
                 log.warning("bus %s: no device at address %d", self.settings.id, command.address)

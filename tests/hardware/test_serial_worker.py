@@ -215,6 +215,20 @@ def test_events_of_other_offices_counters_and_kinds_are_ignored(serial_rig: Rig)
     assert distinct(serial_rig.devices.commands()[start:]) == [Show(1, "B017")]
 
 
+def test_numbers_no_display_can_show_are_refused_up_front(serial_rig: Rig) -> None:
+    start = len(serial_rig.devices.commands())
+    serial_rig.publish("called", "B 12", "1")
+    serial_rig.publish("called", "B0123456789", "1")
+    serial_rig.manager.show("DPS", "1", "b012!")
+    worker = serial_rig.manager.workers["bus-1"]
+    assert worker.submit(Show(1, "lower")) is False
+    assert worker.submit(Show(9, "A001")) is False      # no device at address 9
+    serial_rig.manager.show("DPS", "2", "b013")          # folded to upper case
+    wait_for(lambda: Show(2, "B013") in serial_rig.devices.commands(), what="marker")
+    assert distinct(serial_rig.devices.commands()[start:]) == [Show(2, "B013")]
+    assert serial_rig.health()["port_open"] is True
+
+
 def test_clear_of_an_old_ticket_keeps_the_next_number(serial_rig: Rig) -> None:
     serial_rig.publish("called", "B012", "1")
     serial_rig.publish("held", "B012", "1")
