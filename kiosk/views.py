@@ -98,12 +98,9 @@ SCRIPT_MESSAGES = (
     "Back to the start in {seconds} s",
     "The kiosk cannot reach the server.",
     "The camera could not be started.",
-    "Walk-in ticket",
-    "Counter",
     "Called: go to {counter}",
     "Updated {time}",
     "No connection: the page will retry by itself.",
-    "This ticket is no longer active.",
 )
 
 

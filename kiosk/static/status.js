@@ -26,17 +26,20 @@
 
   function render(ticket) {
     const names = settings.names;
-    root.dataset.status = ticket.status;
     byId("status-number").textContent = ticket.number;
     document.title = `${ticket.number} · Giliran`;
     setPair(byId("status-state"), settings.status_words[ticket.status] ||
             { id: ticket.status, en: ticket.status });
     const called = ticket.status === "called" && ticket.counter;
+    if (called && root.dataset.status !== "called" && navigator.vibrate) {
+      navigator.vibrate([300, 150, 300]);  // the phone buzzes when the number is called
+    }
     byId("status-called").hidden = !called;
     if (called) {
       const counter = names.counters[ticket.counter] || ticket.counter;
       setPair(byId("status-called"), msg("Called: go to {counter}", { counter }));
     }
+    root.dataset.status = ticket.status;
     setPair(byId("status-service"), names.services[ticket.service]);
     const slot = ticket.slot && ticket.slot.start ? `${ticket.slot.start}–${ticket.slot.end}` : "";
     byId("status-slot").textContent = slot;
