@@ -32,6 +32,7 @@ from .codecs import KEYS
 from .simulator import SimulatedBus
 
 EXTENSION = "giliran_serial_simulators"
+MANAGER_EXTENSION = "giliran_serial_sim"
 
 sim_blueprint = Blueprint("serial_sim", __name__, url_prefix="/sim/serial")
 
@@ -43,8 +44,13 @@ def init_sim_page(app: Flask, simulators: Mapping[str, SimulatedBus]) -> None:
 
 
 def _simulators() -> Mapping[str, SimulatedBus]:
-    simulators: Mapping[str, SimulatedBus] = current_app.extensions.get(EXTENSION, {})
-    return simulators
+    found = current_app.extensions.get(EXTENSION)
+    if found is None:
+        # Also accept the manager itself under the key hardware/wiring.py uses, so the
+        # page works whichever way the application registered it.
+        found = current_app.extensions.get(MANAGER_EXTENSION)
+    simulators = getattr(found, "simulators", found)
+    return simulators if isinstance(simulators, Mapping) else {}
 
 
 def _error(status: int, code: str, message_id: str, message_en: str) -> tuple[Response, int]:

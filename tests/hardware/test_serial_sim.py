@@ -189,3 +189,13 @@ def test_sim_page_without_simulators() -> None:
     page = app.test_client().get("/sim/serial/").get_data(as_text=True)
     assert "Tidak ada bus simulasi" in page
     assert app.test_client().get("/sim/serial/state.json").get_json() == {}
+
+
+def test_sim_page_finds_the_manager_registered_directly(serial_sim: SimRig) -> None:
+    from hardware.serial.sim_page import sim_blueprint
+
+    app = Flask(__name__)
+    app.register_blueprint(sim_blueprint, url_prefix="/sim/serial")
+    app.extensions["giliran_serial_sim"] = serial_sim.manager
+    state = app.test_client().get("/sim/serial/state.json").get_json()
+    assert set(state) == {"bus-1"}
