@@ -407,4 +407,8 @@ def load_config(path: Path | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError("(file)", f"cannot read {path}: {exc.strerror}") from None
-    return parse_config(text, str(path))
+    config = parse_config(text, str(path))
+    from shared.sections import validate_sections
+
+    validate_sections(config, text)
+    return config

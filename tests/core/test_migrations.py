@@ -1,0 +1,38 @@
+"""Alembic migrations build exactly the schema of the models, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+import shared.reports.models  # noqa: F401  (the survey and audit tables)
+from shared.migrate import upgrade
+from shared.models import Base
+
+
+def assert_matches_models(url: str) -> None:
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert diff == []
+        if engine.dialect.name == "sqlite":
+            mode = connection.execute(text("PRAGMA journal_mode")).scalar()
+            assert mode == "wal"
+    engine.dispose()
+
+
+def test_sqlite_upgrade_matches_models(tmp_path: Path) -> None:
+    assert_matches_models(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+
+
+@pytest.mark.postgres
+def test_postgresql_upgrade_matches_models(postgres: object) -> None:
+    from tests.services import Postgres
+
+    assert isinstance(postgres, Postgres)
+    assert_matches_models(postgres.create_database("migrations"))
