@@ -144,7 +144,7 @@ _PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Simulator Serial / Serial simulator — Giliran</title>
-<style>
+<style nonce="{{ g.get('csp_nonce', '') }}">
   body { font-family: system-ui, sans-serif; margin: 1.5rem; background: #f4f4f4; }
   table { border-collapse: collapse; background: #fff; margin-bottom: 1rem; }
   th, td { border: 1px solid #ccc; padding: .4rem .8rem; text-align: left; }
@@ -200,7 +200,7 @@ class="en">/ Buttons</span></th></tr>
   <button type="submit">{% if bus.answering %}Matikan perangkat / Silence devices{% else
     %}Hidupkan perangkat / Wake devices{% endif %}</button></form>
 {% endfor %}
-<script>
+<script nonce="{{ g.get('csp_nonce', '') }}">
   // Keeps the LED texts current without reloading (a reload would lose a click in flight).
   async function refresh() {
     try {
