@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from shared.config import PRIORITY_GROUPS, Config, parse_hhmm
 from shared.core import Core
@@ -224,23 +224,26 @@ def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSumma
                                           Booking.code.in_(codes))
                 ).scalars()
             }
+            fresh: dict[str, dict[str, Any]] = {}
             for row in rows:
+                values = {"date": row.date, "slot_start": row.slot_start,
+                          "slot_end": row.slot_end, "service": row.service,
+                          "priority_group": row.priority_group, "name": row.name,
+                          "updated_at": now}
                 booking = existing.get(row.code)
-                if booking is None:
-                    booking = Booking(office_id=office_id, code=row.code, created_at=now,
-                                      cancelled=False)
-                    session.add(booking)
-                    existing[row.code] = booking
-                    summary.created += 1
-                else:
+                if booking is not None:
+                    for key, value in values.items():
+                        setattr(booking, key, value)
                     summary.updated += 1
-                booking.date = row.date
-                booking.slot_start = row.slot_start
-                booking.slot_end = row.slot_end
-                booking.service = row.service
-                booking.priority_group = row.priority_group
-                booking.name = row.name
-                booking.updated_at = now
+                elif row.code in fresh:  # the same code twice in one batch: last row wins
+                    fresh[row.code].update(values)
+                    summary.updated += 1
+                else:
+                    fresh[row.code] = {"office_id": office_id, "code": row.code,
+                                       "created_at": now, "cancelled": False, **values}
+                    summary.created += 1
+            if fresh:
+                session.execute(insert(Booking), list(fresh.values()))
 
 
 def import_file(core: Core, handle: IO[bytes], filename: str,
