@@ -38,7 +38,7 @@ class LiveServer:
     clock: str
     database_url: str
     port: int = field(default_factory=free_port)
-    hardware: bool = False
+    hardware: bool = True
     config_path: Path = ROOT / "config.toml"
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
