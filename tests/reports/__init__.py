@@ -1,0 +1,1 @@
+"""Reports, the SKM survey and data retention."""

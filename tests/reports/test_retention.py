@@ -1,0 +1,90 @@
+"""Retention: names are erased after [retention] personal_days; statistics stay."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from shared.config import ConfigError
+from shared.core import Core
+from shared.models import Booking, TimelineEntry
+from shared.reports.figures import day_report
+from shared.reports.retention import (
+    Retention,
+    audit_entries,
+    mask_name,
+    purge,
+    retention_settings,
+)
+from tests.reports.helpers import drive_day
+
+DAY = date(2026, 12, 1)
+
+
+def names(core: Core) -> dict[str, str | None]:
+    with core.db.read() as session:
+        return {b.code: b.name for b in session.execute(select(Booking)).scalars()}
+
+
+def test_settings_default_and_validation() -> None:
+    assert retention_settings({}) == Retention(30)
+    assert retention_settings({"personal_days": 7}).personal_days == 7
+    for raw, key in (({"personal_days": "30"}, "retention.personal_days"),
+                     ({"personal_days": 0}, "retention.personal_days"),
+                     ({"personal_days": True}, "retention.personal_days"),
+                     ({"personal_days": 99999}, "retention.personal_days"),
+                     ({"names_days": 3}, "retention.names_days")):
+        with pytest.raises(ConfigError) as info:
+            retention_settings(raw)
+        assert info.value.key == key
+
+
+def test_mask_name() -> None:
+    assert mask_name("Wira Pradnya") == "W*** P******"
+    assert mask_name("  Ni   Luh ") == "N* L**"
+    assert mask_name("A") == "A"
+    assert mask_name("") == ""
+    assert mask_name(None) is None
+
+
+def test_purge_erases_old_names_and_keeps_statistics(core: Core) -> None:
+    drive_day(core)
+    before = day_report(core, "DPS", DAY)
+    with core.db.read() as session:
+        timeline_before = session.execute(select(TimelineEntry.id)).scalars().all()
+
+    # 30 days later (2026-12-31 09:00 WITA) nothing booked on 2026-12-01 is older than 30 days
+    nothing = purge(core, "cli", now=datetime(2026, 12, 30, 1, 0))
+    assert nothing.names_erased == 0 and nothing.cutoffs == {"DPS": "2026-11-30"}
+    assert names(core)["DAY-A-0001"] == "Wira Pradnya"
+
+    result = purge(core, "cli", now=datetime(2026, 12, 31, 1, 0))
+    assert result.names_erased == 5 and result.cutoffs == {"DPS": "2026-12-01"}
+    assert set(names(core).values()) == {None}
+    assert set(names(core)) == {"DAY-A-0001", "DAY-B-0002", "DAY-C-0003", "DAY-D-0004",
+                                "DAY-E-0005"}  # booking codes stay
+
+    after = day_report(core, "DPS", DAY, with_names=True)
+    for key in ("totals", "stations", "arrivals_by_slot", "on_time", "counters", "officers",
+                "quota", "volumes", "first_call_wait"):
+        assert after[key] == before[key], key
+    assert {t["name"] for t in after["tickets"]} == {None}
+    with core.db.read() as session:
+        assert session.execute(select(TimelineEntry.id)).scalars().all() == timeline_before
+
+    entries = audit_entries(core)
+    assert entries[0]["action"] == "purge" and entries[0]["staff"] == "cli"
+    assert entries[0]["detail"]["names_erased"] == 5
+    assert purge(core, "cli", now=datetime(2026, 12, 31, 1, 0)).names_erased == 0
+
+
+def test_purge_uses_the_configured_days(core: Core) -> None:
+    drive_day(core)
+    core.config = replace(core.config, retention={"personal_days": 1})
+    assert purge(core, "cli", now=datetime(2026, 12, 2, 1, 0)).names_erased == 5
+    core.config = replace(core.config, retention={"personal_days": "soon"})
+    with pytest.raises(ConfigError):
+        purge(core, "cli")
