@@ -135,9 +135,9 @@
       items.push(li);
     };
     if (!h) {
-      add("Server / Server", TEXT.offline.id, true);
+      add(`${TEXT.server.id} / ${TEXT.server.en}`, TEXT.offline.id, true);
     } else {
-      add("Basis data / Database", h.db, h.db !== "ok");
+      add(`${TEXT.database.id} / ${TEXT.database.en}`, h.db, h.db !== "ok");
       const printers = h.printers || {};
       for (const [id, value] of Object.entries(printers)) {
         add(`Printer ${id}`, value, isBad(value));
@@ -153,8 +153,7 @@
         }
       }
       if (Object.keys(printers).length === 0 && Object.keys(devices).length === 0) {
-        items.push(bi("li", "", {id: "Tidak ada printer atau perangkat terdaftar.",
-                                  en: "No printers or devices registered."}));
+        items.push(bi("li", "", TEXT.no_hardware));
       }
     }
     $("health").replaceChildren(...items);

@@ -192,18 +192,18 @@
     $("current-status").replaceChildren(status, extra);
     const add = (label, value) => {
       if (!value) return;
-      facts.append(el("dt", "", label), el("dd", "", value));
+      facts.append(el("dt", "", `${label.id} / ${label.en}`), el("dd", "", value));
     };
     const service = name(DATA.services, ticket.service);
-    add("Layanan / Service", `${service.id} / ${service.en}`);
+    add(TEXT.service, `${service.id} / ${service.en}`);
     const station = name(DATA.stations, ticket.station);
-    add("Tahap / Station", `${station.id} / ${station.en}`);
-    if (ticket.slot) add("Jadwal / Slot", `${ticket.slot.start}\u2013${ticket.slot.end}`);
+    add(TEXT.station, `${station.id} / ${station.en}`);
+    if (ticket.slot) add(TEXT.slot, `${ticket.slot.start}\u2013${ticket.slot.end}`);
     if (ticket.priority_group) {
       const group = name(DATA.priority_groups, ticket.priority_group);
-      add("Prioritas / Priority", `${group.id} / ${group.en}`);
+      add(TEXT.priority, `${group.id} / ${group.en}`);
     }
-    add("Tiket dibuat / Issued", hhmm(ticket.issued_at));
+    add(TEXT.issued, hhmm(ticket.issued_at));
   }
 
   function renderTimeline() {
@@ -251,7 +251,7 @@
         row.dataset.ticket = t.id;
         const flags = [];
         if (t.priority_group) flags.push(name(DATA.priority_groups, t.priority_group).id);
-        if (t.demoted) flags.push("terlambat / late");
+        if (t.demoted) flags.push(`${TEXT.late.id} / ${TEXT.late.en}`);
         row.append(el("td", "pos", index + 1), el("td", "number", t.number),
                    el("td", "slot", t.slot ? `${t.slot.start}\u2013${t.slot.end}` : flags.join(", ")),
                    el("td", "wait", fill(TEXT.minutes, {minutes: t.estimated_wait_minutes}).id));
@@ -290,9 +290,9 @@
         button.disabled = state.busy;
         buttons.append(button);
       };
-      if (t.status === "held") rowButton("resume", {id: "Lanjutkan", en: "Resume"});
-      if (t.status === "missed") rowButton("reinstate", {id: "Pulihkan", en: "Reinstate"});
-      rowButton("cancel", {id: "Batalkan", en: "Cancel"});
+      if (t.status === "held") rowButton("resume", TEXT.resume);
+      if (t.status === "missed") rowButton("reinstate", TEXT.reinstate);
+      rowButton("cancel", TEXT.cancel);
       row.append(el("td", "number", t.number), status, where, buttons);
       body.append(row);
     }
@@ -460,7 +460,7 @@
     const body = {service: form.service.value, priority_group: form.priority_group.value || null};
     run(async () => {
       const answer = await api("POST", "/api/v1/walkins", body);
-      showMessage(fill(TEXT.issued, {number: answer.ticket.number}), "ok");
+      showMessage(fill(TEXT.walkin_issued, {number: answer.ticket.number}), "ok");
     });
   });
 
