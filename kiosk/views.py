@@ -218,18 +218,38 @@ def staff_logout(kiosk_id: str) -> Response:
 
 
 def status_address(data: str) -> str | None:
-    """The absolute status-page address for `data`, or None if it is not one of ours."""
+    """The absolute status-page address for `data`, or None if it is not one of ours.
+
+    The address starts with `[server] public_url` when it is set (the kiosk may reach the
+    server on an address phones cannot), else with the address this request came to.
+    """
     if not data or len(data) > MAX_QR_DATA:
         return None
     parts = urlsplit(data)
     if parts.query or parts.fragment or parts.username or parts.password:
         return None
-    foreign = parts.scheme not in ("http", "https") or parts.netloc != request.host
+    base = public_base()
+    ours = (request.host, urlsplit(base).netloc)
+    foreign = parts.scheme not in ("http", "https") or parts.netloc not in ours
     if (parts.scheme or parts.netloc) and foreign:
         return None
     if not STATUS_PATH_RE.fullmatch(parts.path):
         return None
-    return request.host_url.rstrip("/") + parts.path
+    return base + parts.path
+
+
+def public_base() -> str:
+    """Where phones reach the server: [server] public_url, else the address the kiosk used."""
+    return (core().config.public_url or request.host_url).rstrip("/")
+
+
+def qr_svg(text: str) -> str:
+    code = qrcode.QRCode(border=2, box_size=10,
+                         error_correction=qrcode.constants.ERROR_CORRECT_M,
+                         image_factory=qrcode.image.svg.SvgPathImage)
+    code.add_data(text)
+    code.make(fit=True)
+    return str(code.make_image().to_string(encoding="unicode"))
 
 
 @kiosk.get("/kiosk/qr.svg")
@@ -238,13 +258,7 @@ def qr() -> Response:
     address = status_address(request.args.get("data", ""))
     if address is None:
         raise Refusal(400, "invalid_request", "This QR code can only show a ticket address.")
-    code = qrcode.QRCode(border=2, box_size=10,
-                         error_correction=qrcode.constants.ERROR_CORRECT_M,
-                         image_factory=qrcode.image.svg.SvgPathImage)
-    code.add_data(address)
-    code.make(fit=True)
-    svg = code.make_image().to_string(encoding="unicode")
-    response = Response(svg, mimetype="image/svg+xml")
+    response = Response(qr_svg(address), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 

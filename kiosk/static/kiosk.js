@@ -17,10 +17,12 @@
   const REQUEST_TIMEOUT_MS = 15000;
   const PRINT_POLL_MS = 1000;
   const PRINT_POLL_TRIES = 30;
+  const CAMERA_REPEAT_MS = 15000;   // the same QR still in front of the camera is not a new scan
 
   const state = {
     name: "welcome", lang: "id", buffer: "", lastKeyAt: 0, lastScan: null,
     ticket: null, reprint: false, print: null, refusal: null, cameraBroken: false, requests: 0,
+    cameraRead: { text: "", at: 0 },
   };
   window.kioskState = state;
 
@@ -279,7 +281,7 @@
     }
     const status = String(print.status || "");
     setPrintStatus(["queued", "printing", "printed", "failed"].includes(status) ? status : null);
-    const job = print.job != null ? print.job : print.id;
+    const job = print.id != null ? print.id : print.job;
     if ((status === "queued" || status === "printing") && job != null) pollPrint(String(job), 0);
   }
 
@@ -296,7 +298,8 @@
           return;
         }
         const data = await response.json();
-        const status = String((data.job && data.job.status) || data.status || "");
+        const job = (data && (data.print || data.job)) || data || {};
+        const status = String(job.status || "");
         if (status === "printed" || status === "failed") {
           setPrintStatus(status);
           return;
@@ -359,9 +362,14 @@
         context.drawImage(video, 0, 0, width, height);
         const image = context.getImageData(0, 0, width, height);
         const found = window.jsQR(image.data, width, height, { inversionAttempts: "attemptBoth" });
-        if (found && found.data) {
+        const text = found && found.data ? found.data.trim() : "";
+        const repeated = text === state.cameraRead.text &&
+          Date.now() - state.cameraRead.at < CAMERA_REPEAT_MS;
+        if (repeated) state.cameraRead.at = Date.now();  // still held up: still the same scan
+        if (text && !repeated) {
+          state.cameraRead = { text, at: Date.now() };
           stopCamera();
-          submitScan(found.data.trim());
+          submitScan(text);
           return;
         }
       }

@@ -3,21 +3,31 @@ and the catalogue of the kiosk's texts."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kiosk.views import NEXT_STEPS, NO_PRIORITY, PRIORITY_NAMES, SCRIPT_MESSAGES, STATUS_WORDS
+from kiosk.views import (
+    NEXT_STEPS,
+    NO_PRIORITY,
+    PRIORITY_NAMES,
+    SCRIPT_MESSAGES,
+    STATUS_WORDS,
+    qr_svg,
+)
 from shared.app import create_app
 from shared.auth import create_device, create_staff
 from shared.bookings import import_rows
+from shared.config import Config
 from shared.core import Core
 from shared.i18n import TRANSLATIONS, bilingual, catalogue
-from tests.conftest import booking_row
+from tests.conftest import booking_row, make_core
 
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
 
@@ -92,8 +102,6 @@ def test_kiosk_settings_carry_the_return_time_and_office_names(core: Core,
     match = re.search(r'<script type="application/json" id="kiosk-settings">(.*?)</script>',
                       page, re.S)
     assert match
-    import json
-
     settings = json.loads(match.group(1))
     assert settings["return_seconds"] == core.config.kiosk.return_to_welcome_seconds
     assert settings["camera"] is True
@@ -182,11 +190,24 @@ def test_status_page_shows_the_ticket_without_personal_data(core: Core,
 def test_qr_route_draws_our_status_addresses(core: Core, client: FlaskClient) -> None:
     enrol(core, client)
     ticket = check_in(core, client)
-    for data in (str(ticket["status_url"]), f"http://localhost{ticket['status_url']}"):
+    address = f"http://localhost{ticket['status_url']}"
+    for data in (str(ticket["status_url"]), address):
         answer = client.get("/kiosk/qr.svg", query_string={"data": data})
         assert answer.status_code == 200
         assert answer.mimetype == "image/svg+xml"
-        assert answer.get_data(as_text=True).lstrip().startswith(("<svg", "<?xml"))
+        assert answer.get_data(as_text=True) == qr_svg(address)
+
+
+def test_qr_route_uses_the_public_url(config: Config, tmp_path: Path) -> None:
+    public = replace(config, public_url="https://antrian.example.go.id")
+    core = make_core(public, f"sqlite:///{tmp_path / 'public.sqlite3'}")
+    client = create_app(core=core).test_client()
+    for data in ("/t/abcdef123", "https://antrian.example.go.id/t/abcdef123",
+                 "http://localhost/t/abcdef123"):
+        answer = client.get("/kiosk/qr.svg", query_string={"data": data})
+        assert answer.status_code == 200, data
+        assert answer.get_data(as_text=True) == qr_svg("https://antrian.example.go.id/t/abcdef123")
+    core.db.engine.dispose()
 
 
 @pytest.mark.parametrize("data", [
