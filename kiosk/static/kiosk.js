@@ -298,8 +298,8 @@
           return;
         }
         const data = await response.json();
-        const job = (data && (data.print || data.job)) || data || {};
-        const status = String(job.status || "");
+        const report = (data && (data.print || data.job)) || data || {};
+        const status = String(report.status || "");
         if (status === "printed" || status === "failed") {
           setPrintStatus(status);
           return;
