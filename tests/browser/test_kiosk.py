@@ -145,7 +145,7 @@ def test_scanner_code_shows_the_ticket(kiosk: Kiosk, live: LiveServer, artifacts
     assert kiosk.root.get_attribute("data-lang") == "id"  # the next applicant starts in Bahasa
 
 
-def test_keypad_types_a_booking_code(kiosk: Kiosk, live: LiveServer) -> None:
+def test_keypad_types_a_booking_code(kiosk: Kiosk, live: LiveServer, artifacts: Path) -> None:
     page = kiosk.page
     page.click("#keypad-open")
     kiosk.wait_state("keypad")
@@ -153,6 +153,7 @@ def test_keypad_types_a_booking_code(kiosk: Kiosk, live: LiveServer) -> None:
         page.click(f".key[data-key='{key}']")
     page.click(".key[data-key='Backspace']")
     assert text_of(page, "#keypad-display") == "DPS-KEY"
+    page.screenshot(path=str(artifacts / "kiosk-keypad.png"))
     page.click(".key[data-key='9']")
     page.click(".key[data-key='OK']")
     kiosk.wait_state("refusal")  # no such booking yet: the refusal says what to do next
@@ -215,6 +216,7 @@ def test_camera_reads_the_booking_qr(browser: Any, live: LiveServer, tmp_path: P
         page.wait_for_timeout(1500)
         assert page.evaluate("window.kioskState.requests") == requests_before
         assert screen.root.get_attribute("data-state") == "camera"
+        page.screenshot(path=str(artifacts / "kiosk-camera.png"))
 
         # Without the flag, the button starts the camera.
         page.goto(f"{live.url}/kiosk/kiosk-1")
