@@ -149,7 +149,7 @@
       const name = stations[id] || {id, en: id};
       const row = el("tr");
       const label = el("td", "station", name.id);
-      label.append(el("span", "en", name.en));
+      label.append(el("span", "en", `/ ${name.en}`));
       row.append(label, el("td", "count", waiting[id]));
       return row;
     }));

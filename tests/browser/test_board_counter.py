@@ -221,6 +221,23 @@ def test_board_recovers_from_a_server_restart(browser: Any, contexts: list[Any],
     assert board.locator("#serving li:has-text('B002')").count() == 1
     assert board.locator("#serving li:has-text('B001')").count() == 0
 
+    # A board that notices a gap in the versions asks for a snapshot by itself.
+    assert officer.post(f"/tickets/{officer.current('2')['id']}/finish").status_code == 200
+    board.wait_for_function("v => window.giliranBoard.lastVersion === v", arg=live_version(live))
+    board.evaluate("window.giliranBoard.lastVersion -= 3")  # as if three messages were lost
+    assert officer.post("/counters/2/next").json()["ticket"]["number"] == "B004"
+    wait_hero(board, "B004", timeout_ms=1000)
+    assert board.evaluate("window.giliranBoard.gapRequests") == 1
+    assert board.evaluate("window.giliranBoard.lastVersion") == live_version(live)
+
+
+def live_version(live: LiveServer) -> int:
+    core = live.core()
+    try:
+        return core.office_version("DPS")
+    finally:
+        core.db.engine.dispose()
+
 
 def test_two_counters_together_call_two_tickets(browser: Any, contexts: list[Any],
                                                 live: LiveServer, officer: Staff) -> None:
@@ -269,7 +286,9 @@ def test_stale_action_is_refused_in_words(browser: Any, contexts: list[Any], liv
     terminal.click("#btn-next")
     terminal.wait_for_function(
         "document.getElementById('current-number').textContent.trim() === 'B001'")
-    # The terminal goes deaf, and meanwhile someone else cancels B001.
+    # The terminal goes deaf (once its refreshes after the call are done), and meanwhile
+    # someone else cancels B001.
+    terminal.wait_for_timeout(700)
     terminal.evaluate("window.giliranTerminal.socket.disconnect()")
     ticket = officer.current("1")
     assert officer.post(f"/tickets/{ticket['id']}/cancel").status_code == 200
