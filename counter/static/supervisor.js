@@ -111,8 +111,10 @@
   function describe(value) {
     if (value === null || value === undefined) return "";
     if (typeof value !== "object") return String(value);
+    // Plain facts in full; nested tables (a bus's displays, say) as a count.
     return Object.entries(value)
-      .map(([k, v]) => `${k}: ${typeof v === "object" && v !== null ? JSON.stringify(v) : v}`)
+      .filter(([, v]) => v !== null && v !== undefined && v !== "")
+      .map(([k, v]) => (typeof v === "object" ? `${k}: ${Object.keys(v).length}` : `${k}: ${v}`))
       .join(" \u00b7 ");
   }
 
@@ -120,7 +122,7 @@
     if (value === null || typeof value !== "object") {
       return !["ok", "up", "ready", "online", true].includes(value);
     }
-    if (value.alert) return true;
+    if ("alert" in value) return Boolean(value.alert);  // the printers say it themselves
     if ("status" in value && typeof value.status !== "object") return isBad(value.status);
     if ("ok" in value) return !value.ok;
     return false;
