@@ -19,6 +19,11 @@ const libraries = [
               "@socket.io/component-emitter"],
   },
   {
+    package: "chart.js",
+    files: { "dist/chart.umd.min.js": "chart.umd.min.js" },
+    bundled: ["@kurkle/color"],
+  },
+  {
     package: "jsqr",
     files: { "dist/jsQR.js": "jsQR.js" },
     bundled: [],
