@@ -320,9 +320,10 @@ def overview(core: Core, office: Office) -> dict[str, Any]:
                 "longest_waiting_number": oldest_number,
                 "counters": [c.id for c in office.counters.values() if station.id in c.stations],
             })
-        by_status = dict(session.execute(
-            select(Ticket.status, func.count()).where(*mine).group_by(Ticket.status)
-        ).tuples().all())
+        by_status: dict[str, int] = {
+            row[0]: int(row[1]) for row in session.execute(
+                select(Ticket.status, func.count()).where(*mine).group_by(Ticket.status))
+        }
         no_shows = session.execute(
             select(func.count()).select_from(TimelineEntry)
             .join(Ticket, Ticket.id == TimelineEntry.ticket_id)
