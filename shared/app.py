@@ -124,6 +124,7 @@ def _register_surfaces(app: Flask) -> None:
         ("kiosk.views", "kiosk"),
         ("display.views", "display"),
         ("counter.views", "counter"),
+        ("shared.reports.views", "reports"),
     ):
         try:
             module = importlib.import_module(module_name)

@@ -171,3 +171,6 @@ class IdempotencyKey(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+import shared.reports.models  # noqa: E402,F401  (survey and audit tables join the metadata)

@@ -91,7 +91,7 @@ def mean_service_minutes(core: Core, session: Session, office_id: str, station: 
     for row in session.execute(
         select(TimelineEntry.ticket_id, TimelineEntry.at)
         .where(TimelineEntry.ticket_id.in_(ids), TimelineEntry.station == station,
-               TimelineEntry.action.in_(("called", "started")))
+               TimelineEntry.action.in_(("called", "start")))
         .order_by(TimelineEntry.id)
     ):
         starts.setdefault(row.ticket_id, row.at)  # the first call opens the service
