@@ -279,6 +279,14 @@ def test_double_click_calls_one_ticket(browser: Any, contexts: list[Any], live: 
     assert busy.status_code == 409 and busy.json()["error"]["code"] == "counter_busy"
     assert officer.waiting() == ["B002", "B003", "B004", "B005"]
 
+    # A walk-in issued from the terminal joins the queue.
+    terminal.click("#walkin summary")
+    terminal.select_option("#walkin-form select[name=priority_group]", "lansia")
+    terminal.click("#walkin-form button[type=submit]")
+    terminal.wait_for_selector("#message-id:has-text('Tiket P001 diterbitkan.')")
+    terminal.wait_for_selector("#queues tr:first-child .number:text-is('P001')")
+    assert officer.waiting()[0] == "P001"
+
 
 def test_stale_action_is_refused_in_words(browser: Any, contexts: list[Any], live: LiveServer,
                                           officer: Staff) -> None:
