@@ -285,4 +285,4 @@ def status(token: str) -> tuple[str, int]:
         "status_words": {code: bilingual(text) for code, text in STATUS_WORDS.items()},
     }
     return render_template("kiosk/status.html", ticket=ticket, office=office,
-                           settings=settings), 200
+                           settings=settings, token=token), 200

@@ -40,6 +40,7 @@
       setPair(byId("status-called"), msg("Called: go to {counter}", { counter }));
     }
     root.dataset.status = ticket.status;
+    byId("status-survey").hidden = ticket.status !== "done";
     setPair(byId("status-service"), names.services[ticket.service]);
     const slot = ticket.slot && ticket.slot.start ? `${ticket.slot.start}–${ticket.slot.end}` : "";
     byId("status-slot").textContent = slot;

@@ -260,3 +260,21 @@ def _fresh_catalogue() -> Iterator[None]:
     catalogue.cache_clear()
     yield
     catalogue.cache_clear()
+
+
+
+def test_status_page_of_a_finished_visit_links_to_the_survey(core: Core,
+                                                              client: FlaskClient) -> None:
+    from shared import visits
+    from shared.bookings import import_rows
+    from tests.conftest import booking_row
+
+    import_rows(core, enumerate([booking_row("SURVEY-001")], start=1))
+    ticket = visits.check_in(core, "DPS", "SURVEY-001", "k").ticket
+    token = ticket["status_url"].split("/")[-1]
+    assert 'id="status-survey" hidden' in client.get(f"/t/{token}").get_data(as_text=True)
+    for counter in ("1", "W1", "S1", "F1"):  # document check, interview, fingerprint, photo
+        visits.call_next(core, "DPS", counter, "p")
+        visits.act(core, ticket["id"], "finish", "p", None)
+    done = client.get(f"/t/{token}").get_data(as_text=True)
+    assert f'href="/survey/{token}"' in done and 'id="status-survey" hidden' not in done
