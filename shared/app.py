@@ -112,7 +112,11 @@ def create_app(config: Config | None = None, core: Core | None = None,
     socketio.on_namespace(CounterNamespace("/counter"))
     core.bus.subscribe(bridge(core, _announcer(core)))
     if start_hardware:
+        # The process that owns the devices also runs the chores (one per deployment).
         _start_hardware(app, core)
+        from shared.housekeeping import start_housekeeping
+
+        app.extensions["giliran_housekeeping"] = start_housekeeping(core)
     return app
 
 
