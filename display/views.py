@@ -34,7 +34,6 @@ BOARD_TEXT = {
     "audio_locked": "Sound is off: touch the screen to turn it on",
     "no_call": "Waiting for the next call",
     "refused": "This board may not show this office",
-    "please_go_to": "please go to",
 }
 
 DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
