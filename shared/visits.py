@@ -74,6 +74,31 @@ def ordered_waiting(core: Core, session: Session, office: Office, stations: tupl
     return [tickets[item.ticket_id] for item in order]
 
 
+def ordered_waiting_ids(core: Core, session: Session, office: Office,
+                        stations: tuple[str, ...], priority_only: bool = False) -> list[int]:
+    """The ids of the waiting tickets of these stations today, in calling order.
+
+    Reads only the columns the ordering needs: calling next and a new ticket's position
+    need the order of the whole queue but only one ticket of it, and building hundreds
+    of ORM objects under the office's write lock cost most of a call."""
+    query = select(Ticket.id, Ticket.place_key, Ticket.checked_in_at,
+                   Ticket.entered_station_at, Ticket.priority_group).where(
+        Ticket.office_id == office.id,
+        Ticket.service_day == core.today(office),
+        Ticket.status == "waiting",
+        Ticket.station.in_(stations),
+    )
+    if priority_only:
+        query = query.where(Ticket.priority_group.is_not(None))
+    items = [Waiting(ticket_id=row.id, place_key=row.place_key,
+                     checked_in_at=row.checked_in_at, entered_at=row.entered_station_at,
+                     priority=row.priority_group is not None)
+             for row in session.execute(query)]
+    ratio = core.config.policy.priority_ratio
+    recent = _recent_priority_calls(session, office.id, stations, ratio[1]) if ratio else []
+    return [item.ticket_id for item in order_queue(items, core.now(), core.rules(), recent)]
+
+
 def mean_service_minutes(core: Core, session: Session, office_id: str, station: str) -> float:
     """Rolling mean of the latest service times at a station, from the timeline."""
     window = core.config.policy.service_time_window
@@ -124,8 +149,8 @@ def ticket_dict(core: Core, session: Session, ticket: Ticket,
     estimate = 0
     if ticket.status == "waiting":
         if position is None:
-            queue = ordered_waiting(core, session, office, (ticket.station,))
-            position = next((i + 1 for i, t in enumerate(queue) if t.id == ticket.id), None)
+            queue = ordered_waiting_ids(core, session, office, (ticket.station,))
+            position = next((i + 1 for i, t in enumerate(queue) if t == ticket.id), None)
         if position is not None:
             estimate = estimate_for(core, session, office, ticket.station, position - 1)
     else:
@@ -467,11 +492,11 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
             raise Refusal(409, "counter_busy",
                           "Counter is still serving {number}. Finish, hold or mark it "
                           "no-show first.", number=busy.number)
-        queue = ordered_waiting(core, session, office, counter.stations,
-                                priority_only=counter.priority_only)
+        queue = ordered_waiting_ids(core, session, office, counter.stations,
+                                    priority_only=counter.priority_only)
         result: dict[str, Any] | None = None
         if queue:
-            ticket = queue[0]
+            ticket = session.get_one(Ticket, queue[0])
             ticket.status = "called"
             ticket.counter = counter.id
             ticket.call_count = 1
