@@ -47,6 +47,7 @@ def create_app(config: Config | None = None, core: Core | None = None,
         SESSION_COOKIE_SECURE=config.security.secure_cookies,
         JSON_SORT_KEYS=False,
     )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["giliran"] = core
     app.extensions["giliran_checkin_limiter"] = RateLimiter(config.security.checkin_rate_per_minute)
     app.extensions["giliran_login_limiter"] = RateLimiter(config.security.login_rate_per_minute)
@@ -66,6 +67,14 @@ def create_app(config: Config | None = None, core: Core | None = None,
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            # Scripts only from our own files (or an inline block carrying this request's
+            # nonce); media from our own clips, blobs and the kiosk camera.
+            response.headers.setdefault("Content-Security-Policy", (
+                f"default-src 'self'; script-src 'self' 'nonce-{g.get('csp_nonce', '')}'; "
+                "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+                "media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; "
+                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"))
         return response
 
     @app.errorhandler(Refusal)
