@@ -130,22 +130,14 @@ def create_app(config: Config | None = None, core: Core | None = None,
 
 
 def _register_surfaces(app: Flask) -> None:
-    """Blueprints of the screens, where present."""
-    import importlib
+    """The blueprints of the screens and reports."""
+    from counter.views import counter
+    from display.views import display
+    from kiosk.views import kiosk
+    from shared.reports.views import reports
 
-    for module_name, attribute in (
-        ("kiosk.views", "kiosk"),
-        ("display.views", "display"),
-        ("counter.views", "counter"),
-        ("shared.reports.views", "reports"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.register_blueprint(getattr(module, attribute))
+    for blueprint in (kiosk, display, counter, reports):
+        app.register_blueprint(blueprint)
 
 
 def _announcer(core: Core) -> Any:

@@ -178,25 +178,14 @@ def demo_clock_command() -> None:
     click.echo(demo_clock(_core()))
 
 
-def _register_optional() -> None:
-    """Commands that live beside the core (simulator, reports)."""
-    import importlib
+def _register_rooms() -> None:
+    """Commands that live beside the core: the simulator, the planner and reports."""
+    from shared.reports.cli import report
+    from shared.simulation.cli import plan, simulate
 
-    for module_name, names in (
-        ("shared.simulation.cli", ("simulate", "plan")),
-        ("shared.reports.cli", ("report",)),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and module_name.startswith(exc.name):
-                continue
-            raise
-        for name in names:
-            command = getattr(module, name, None)
-            if command is not None:
-                main.add_command(command, name)
+    main.add_command(simulate, "simulate")
+    main.add_command(plan, "plan")
+    main.add_command(report, "report")
 
 
-_register_optional()
-
+_register_rooms()
