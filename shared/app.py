@@ -58,6 +58,14 @@ def create_app(config: Config | None = None, core: Core | None = None,
             request.max_content_length = MAX_BODY
         g.csp_nonce = secrets.token_urlsafe(12)
 
+    @app.url_value_preprocessor
+    def _bounded_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+        # Database ids are 64-bit: a larger number names nothing and must not reach SQL
+        # (SQLite raises OverflowError, which would be a 5xx).
+        if values and any(isinstance(v, int) and not -(2**63) <= v < 2**63
+                          for v in values.values()):
+            raise Refusal(404, "not_found", "Not found.")
+
     @app.before_request
     def _principal() -> None:
         current_principal()

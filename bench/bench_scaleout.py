@@ -1,0 +1,111 @@
+"""B6 scale-out: two `giliran serve` processes on one PostgreSQL database with Redis;
+boards on process A, counters on process B (B1), kiosks on both (B2).
+
+Run: .venv/bin/python bench/bench_scaleout.py [--seconds 30] [--bookings 2000] [--no-append]
+
+Every `called` a board on A receives travelled: counter -> B -> PostgreSQL commit -> Redis
+-> A -> board. PostgreSQL and Redis are private servers started for the run
+(tests.services), so the figures include no network hop between machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import (  # noqa: E402
+    CHECKIN_HEADER,
+    POLL_HEADER,
+    REALTIME_HEADER,
+    CheckinRun,
+    RealtimeRun,
+    append_report,
+    checkin_run,
+    memory_kb,
+    postgres_database,
+    prepare_site,
+    realtime_run,
+    redis_url,
+    rss_mb,
+    table,
+    workdir,
+)
+
+SCENARIOS = {"office": (10, 40, 1.0), "stress": (100, 100, 20.0)}
+
+
+def realtime(name: str, seconds: float, redis: str) -> RealtimeRun:
+    boards, counters, rate = SCENARIOS[name]
+    calls = int(rate * seconds)
+    with workdir(f"giliran-b6-{name}-") as directory, \
+            postgres_database(f"bench_scaleout_{name}") as url:
+        site = prepare_site(directory, url, counters=counters, displays=boards + 1, kiosks=0,
+                            booking_count=calls + 20, checked_in=calls + 20)
+        env = {"GILIRAN_REDIS_URL": redis}
+        first, second = site.server("a", env), site.server("b", env)
+        first.start()
+        second.start()
+        try:
+            assert first.process is not None and second.process is not None
+            pids = {"A (boards)": first.process.pid, "B (counters)": second.process.pid}
+            return realtime_run(f"{name}, A->B", first.url, second.url, site, boards=boards,
+                                counters=counters, rate=rate, seconds=seconds,
+                                directory=directory,
+                                memory_of=lambda: {k: memory_kb(p) for k, p in pids.items()})
+        finally:
+            first.stop()
+            second.stop()
+
+
+def checkin(count: int, redis: str) -> CheckinRun:
+    with workdir("giliran-b6-checkin-") as directory, \
+            postgres_database("bench_scaleout_checkin") as url:
+        site = prepare_site(directory, url, counters=0, displays=0, kiosks=8,
+                            booking_count=count, checked_in=0)
+        env = {"GILIRAN_REDIS_URL": redis}
+        first, second = site.server("a", env), site.server("b", env)
+        first.start()
+        second.start()
+        try:
+            return checkin_run("postgresql, kiosks on A and B", [first.url, second.url], site,
+                               count)
+        finally:
+            first.stop()
+            second.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--bookings", type=int, default=2000)
+    parser.add_argument("--no-append", action="store_true", help="do not touch docs/benchmarks.md")
+    args = parser.parse_args()
+    with redis_url() as redis:
+        runs = [realtime(name, args.seconds, redis) for name in ("office", "stress")]
+        checkins = checkin(args.bookings, redis)
+    memory_rows = [[r.label, process, rss_mb(m["VmRSS"]), rss_mb(m["VmHWM"])]
+                   for r in runs for process, m in r.memory.items()]
+    body = "\n\n".join([
+        f"### B6 scale-out: B1 with boards on A, counters on B ({args.seconds:g} s per run)",
+        table(REALTIME_HEADER, [r.row() for r in runs]),
+        "#### Polling boards on A",
+        table(POLL_HEADER, [row for r in runs for row in r.poll_rows()]),
+        "#### Memory of both processes at the end of each run",
+        table(["run", "process", "RSS", "peak (VmHWM)"], memory_rows),
+        "#### B2 across both processes (8 kiosks, 4 on each)",
+        table(CHECKIN_HEADER, [checkins.row()]),
+    ])
+    append_report("B6 scale-out (PostgreSQL + Redis, two processes)", body,
+                  append=not args.no_append)
+    bad = [r for r in runs if r.result.lost or r.result.duplicated or r.result.out_of_order
+           or r.result.join_errors or r.calls.errors]
+    if bad or checkins.duplicate_tickets or not checkins.gapless or checkins.failures:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,384 @@
+"""The OpenAPI 3 description of the REST API, served at GET /api/v1/openapi.json.
+
+Written by hand next to shared/api.py: every route there has an entry here, with its
+request body, its answers and the one error shape. tests/security/test_schemathesis.py
+fuzzes the API from this description, and fails if a route is missing from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+openapi = Blueprint("openapi", __name__, url_prefix="/api/v1")
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"$ref": "#/components/responses/Error", "description": description}
+
+
+# Every answer may be a refusal; these are the ones each kind of route can give.
+COMMON_ERRORS: dict[str, Any] = {
+    "400": _error("Malformed request"),
+    "401": _error("No or unknown credentials"),
+    "403": _error("Not allowed for this role or office"),
+    "413": _error("Body too large"),
+    "415": _error("Not JSON"),
+    "503": _error("Database unavailable (temporary)"),
+}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    answers = dict(COMMON_ERRORS)
+    for code in codes:
+        answers[code] = _error("Refused")
+    return answers
+
+
+def _ticket_answer(description: str) -> dict[str, Any]:
+    return _json({"type": "object", "required": ["ticket"],
+                  "properties": {"ticket": _ref("Ticket")}}, description)
+
+
+def _path(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema,
+            "description": description}
+
+
+OFFICE_QUERY = {"name": "office", "in": "query", "required": False,
+                "schema": {"type": "string", "maxLength": 32},
+                "description": "Office id; default: the caller's office, or the first one."}
+TICKET_ID = _path("ticket_id", {"type": "integer", "minimum": 0}, "Ticket id")
+STAFF_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
+DEVICE_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"device": []},
+                                               {"session": []}]
+
+SCHEMAS: dict[str, Any] = {
+    "Bilingual": {
+        "type": "object", "required": ["id", "en"],
+        "properties": {"id": {"type": "string", "description": "Bahasa Indonesia"},
+                       "en": {"type": "string", "description": "English"}},
+    },
+    "Error": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "examples": [
+                    "invalid_request", "unauthorized", "forbidden", "not_found",
+                    "invalid_scan", "unknown_booking", "wrong_office", "wrong_day",
+                    "too_early", "too_late", "cancelled", "closed", "rate_limited",
+                    "counter_busy", "internal"]},
+                "message": _ref("Bilingual"),
+                "retry_at": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$",
+                             "description": "too_early: when to scan again (office time)"},
+            },
+        }},
+    },
+    "Slot": {
+        "type": ["object", "null"], "required": ["start", "end"],
+        "properties": {"start": {"type": "string"}, "end": {"type": "string"}},
+    },
+    "Ticket": {
+        "type": "object",
+        "required": ["number", "office", "service", "slot", "priority_group", "status",
+                     "station", "counter", "position", "estimated_wait_minutes",
+                     "status_url", "issued_at"],
+        "properties": {
+            "id": {"type": "integer", "description": "absent in the public /t/ answer"},
+            "number": {"type": "string", "examples": ["B012"]},
+            "office": {"type": "string"},
+            "service": {"type": "string"},
+            "slot": _ref("Slot"),
+            "priority_group": {"type": ["string", "null"],
+                               "enum": ["lansia", "balita", "disabilitas", "hamil", "sakit",
+                                        None]},
+            "status": {"type": "string", "enum": ["waiting", "called", "serving", "held",
+                                                  "missed", "done", "cancelled"]},
+            "station": {"type": ["string", "null"]},
+            "counter": {"type": ["string", "null"]},
+            "position": {"type": ["integer", "null"]},
+            "estimated_wait_minutes": {"type": "integer"},
+            "status_url": {"type": "string"},
+            "issued_at": {"type": "string", "description": "office time, ISO 8601"},
+        },
+    },
+    "CheckinRequest": {
+        "type": "object", "required": ["scan"],
+        "properties": {"scan": {"type": "string", "maxLength": 2048,
+                                "description": "what the scanner typed"},
+                       "kiosk": {"type": "string", "maxLength": 64}},
+    },
+    "CheckinAnswer": {
+        "type": "object", "required": ["ticket", "reprint"],
+        "properties": {"ticket": _ref("Ticket"), "reprint": {"type": "boolean"},
+                       "print": {"description": "the print job, when the kiosk has a printer"}},
+    },
+    "WalkinRequest": {
+        "type": "object", "required": ["service"],
+        "properties": {"service": {"type": "string"},
+                       "priority_group": {"type": ["string", "null"],
+                                          "enum": ["", "lansia", "balita", "disabilitas",
+                                                   "hamil", "sakit", None]}},
+    },
+    "ActionRequest": {
+        "type": "object",
+        "properties": {"station": {"type": "string", "description": "transfer: target"},
+                       "reason": {"type": "string", "description": "hold: why"}},
+    },
+    "TimelineEntry": {
+        "type": "object", "required": ["at", "action", "status"],
+        "properties": {"at": {"type": "string"}, "action": {"type": "string"},
+                       "status": {"type": "string"}, "station": {"type": ["string", "null"]},
+                       "counter": {"type": ["string", "null"]},
+                       "staff": {"type": ["string", "null"]},
+                       "detail": {"type": ["object", "null"]}},
+    },
+    "Booking": {
+        "type": "object",
+        "required": ["code", "office", "date", "slot_start", "slot_end", "service"],
+        "properties": {
+            "code": {"type": "string", "pattern": "^[A-Za-z0-9-]{6,32}$"},
+            "office": {"type": "string"},
+            "date": {"type": "string", "format": "date"},
+            "slot_start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+            "slot_end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+            "service": {"type": "string"},
+            "priority_group": {"type": "string",
+                               "enum": ["", "lansia", "balita", "disabilitas", "hamil", "sakit"]},
+            "name": {"type": "string"},
+        },
+    },
+    "ImportSummary": {
+        "type": "object", "required": ["created", "updated", "refused_count", "refused"],
+        "properties": {
+            "created": {"type": "integer"}, "updated": {"type": "integer"},
+            "refused_count": {"type": "integer"},
+            "refused": {"type": "array", "items": {
+                "type": "object", "properties": {"line": {"type": "integer"},
+                                                 "reason": _ref("Bilingual")}}},
+        },
+    },
+    "BoardEntry": {
+        "type": "object", "required": ["number", "counter", "station"],
+        "properties": {"number": {"type": "string"}, "counter": {"type": ["string", "null"]},
+                       "counter_name": {"type": ["string", "null"]},
+                       "station": {"type": ["string", "null"]},
+                       "called_at": {"type": ["string", "null"]}},
+    },
+    "Board": {
+        "type": "object",
+        "required": ["version", "now_serving", "recent", "waiting", "serving_slot", "info"],
+        "properties": {
+            "version": {"type": "integer", "description": "rises by one per change"},
+            "office": {"type": "object"},
+            "now": {"type": "string"},
+            "now_serving": {"type": "array", "items": _ref("BoardEntry")},
+            "recent": {"type": "array", "items": _ref("BoardEntry")},
+            "waiting": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "stations": {"type": "object"},
+            "serving_slot": _ref("Slot"),
+            "info": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "CounterState": {
+        "type": "object", "required": ["counter", "current", "waiting"],
+        "properties": {
+            "counter": {"type": "object", "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"},
+                "stations": {"type": "array", "items": {"type": "string"}},
+                "priority_only": {"type": "boolean"}}},
+            "current": {"oneOf": [_ref("Ticket"), {"type": "null"}]},
+            "waiting": {"type": "object", "additionalProperties": {"type": "integer"}},
+        },
+    },
+    "Health": {
+        "type": "object", "required": ["db", "printers", "devices"],
+        "properties": {"db": {"type": "string", "enum": ["ok", "down"]},
+                       "printers": {"type": "object"}, "devices": {"type": "object"}},
+    },
+}
+
+ACTIONS = ["recall", "start", "finish", "no-show", "hold", "resume", "transfer", "reinstate",
+           "cancel"]
+
+PATHS: dict[str, Any] = {
+    "/checkin": {"post": {
+        "operationId": "checkin", "tags": ["kiosk"],
+        "summary": "Scan a booking: a ticket, or the same ticket again (reprint)",
+        "security": DEVICE_SECURITY,
+        "requestBody": {"required": True,
+                        "content": {JSON: {"schema": _ref("CheckinRequest")}}},
+        "responses": {"201": _json(_ref("CheckinAnswer"), "New ticket"),
+                      "200": _json(_ref("CheckinAnswer"), "Already checked in: same ticket"),
+                      **_errors("404", "409", "429")},
+    }},
+    "/walkins": {"post": {
+        "operationId": "walkin", "tags": ["counter"], "summary": "A ticket without a booking",
+        "security": STAFF_SECURITY, "parameters": [OFFICE_QUERY],
+        "requestBody": {"required": True,
+                        "content": {JSON: {"schema": _ref("WalkinRequest")}}},
+        "responses": {"201": _ticket_answer("New ticket"), **_errors("404", "409", "422")},
+    }},
+    "/tickets/{ticket_id}": {"get": {
+        "operationId": "getTicket", "tags": ["counter"], "security": STAFF_SECURITY,
+        "parameters": [TICKET_ID],
+        "responses": {"200": _ticket_answer("The ticket"), **_errors("404")},
+    }},
+    "/tickets/{ticket_id}/timeline": {"get": {
+        "operationId": "getTimeline", "tags": ["counter"], "security": STAFF_SECURITY,
+        "parameters": [TICKET_ID],
+        "responses": {"200": _json({"type": "object", "required": ["timeline"],
+                                    "properties": {"timeline": {
+                                        "type": "array", "items": _ref("TimelineEntry")}}},
+                                   "Every step of the visit"),
+                      **_errors("404")},
+    }},
+    "/t/{token}.json": {"get": {
+        "operationId": "publicTicket", "tags": ["public"], "security": [],
+        "summary": "A ticket by its unguessable status token (the QR on the ticket)",
+        "parameters": [_path("token", {"type": "string", "maxLength": 64}, "Status token")],
+        "responses": {"200": _ticket_answer("The ticket, without its id"), **_errors("404")},
+    }},
+    "/stations/{station}/queue": {"get": {
+        "operationId": "stationQueue", "tags": ["counter"], "security": STAFF_SECURITY,
+        "parameters": [_path("station", {"type": "string"}, "Station id"), OFFICE_QUERY],
+        "responses": {"200": _json({"type": "object", "required": ["waiting"],
+                                    "properties": {"waiting": {
+                                        "type": "array", "items": _ref("Ticket")}}},
+                                   "Waiting tickets in calling order"),
+                      **_errors("404")},
+    }},
+    "/counters/{counter}/next": {"post": {
+        "operationId": "callNext", "tags": ["counter"], "security": STAFF_SECURITY,
+        "parameters": [
+            _path("counter", {"type": "string"}, "Counter id"), OFFICE_QUERY,
+            {"name": "Idempotency-Key", "in": "header", "required": False,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+             "description": "The same key twice gives the same answer and calls nobody new"},
+        ],
+        "responses": {"200": _ticket_answer("Ticket now called"),
+                      "204": {"description": "Nobody waiting"},
+                      **_errors("404", "409")},
+    }},
+    "/counters/{counter}": {"get": {
+        "operationId": "counterState", "tags": ["counter"], "security": STAFF_SECURITY,
+        "parameters": [_path("counter", {"type": "string"}, "Counter id"), OFFICE_QUERY],
+        "responses": {"200": _json(_ref("CounterState"), "Current ticket and queue lengths"),
+                      **_errors("404")},
+    }},
+    "/tickets/{ticket_id}/{action}": {"post": {
+        "operationId": "ticketAction", "tags": ["counter"], "security": STAFF_SECURITY,
+        "parameters": [TICKET_ID,
+                       _path("action", {"type": "string", "enum": ACTIONS}, "What to do")],
+        "requestBody": {"required": False,
+                        "content": {JSON: {"schema": _ref("ActionRequest")}}},
+        "responses": {"200": _ticket_answer("The ticket after the action"),
+                      **_errors("404", "409", "422")},
+    }},
+    "/tickets/{ticket_id}/reprint": {"post": {
+        "operationId": "reprintTicket", "tags": ["counter"], "security": STAFF_SECURITY,
+        "summary": "Print a ticket again (default: on the kiosk that issued it)",
+        "parameters": [TICKET_ID],
+        "requestBody": {"required": False, "content": {JSON: {"schema": {
+            "type": "object", "properties": {"printer": {"type": "string"}}}}}},
+        "responses": {"200": _json({"type": "object", "required": ["ticket", "print"],
+                                    "properties": {"ticket": _ref("Ticket"),
+                                                   "print": {"type": "object"}}},
+                                   "Reprint queued"),
+                      **_errors("404", "409")},
+    }},
+    "/print-jobs/{job_id}": {"get": {
+        "operationId": "printJob", "tags": ["kiosk"], "security": DEVICE_SECURITY,
+        "parameters": [_path("job_id", {"type": "string", "maxLength": 64}, "Print job id")],
+        "responses": {"200": _json({"type": "object", "required": ["print"],
+                                    "properties": {"print": {"type": "object"}}},
+                                   "Printed, on the backup printer, or failed"),
+                      **_errors("404")},
+    }},
+    "/t/{token}/ticket.png": {"get": {
+        "operationId": "ticketPreview", "tags": ["public"], "security": [],
+        "summary": "The printed ticket as an image (kiosk screen when the printer fails)",
+        "parameters": [_path("token", {"type": "string", "maxLength": 64}, "Status token")],
+        "responses": {"200": {"description": "PNG",
+                              "content": {"image/png": {"schema": {"type": "string",
+                                                                   "format": "binary"}}}},
+                      **_errors("404")},
+    }},
+    "/bookings": {"post": {
+        "operationId": "importBookings", "tags": ["bookings"], "security": [{"bearer": []}],
+        "summary": "Upsert bookings (JSON array, or CSV with the same header)",
+        "requestBody": {"required": True, "content": {
+            JSON: {"schema": {"type": "array", "items": _ref("Booking")}},
+            "text/csv": {"schema": {"type": "string"}}}},
+        "responses": {"200": _json(_ref("ImportSummary"), "Created, updated, refused rows"),
+                      **_errors()},
+    }},
+    "/bookings/{code}/cancel": {"post": {
+        "operationId": "cancelBooking", "tags": ["bookings"], "security": [{"bearer": []}],
+        "parameters": [_path("code", {"type": "string"}, "Booking code"), OFFICE_QUERY],
+        "responses": {"200": _json({"type": "object", "required": ["code", "cancelled"],
+                                    "properties": {"code": {"type": "string"},
+                                                   "cancelled": {"type": "boolean"}}},
+                                   "Cancelled"),
+                      **_errors("404", "409")},
+    }},
+    "/board/{office}": {"get": {
+        "operationId": "board", "tags": ["display"], "security": DEVICE_SECURITY,
+        "parameters": [_path("office", {"type": "string"}, "Office id")],
+        "responses": {"200": _json(_ref("Board"), "The board snapshot"), **_errors("404")},
+    }},
+    "/health": {"get": {
+        "operationId": "health", "tags": ["operations"], "security": [],
+        "responses": {"200": _json(_ref("Health"), "All well"),
+                      "503": _json(_ref("Health"), "Database, a printer or a device down")},
+    }},
+    "/openapi.json": {"get": {
+        "operationId": "openapi", "tags": ["operations"], "security": [],
+        "responses": {"200": {"description": "This document",
+                              "content": {JSON: {"schema": {"type": "object"}}}}},
+    }},
+}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Giliran REST API",
+        "version": "1",
+        "description": "Antrian kantor imigrasi / immigration office queues. Every refusal "
+                       "is {\"error\":{\"code\",\"message\":{\"id\",\"en\"}}} with a 4xx "
+                       "status; 503 when the database is unavailable.",
+        "license": {"name": "AGPL-3.0-or-later"},
+    },
+    "servers": [{"url": "/api/v1"}],
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "responses": {"Error": _json(_ref("Error"), "A refusal")},
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "Staff API token (giliran staff add --token) or an "
+                                      "enrolled device's token"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                        "description": "Staff session after /login"},
+            "device": {"type": "apiKey", "in": "cookie", "name": "giliran_device",
+                       "description": "Enrolled kiosk or board"},
+        },
+    },
+}
+
+
+@openapi.get("/openapi.json")
+def openapi_json() -> Response:
+    return jsonify(SPEC)
