@@ -1,0 +1,201 @@
+"""Who may do what, on every route and event; CSRF, cookies, secrets, and privacy."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+
+from shared.app import create_app
+from shared.auth import create_device, create_staff, enrol_device
+from shared.bookings import import_rows
+from shared.config import Config, load_config
+from shared.core import Core
+from shared.realtime import socketio
+from tests.conftest import ROOT, booking_row
+from tests.live import LiveServer
+from tests.scaleout.helpers import CLOCK, bearer, bookings, device_token
+
+STAFF = {"officer", "supervisor", "admin"}
+DEVICE_AND_STAFF = STAFF | {"kiosk", "display"}
+# (method, path, body, roles allowed)
+ROUTES: list[tuple[str, str, Any, set[str]]] = [
+    ("POST", "/checkin", {"scan": "SEC-000001"}, STAFF | {"kiosk"}),
+    ("POST", "/walkins", {"service": "paspor-baru"}, STAFF),
+    ("GET", "/tickets/1", None, STAFF),
+    ("GET", "/tickets/1/timeline", None, STAFF),
+    ("GET", "/stations/berkas/queue", None, STAFF),
+    ("POST", "/counters/1/next", None, STAFF),
+    ("GET", "/counters/1", None, STAFF),
+    ("POST", "/tickets/1/finish", None, STAFF),
+    ("POST", "/tickets/1/cancel", None, STAFF),
+    ("POST", "/tickets/1/reprint", None, STAFF),
+    ("GET", "/print-jobs/job-1", None, STAFF | {"kiosk"}),
+    ("POST", "/bookings", [booking_row("SEC-000009")], {"admin", "booking"}),
+    ("POST", "/bookings/SEC-000002/cancel", None, {"admin", "booking"}),
+    ("GET", "/board/DPS", None, DEVICE_AND_STAFF),
+]
+ROLES = ["anonymous", "officer", "supervisor", "admin", "booking", "kiosk", "display"]
+
+
+@pytest.fixture
+def tokens(core: Core) -> dict[str, dict[str, str]]:
+    import_rows(core, enumerate([booking_row("SEC-000001"), booking_row("SEC-000002")],
+                                start=1))
+    found: dict[str, dict[str, str]] = {"anonymous": {}}
+    for role in ("officer", "supervisor", "admin", "booking"):
+        found[role] = bearer(create_staff(core, f"user-{role}", "pw", role, token=True) or "")
+    for kind in ("kiosk", "display"):
+        _, token = enrol_device(core, f"{kind}-1", create_device(core, kind, f"{kind}-1"))
+        found[kind] = bearer(token)
+    return found
+
+
+def app_for(core: Core) -> Flask:
+    app = create_app(core=core)
+    app.testing = True
+    return app
+
+
+@pytest.mark.parametrize(("method", "path", "body", "allowed"), ROUTES,
+                         ids=[f"{m} {p}" for m, p, _, _ in ROUTES])
+def test_roles_are_enforced_on_every_route(core: Core, tokens: dict[str, dict[str, str]],
+                                           method: str, path: str, body: Any,
+                                           allowed: set[str]) -> None:
+    client = app_for(core).test_client()
+    for role in ROLES:
+        answer = client.open(f"/api/v1{path}", method=method, json=body, headers=tokens[role])
+        if role == "anonymous":
+            assert answer.status_code == 401, (role, answer.status_code)
+        elif role not in allowed:
+            assert answer.status_code == 403, (role, answer.status_code)
+            assert answer.get_json()["error"]["code"] == "forbidden"
+        else:
+            assert answer.status_code not in (401, 403), (role, answer.get_data(as_text=True))
+
+
+def test_kiosk_cannot_check_in_as_another_kiosk(core: Core,
+                                               tokens: dict[str, dict[str, str]]) -> None:
+    client = app_for(core).test_client()
+    answer = client.post("/api/v1/checkin", json={"scan": "SEC-000001", "kiosk": "kiosk-9"},
+                         headers=tokens["kiosk"])
+    assert answer.status_code == 403
+
+
+def _join(app: Flask, namespace: str, headers: dict[str, str]) -> Any:
+    client = socketio.test_client(app, namespace=namespace, headers=headers)
+    if not client.is_connected(namespace):
+        return None
+    answer = client.emit("join", {"office": "DPS"}, namespace=namespace, callback=True)
+    received = client.get_received(namespace)
+    client.disconnect(namespace=namespace)
+    return answer, received
+
+
+def test_socketio_join_needs_the_right_principal(core: Core,
+                                                 tokens: dict[str, dict[str, str]]) -> None:
+    app = app_for(core)
+    refused = _join(app, "/display", {})
+    assert refused is None or (refused[0]["ok"] is False and not refused[1])
+    joined = _join(app, "/display", tokens["display"])
+    assert joined is not None and joined[0]["ok"] is True
+    assert [m["name"] for m in joined[1]] == ["snapshot"]
+    for role in ("anonymous", "kiosk", "display", "booking"):
+        answer = _join(app, "/counter", tokens[role])
+        assert answer is None or answer[0]["ok"] is False, role
+    staff = _join(app, "/counter", tokens["officer"])
+    assert staff is not None and staff[0]["ok"] is True
+
+
+def test_login_form_without_csrf_token_is_refused(core: Core) -> None:
+    create_staff(core, "petugas", "rahasia", "officer")
+    client = app_for(core).test_client()
+    answer = client.post("/login", data={"username": "petugas", "password": "rahasia"})
+    assert answer.status_code == 400
+    wrong = client.post("/login", data={"username": "petugas", "password": "rahasia",
+                                        "csrf": "forged"})
+    assert wrong.status_code == 400
+
+
+def _csrf(client: Any) -> str:
+    page = client.get("/login").get_data(as_text=True)
+    found = re.search(r'name="csrf"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf"', page)
+    assert found, "login form has no csrf field"
+    return found.group(1) or found.group(2)
+
+
+def test_secure_cookie_flags(core: Core, config: Config) -> None:
+    core.config = replace(config, security=replace(config.security, secure_cookies=True))
+    create_staff(core, "petugas", "rahasia", "officer")
+    code = create_device(core, "display", "papan-1")
+    client = app_for(core).test_client()
+    answer = client.post("/login", data={"username": "petugas", "password": "rahasia",
+                                         "csrf": _csrf(client)})
+    assert answer.status_code == 302
+    session_cookie = next(v for v in answer.headers.getlist("Set-Cookie")
+                          if v.startswith("session="))
+    assert "Secure" in session_cookie and "HttpOnly" in session_cookie
+    assert "SameSite=Lax" in session_cookie
+    enrolled = client.get(f"/enrol/papan-1/{code}")
+    device_cookie = next(v for v in enrolled.headers.getlist("Set-Cookie")
+                         if v.startswith("giliran_device="))
+    assert "Secure" in device_cookie and "HttpOnly" in device_cookie
+    assert "SameSite=Lax" in device_cookie
+
+
+def test_secrets_from_the_environment_override_config(monkeypatch: pytest.MonkeyPatch,
+                                                      core: Core) -> None:
+    monkeypatch.setenv("GILIRAN_SECRET_KEY", "rahasia-dari-lingkungan")
+    monkeypatch.setenv("GILIRAN_QR_HMAC_KEY", "kunci-qr-dari-lingkungan")
+    config = load_config(ROOT / "config.toml")
+    assert config.security.secret_key == "rahasia-dari-lingkungan"
+    assert config.security.qr_hmac_key == "kunci-qr-dari-lingkungan"
+    core.config = config
+    assert create_app(core=core).config["SECRET_KEY"] == "rahasia-dari-lingkungan"
+
+
+def test_no_names_on_the_board_or_in_the_log_after_a_day(tmp_path: Path) -> None:
+    server = LiveServer(var=tmp_path, clock=CLOCK,
+                        database_url=f"sqlite:///{tmp_path / 'giliran.sqlite3'}",
+                        extra_env={"GILIRAN_LOG_LEVEL": "INFO"})
+    server.prepare()
+    rows = bookings(12, "PRIV")
+    server.add_bookings(rows)
+    names = {row["name"] for row in rows}
+    kiosk = bearer(device_token(server, "kiosk", "kiosk-1"))
+    display = bearer(device_token(server, "display", "papan-1"))
+    officer = bearer(server.staff("petugas", "pw"))
+    server.start()
+    try:
+        api = f"{server.url}/api/v1"
+        for row in rows:
+            requests.post(f"{api}/checkin", json={"scan": row["code"]}, headers=kiosk,
+                          timeout=10)
+        requests.post(f"{api}/checkin", json={"scan": "PRIV-99999"}, headers=kiosk, timeout=10)
+        requests.post(f"{api}/walkins", json={"service": "paspor-baru",
+                                              "priority_group": "lansia"},
+                      headers=officer, timeout=10)
+        for counter in ("1", "2", "W1"):
+            called = requests.post(f"{api}/counters/{counter}/next", headers=officer,
+                                   timeout=10)
+            if called.status_code == 200:
+                ticket = called.json()["ticket"]["id"]
+                for action in ("recall", "start", "finish"):
+                    requests.post(f"{api}/tickets/{ticket}/{action}", headers=officer,
+                                  timeout=10)
+        requests.post(f"{api}/counters/2/next", headers=officer, timeout=10)
+        board = requests.get(f"{api}/board/DPS", headers=display, timeout=10)
+        assert board.status_code == 200 and board.json()["now_serving"]
+        queue = requests.get(f"{api}/stations/berkas/queue", headers=officer, timeout=10)
+        assert queue.status_code == 200 and queue.json()["waiting"]
+        assert not [name for name in names if name in board.text]
+        assert "Ni Luh Uji" not in board.text
+    finally:
+        server.stop()
+    log = (tmp_path / "server.log").read_text(encoding="utf-8", errors="replace")
+    assert "Ni Luh Uji" not in log and "Traceback" not in log
