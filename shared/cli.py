@@ -53,6 +53,7 @@ def serve(host: str | None, port: int | None, no_hardware: bool) -> None:
 
     logging.basicConfig(level=os.environ.get("GILIRAN_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     core = _prepared_core()
     app = create_app(core=core, start_hardware=not no_hardware)
     host = host or core.config.host
