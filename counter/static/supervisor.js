@@ -17,27 +17,7 @@
   const state = {overview: null, health: null, seq: 0, timer: null};
   window.giliranSupervisor = state;
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function bi(tag, className, message) {
-    const node = el(tag, className, message.id);
-    node.append(" ", el("span", "en", `/ ${message.en}`));
-    return node;
-  }
-
-  function fill(message, values) {
-    const out = {};
-    for (const lang of ["id", "en"]) {
-      out[lang] = message[lang].replace(/\{(\w+)\}/g, (all, key) =>
-        (values[key] !== undefined ? String(values[key]) : all));
-    }
-    return out;
-  }
+  const {el, bi, fill} = window.GiliranDom;
 
   function name(table, key) {
     return table[key] || {id: key || "", en: key || ""};
