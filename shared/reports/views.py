@@ -1,7 +1,9 @@
 """The reports blueprint: supervisor pages with charts, exports, and the SKM survey.
 
-- `/reports/day`, `/reports/skm`: supervisor or admin (session or bearer token);
-  officers get 403, anonymous visitors are sent to the login page.
+- `/reports/day`, `/reports/skm`, `/reports/plan`: supervisor or admin (session or bearer
+  token); officers get 403, anonymous visitors are sent to the login page.
+- `/reports/plan`: a day's bookings (default tomorrow) simulated with today's staff: the
+  counters to open (mode=counters) or the bookings per slot it can take (mode=quota).
 - `/reports/day/export`, `/reports/range/export`, `/reports/skm/export`: downloads;
   names stay masked unless an admin adds `with_names=1`; every export is audited.
 - `POST /api/v1/survey/<token>`: public, one SKM answer per ticket once it is done.
@@ -11,7 +13,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+import re
+from datetime import date, timedelta
 from typing import Any
 
 from flask import (
@@ -29,7 +32,8 @@ from werkzeug.exceptions import BadRequest
 from shared.auth import Principal, require
 from shared.core import Core
 from shared.errors import Refusal
-from shared.reports import figures, render, retention, skm
+from shared.reports import figures, planning, render, retention, skm
+from shared.simulation.planner import MODES
 from shared.web import current_principal
 
 reports = Blueprint("reports", __name__, template_folder="templates",
@@ -180,6 +184,40 @@ def range_export() -> Response:
                      {"report": "range", "office": office, "from": first.isoformat(),
                       "to": last.isoformat(), "format": fmt, "with_names": with_names})
     return _download(text, fmt, f"giliran-{office}-{first.isoformat()}-{last.isoformat()}.{fmt}")
+
+
+# --- capacity plan ---------------------------------------------------------------------------
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@reports.get("/reports/plan")
+def plan_page() -> Any:
+    office = _office_arg(_principal_offices())
+    _supervisor(office)
+    core = _core()
+    tomorrow = core.today(core.office(office)) + timedelta(days=1)
+    raw_date = request.args.get("date", "").strip()
+    mode = request.args.get("mode", "") or MODES[0]
+    offices = list(core.config.offices.values())
+    error: str | None = None
+    day = tomorrow
+    if raw_date:
+        try:
+            if not _ISO_DATE.fullmatch(raw_date):
+                raise ValueError(raw_date)
+            day = date.fromisoformat(raw_date)
+        except ValueError:
+            error = "date"
+    if error is None and mode not in MODES:
+        error = "mode"
+    if error is not None:
+        form = {"office": office, "office_name": core.office(office).name,
+                "date": tomorrow.isoformat(), "mode": mode if mode in MODES else MODES[0]}
+        return render_template("reports/plan.html", page=None, form=form, error=error,
+                               offices=offices, modes=MODES), 400
+    page = planning.capacity_plan(core, office, day, mode)
+    return render_template("reports/plan.html", page=page, form=page, error=None,
+                           offices=offices, modes=MODES)
 
 
 # --- SKM ------------------------------------------------------------------------------------
