@@ -30,8 +30,9 @@ def messages() -> set[str]:
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                         found.add(arg.value)
         for path in (ROOT / room).rglob("*.html"):
-            found.update(m.group(1) for m in re.finditer(r'\bt\(\s*"((?:[^"\\]|\\.)*)"',
-                                                         path.read_text()))
+            # t("…") in templates, and the bi("…") macros that wrap it
+            found.update(m.group(1) for m in re.finditer(
+                r'\b(?:t|bi)\(\s*"((?:[^"\\]|\\.)*)"', path.read_text()))
     return found
 
 
