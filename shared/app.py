@@ -113,7 +113,10 @@ def create_app(config: Config | None = None, core: Core | None = None,
     from shared.api import api
     from shared.pages import pages
 
+    from shared.openapi import openapi
+
     app.register_blueprint(api)
+    app.register_blueprint(openapi)
     app.register_blueprint(pages)
     _register_surfaces(app)
     from display.announce.blueprint import announce_blueprint
