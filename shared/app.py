@@ -111,9 +111,8 @@ def create_app(config: Config | None = None, core: Core | None = None,
         return jsonify(body), 503
 
     from shared.api import api
-    from shared.pages import pages
-
     from shared.openapi import openapi
+    from shared.pages import pages
 
     app.register_blueprint(api)
     app.register_blueprint(openapi)
