@@ -13,6 +13,7 @@ pointed at the cache directory, and the empty directory it leaves there is remov
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sys
 import tempfile
@@ -54,11 +55,16 @@ def _import_escpos_without_litter() -> None:
     before = set(cache.iterdir())
     saved = tempfile.tempdir
     tempfile.tempdir = str(cache)
-    try:
-        import escpos.capabilities  # noqa: F401
-    finally:
-        tempfile.tempdir = saved
-    for entry in set(cache.iterdir()) - before:
+    # escpos writes its capabilities pickle on first import; two processes starting at
+    # once (test workers, gunicorn) would read a half-written file. One at a time.
+    with (cache / ".import.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            import escpos.capabilities  # noqa: F401
+        finally:
+            tempfile.tempdir = saved
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    for entry in set(cache.iterdir()) - before - {cache / ".import.lock"}:
         if entry.is_dir() and entry.name.startswith("tmp"):
             with contextlib.suppress(OSError):
                 entry.rmdir()  # only ever empty: escpos writes nothing into it

@@ -19,8 +19,7 @@ from PIL import Image
 
 from shared.config import load_config
 from shared.scan import sign_token
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import booking_row
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, booking_row
 from tests.live import ROOT, LiveServer
 
 pytestmark = pytest.mark.browser

@@ -21,5 +21,6 @@ def test_printing_import_leaves_no_temporary_directories(tmp_path: Path) -> None
         [sys.executable, "-c", "import hardware.printing"], env=env, check=True, cwd=tmp_path
     )
     assert list(temp.iterdir()) == []
-    pickles = list((cache / "giliran" / "escpos").iterdir())
-    assert [path.suffix for path in pickles] == [".pickle"]
+    kept = sorted(path.name for path in (cache / "giliran" / "escpos").iterdir())
+    # the capabilities pickle, and the lock that serialises its first writing
+    assert len(kept) == 2 and kept[0] == ".import.lock" and kept[1].endswith(".pickle")
