@@ -81,8 +81,10 @@ def test_sim_bus_shows_blinks_and_clears(serial_sim: SimRig,
     history = serial_sim.simulator.state()["history"]
     assert [(h["text"], h["blink"]) for h in history[:3]] == [
         ("", False), ("B012", True), ("B012", False)]
-    health = serial_sim.manager.health()["bus-1"]
-    assert health["simulated"] is True and health["displays"]["2"]["text"] == ""
+    # the worker records the cleared display once the device's ACK has come back
+    wait_for(lambda: serial_sim.manager.health()["bus-1"]["displays"]["2"]["text"] == "",
+             what="health cleared")
+    assert serial_sim.manager.health()["bus-1"]["simulated"] is True
 
 
 def test_sim_press_reaches_on_press(serial_sim: SimRig) -> None:
