@@ -76,6 +76,8 @@ def test_sim_bus_shows_blinks_and_clears(serial_sim: SimRig,
         wait_for(lambda: serial_sim.simulator.displays()[2].blink, what="blink")
         serial_sim.publish("done", "B012", "2")
         wait_for(lambda: serial_sim.text(2) == "", what="cleared")
+        # the simulator logs just after it changes the display: wait for the line too
+        wait_for(lambda: "kosong" in caplog.text, what="cleared logged")
     assert "layar 2 (loket 2) menampilkan B012 / display 2 (counter 2) shows B012" in caplog.text
     assert "berkedip" in caplog.text and "kosong" in caplog.text
     history = serial_sim.simulator.state()["history"]
