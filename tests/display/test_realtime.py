@@ -149,13 +149,13 @@ def test_board_join_answers_with_the_snapshot(rooms: Rooms) -> None:
     ("/display", None, "DPS", "forbidden"),            # nobody
     ("/display", "board-DPS", "JKT", "forbidden"),     # another office's board
     ("/display", "petugas-jkt", "DPS", "forbidden"),   # staff of another office
-    ("/display", "board-DPS", "XXX", "unknown_office"),
+    ("/display", "board-DPS", "NOWHERE", "unknown_office"),
     ("/display", "board-DPS", None, "unknown_office"),
     ("/counter", None, "DPS", "unauthorized"),
     ("/counter", "board-DPS", "DPS", "unauthorized"),  # a board is not a terminal
     ("/counter", "kiosk-DPS", "DPS", "unauthorized"),
     ("/counter", "petugas", "JKT", "forbidden"),
-    ("/counter", "petugas", "XXX", "unknown_office"),
+    ("/counter", "petugas", "NOWHERE", "unknown_office"),
 ])
 def test_join_refused(rooms: Rooms, namespace: str, who: str | None, office: str | None,
                       error: str) -> None:
@@ -298,7 +298,7 @@ def test_snapshot_request_answers_with_the_current_version(rooms: Rooms) -> None
 @pytest.mark.parametrize(("who", "data"), [
     (None, {"office": "DPS"}),
     ("board-DPS", {"office": "JKT"}),
-    ("board-DPS", {"office": "XXX"}),
+    ("board-DPS", {"office": "NOWHERE"}),
     ("board-DPS", {}),
     ("board-DPS", "DPS"),
 ])
