@@ -20,6 +20,7 @@ from sqlalchemy import insert, select
 
 from shared.config import PRIORITY_GROUPS, Config, parse_hhmm
 from shared.core import Core
+from shared.errors import Refusal
 from shared.i18n import bilingual
 from shared.models import Booking
 
@@ -259,8 +260,6 @@ def import_file(core: Core, handle: IO[bytes], filename: str,
 
 def cancel(core: Core, office_id: str, code: str) -> None:
     """Mark a booking cancelled (its ticket, if any, stays as it is)."""
-    from shared.errors import Refusal
-
     core.office(office_id)
     with core.db.write(office_id) as session:
         booking = session.execute(

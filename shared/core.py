@@ -27,12 +27,11 @@ class Change:
 
     office: str
     now: datetime
+    session: Session
     events: list[TicketEvent] = field(default_factory=list)
-    session: Session | None = None
     version: int = 0
 
     def emit(self, kind: str, ticket: dict[str, Any], **fields: Any) -> None:
-        assert self.session is not None
         # Every event gets its own version: boards detect a gap and ask for a snapshot.
         self.version = self.session.execute(
             update(OfficeRow)
@@ -87,10 +86,9 @@ class Core:
     @contextmanager
     def change(self, office_id: str) -> Iterator[Change]:
         """One write transaction for an office; its events are published after commit."""
-        change = Change(office_id, self.now())
         with self.db.office_lock(office_id):
             with self.db.write(office_id) as session:
-                change.session = session
+                change = Change(office_id, self.now(), session)
                 yield change
             for event in change.events:
                 self.bus.publish(event)

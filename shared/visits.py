@@ -31,16 +31,6 @@ DEFAULT_SERVICE_MINUTES = 5.0
 
 
 # --- reading -----------------------------------------------------------------------------
-def _waiting_item(ticket: Ticket) -> Waiting:
-    return Waiting(
-        ticket_id=ticket.id,
-        place_key=ticket.place_key,
-        checked_in_at=ticket.checked_in_at,
-        entered_at=ticket.entered_station_at,
-        priority=ticket.priority_group is not None,
-    )
-
-
 def _recent_priority_calls(session: Session, office_id: str, stations: tuple[str, ...],
                            window: int) -> list[bool]:
     if window <= 1:
@@ -58,20 +48,12 @@ def _recent_priority_calls(session: Session, office_id: str, stations: tuple[str
 def ordered_waiting(core: Core, session: Session, office: Office, stations: tuple[str, ...],
                     priority_only: bool = False) -> list[Ticket]:
     """The waiting tickets of these stations today, in the order they will be called."""
-    query = select(Ticket).where(
-        Ticket.office_id == office.id,
-        Ticket.service_day == core.today(office),
-        Ticket.status == "waiting",
-        Ticket.station.in_(stations),
-    )
-    if priority_only:
-        query = query.where(Ticket.priority_group.is_not(None))
-    tickets = {t.id: t for t in session.execute(query).scalars()}
-    ratio = core.config.policy.priority_ratio
-    recent = _recent_priority_calls(session, office.id, stations, ratio[1]) if ratio else []
-    order = order_queue((_waiting_item(t) for t in tickets.values()), core.now(), core.rules(),
-                        recent)
-    return [tickets[item.ticket_id] for item in order]
+    ids = ordered_waiting_ids(core, session, office, stations, priority_only)
+    if not ids:
+        return []
+    tickets = {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(ids)))
+               .scalars()}
+    return [tickets[ticket_id] for ticket_id in ids]
 
 
 def ordered_waiting_ids(core: Core, session: Session, office: Office,
@@ -142,16 +124,16 @@ def _hhmm(moment: datetime | None, office: Office) -> str | None:
     return to_local(moment, office.tz).strftime("%H:%M") if moment else None
 
 
-def ticket_dict(core: Core, session: Session, ticket: Ticket,
-                position: int | None = None) -> dict[str, Any]:
-    """The CONTRACT's Ticket object."""
+def ticket_dict(core: Core, session: Session, ticket: Ticket, position: int | None = None,
+                estimate: int | None = None) -> dict[str, Any]:
+    """The CONTRACT's Ticket object. A caller that already knows the waiting ticket's
+    position (and estimate) passes them, so a queue list orders its station only once."""
     office = core.office(ticket.office_id)
-    estimate = 0
     if ticket.status == "waiting":
         if position is None:
             queue = ordered_waiting_ids(core, session, office, (ticket.station,))
             position = next((i + 1 for i, t in enumerate(queue) if t == ticket.id), None)
-        if position is not None:
+        if position is not None and estimate is None:
             estimate = estimate_for(core, session, office, ticket.station, position - 1)
     else:
         position = None
@@ -169,7 +151,7 @@ def ticket_dict(core: Core, session: Session, ticket: Ticket,
         "station": ticket.station,
         "counter": ticket.counter,
         "position": position,
-        "estimated_wait_minutes": estimate,
+        "estimated_wait_minutes": estimate or 0,
         "status_url": f"/t/{ticket.public_token}",
         "issued_at": to_local(ticket.checked_in_at, office.tz).isoformat(timespec="seconds"),
         "kind": ticket.kind,
@@ -211,7 +193,6 @@ def note_reprint(core: Core, ticket_id: int, staff: str, printer: str) -> None:
         office_id = found.office_id
     with core.change(office_id) as change:
         session = change.session
-        assert session is not None
         ticket = session.get(Ticket, ticket_id)
         assert ticket is not None
         _record(change, ticket, "reprinted", staff=staff, printer=printer)
@@ -240,12 +221,11 @@ def station_queue(core: Core, office_id: str, station: str) -> list[dict[str, An
         queue = ordered_waiting(core, session, office, (station,))
         counters = max(len(counters_for(office, station)), 1)
         mean = mean_service_minutes(core, session, office.id, station)
-        result = []
-        for index, ticket in enumerate(queue):
-            data = ticket_dict(core, session, ticket, position=index + 1)
-            data["estimated_wait_minutes"] = round(estimate_wait_minutes(index, counters, mean))
-            result.append(data)
-        return result
+        return [
+            ticket_dict(core, session, ticket, position=index + 1,
+                        estimate=round(estimate_wait_minutes(index, counters, mean)))
+            for index, ticket in enumerate(queue)
+        ]
 
 
 # --- numbering ---------------------------------------------------------------------------
@@ -274,7 +254,6 @@ def _record(change: Change, ticket: Ticket, action: str, staff: str | None = Non
             counter: str | None = None, station: str | None = None, **detail: Any) -> None:
     """Append to the timeline: `station` is where the action happened, `status` the state
     after it (a move to another station names that station in detail["to_station"])."""
-    assert change.session is not None
     change.session.add(TimelineEntry(
         ticket_id=ticket.id, office_id=ticket.office_id, at=change.now,
         action=action, status=ticket.status, station=station or ticket.station,
@@ -319,7 +298,6 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
 
     with core.change(office.id) as change:
         session = change.session
-        assert session is not None
         now = change.now
         booking = session.execute(
             select(Booking).where(Booking.office_id == office.id,
@@ -416,7 +394,6 @@ def walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,
     service = office.services[service_id]
     with core.change(office.id) as change:
         session = change.session
-        assert session is not None
         now = change.now
         local_now = to_local(now, office.tz).time()
         if service.express and (
@@ -475,7 +452,6 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
     scope = f"next:{counter.id}"
     with core.change(office.id) as change:
         session = change.session
-        assert session is not None
         now = change.now
         if idempotency_key:
             stored = session.get(IdempotencyKey, (office.id, scope, idempotency_key))
@@ -544,7 +520,6 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
         office = core.office(found.office_id)
     with core.change(office.id) as change:
         session = change.session
-        assert session is not None
         now = change.now
         ticket = session.get(Ticket, ticket_id)
         assert ticket is not None
