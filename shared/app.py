@@ -110,11 +110,13 @@ def create_app(config: Config | None = None, core: Core | None = None,
         # A database that is down or restarting is a temporary condition: say 503.
         return jsonify(body), 503
 
+    from shared.admin_api import admin_api
     from shared.api import api
     from shared.openapi import openapi
     from shared.pages import pages
 
     app.register_blueprint(api)
+    app.register_blueprint(admin_api)
     app.register_blueprint(openapi)
     app.register_blueprint(pages)
     _register_surfaces(app)
@@ -154,11 +156,14 @@ def _announcer(core: Core) -> Any:
     """The clip URLs a board plays for a call, from the office's [announce] settings."""
     from display.announce.calls import CallError, call_announcement, settings_for
 
-    settings = settings_for(core.config)
+    cached: dict[str, Any] = {"config": core.config, "settings": settings_for(core.config)}
 
     def urls(office: str, event: Any) -> list[str]:
+        if cached["config"] is not core.config:  # the live configuration changed
+            cached.update(config=core.config, settings=settings_for(core.config))
         try:
-            call = call_announcement(core.config, settings, str(event.ticket.get("number")),
+            call = call_announcement(core.config, cached["settings"],
+                                     str(event.ticket.get("number")),
                                      str(event.counter), event.station, office)
         except CallError:
             log.warning("no announcement for %s at %s", event.ticket.get("number"), event.counter)

@@ -471,6 +471,36 @@ def return_to_queue(change: Change, ticket: Ticket, staff: str | None) -> None:
                 staff=staff)
 
 
+COUNTER_TICKET_CHOICES = ("return", "transfer")
+
+
+def release_counter(core: Core, change: Change, office: Office, counter_id: str,
+                    choice: Any, station: Any, staff: str | None) -> None:
+    """Before a counter closes or goes: its called or serving ticket returns to the queue
+    at its place (`return`) or moves to another station (`transfer`). Without a choice,
+    409 `counter_has_ticket` with the choices."""
+    ticket = change.session.execute(
+        select(Ticket).where(Ticket.office_id == office.id, Ticket.counter == counter_id,
+                             Ticket.status.in_(("called", "serving")))
+    ).scalars().first()
+    if ticket is None:
+        return
+    if choice not in COUNTER_TICKET_CHOICES:
+        raise Refusal(409, "counter_has_ticket",
+                      "Counter {counter} has called {number}. Return the ticket to the queue "
+                      "or transfer it first.", counter=counter_id, number=ticket.number,
+                      ticket=ticket.number, choices=list(COUNTER_TICKET_CHOICES))
+    if choice == "return":
+        return_to_queue(change, ticket, staff)
+        return
+    station_before = ticket.station
+    detail = _apply(core, office, ticket, "transfer", {"station": station}, change.now)
+    _record(change, ticket, "transfer", staff=staff, counter=counter_id, station=station_before,
+            **detail)
+    change.emit("transferred", _ticket_for_event(ticket), counter=counter_id,
+                station=ticket.station, staff=staff, detail=detail)
+
+
 def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
               idempotency_key: str | None = None) -> dict[str, Any] | None:
     """Call the first waiting ticket for this counter; None when nobody waits.
