@@ -36,7 +36,8 @@ def test_add_counter_then_call_next_at_once(adm: Admin) -> None:
     called = adm.call("POST", "/counters/9/next", who=adm.officer)
     assert called.status_code == 200 and called.get_json()["ticket"]["counter"] == "9"
     listed = adm.call("GET", "/offices/DPS/counters").get_json()
-    assert [c for c in listed["counters"] if c["id"] == "9"][0]["ticket"] == called.get_json()["ticket"]["number"]
+    number = called.get_json()["ticket"]["number"]
+    assert [c for c in listed["counters"] if c["id"] == "9"][0]["ticket"] == number
 
 
 def test_add_counter_refusals(adm: Admin) -> None:
