@@ -10,7 +10,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from shared.auth import RateLimiter
-from shared.config import Config, load_config
+from shared.config import Config, check_secrets, load_config
 from shared.core import Core
 from shared.errors import Refusal
 from shared.i18n import bilingual
@@ -37,6 +37,7 @@ HTTP_CODES = {
 def create_app(config: Config | None = None, core: Core | None = None,
                start_hardware: bool = False) -> Flask:
     config = config or (core.config if core else load_config())
+    check_secrets(config)  # no server signs anything with a missing, short or shipped key
     core = core or Core(config)
     app = Flask(__name__, template_folder="templates", static_folder="static")
     app.config.update(
