@@ -144,12 +144,13 @@ def create_app(config: Config | None = None, core: Core | None = None,
 
 def _register_surfaces(app: Flask) -> None:
     """The blueprints of the screens and reports."""
+    from counter.admin_views import admin
     from counter.views import counter
     from display.views import display
     from kiosk.views import kiosk
     from shared.reports.views import reports
 
-    for blueprint in (kiosk, display, counter, reports):
+    for blueprint in (kiosk, display, counter, admin, reports):
         app.register_blueprint(blueprint)
 
 

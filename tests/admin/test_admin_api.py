@@ -167,3 +167,24 @@ def test_audit_filters_and_csv(adm: Admin) -> None:
     # Office admins see only their offices' entries (not the global seed).
     seen = {e["office"] for e in adm.call("GET", "/audit", who=adm.dps).get_json()["audit"]}
     assert seen == {"DPS"}
+
+
+def test_pages_render_for_an_admin_only(adm: Admin) -> None:
+    from shared.auth import create_staff
+
+    create_staff(adm.core, "kepala2", "pw-kepala2", "admin")
+    create_staff(adm.core, "petugas2", "pw-petugas2", "officer")
+    client = adm.app.test_client()
+    assert client.get("/admin").status_code == 302
+    with client.session_transaction() as session:
+        session["staff"] = "petugas2"
+    assert client.get("/admin/office/DPS").status_code in (302, 403)
+    with client.session_transaction() as session:
+        session["staff"] = "kepala2"
+    for path in ("/admin", "/admin/office/DPS", "/admin/audit"):
+        page = client.get(path)
+        assert page.status_code == 200, (path, page.get_data(as_text=True)[:500])
+        assert "<script>" not in page.get_data(as_text=True)  # no inline script
+    assert client.get("/admin/office/NOWHERE").status_code == 404
+    data = client.get("/admin/api/overview").get_json()
+    assert data["offices"][0]["id"] == "DPS" and data["offices"][0]["counters_open"] == 11
