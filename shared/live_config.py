@@ -319,6 +319,10 @@ def _transaction(core: Core, office_id: str | None) -> Iterator[tuple[Session, l
 def diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
     """What changed between two documents, as [{"path", "old", "new"}] (lists of tables
     with ids compared by id)."""
+    if isinstance(old, dict) and new is None:
+        new = {}
+    if old is None and isinstance(new, dict):
+        old = {}
     if isinstance(old, dict) and isinstance(new, dict):
         changes: list[dict[str, Any]] = []
         for key in list(old) + [k for k in new if k not in old]:

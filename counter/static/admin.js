@@ -162,9 +162,11 @@
         opens: form.elements.opens.value.trim(),
         last_checkin: form.elements.last_checkin.value.trim(),
         closes: form.elements.closes.value.trim(),
-        quota_per_slot: toNumber(form.elements.quota_per_slot.value) || 0,
+        // Defaults are left out of the document (null removes a key).
+        quota_per_slot: toNumber(form.elements.quota_per_slot.value) || null,
         closed_days: lines(form.elements.closed_days.value),
       };
+      if (!body.closed_days.length) body.closed_days = null;
       const policy = policyOverrides(form);
       body.policy = Object.keys(policy).length ? policy : null;
       return body;
