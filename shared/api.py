@@ -14,7 +14,7 @@ from shared.auth import require
 from shared.bookings import import_file, import_rows
 from shared.core import Core
 from shared.errors import Refusal
-from shared.web import current_principal
+from shared.web import accepts_bodies, current_principal
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -150,6 +150,7 @@ def ticket_action(ticket_id: int, action: str) -> Response:
 
 
 @api.post("/bookings")
+@accepts_bodies("text/csv", "application/csv", "multipart/form-data")
 def bookings() -> Response:
     principal = require(current_principal(), "admin", "booking")
     if request.is_json or request.mimetype in ("", None):

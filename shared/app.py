@@ -15,7 +15,12 @@ from shared.core import Core
 from shared.errors import Refusal
 from shared.i18n import bilingual
 from shared.realtime import bridge, socketio
-from shared.web import current_principal, error_response
+from shared.web import (
+    check_same_origin,
+    current_principal,
+    error_response,
+    socketio_origin_check,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,7 @@ def create_app(config: Config | None = None, core: Core | None = None,
     @app.before_request
     def _principal() -> None:
         current_principal()
+        check_same_origin()  # cookie-authenticated writes only from our own origin
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -123,8 +129,12 @@ def create_app(config: Config | None = None, core: Core | None = None,
 
     app.register_blueprint(announce_blueprint, config=config)
 
-    socketio.init_app(app, async_mode="threading", cors_allowed_origins=[],
+    socketio.init_app(app, async_mode="threading",
+                      cors_allowed_origins=socketio_origin_check(config),
                       ping_interval=5, ping_timeout=5)
+    from shared.connections import install
+
+    install(app, socketio, core)  # authenticated, capped connects; revocations drop sockets
     from counter.realtime import CounterNamespace
     from display.realtime import DisplayNamespace
 

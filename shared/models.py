@@ -144,6 +144,8 @@ class Staff(Base):
     api_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Carried in the session cookie; raising it ends every session of the account.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Device(Base):
@@ -158,6 +160,10 @@ class Device(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     enrolled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    name: Mapped[str | None] = mapped_column(String(100), nullable=True)  # "Kiosk lobby"
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class IdempotencyKey(Base):
