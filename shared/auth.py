@@ -270,6 +270,22 @@ def revoke_device(core: Core, device_id: str) -> DeviceInfo:
     return info
 
 
+def revoked_among(core: Core, keys: set[str]) -> set[str]:
+    """Which of these principal keys ("device:<id>", "staff:<username>") lost access: a
+    device revoked or gone, a staff account disabled or gone. (A staff session ended by
+    its generation is caught at its next event, and by the control event.)"""
+    devices = {key.split(":", 1)[1] for key in keys if key.startswith("device:")}
+    staff = {key.split(":", 1)[1] for key in keys if key.startswith("staff:")}
+    with core.db.read() as session:
+        good_devices = set(session.execute(select(Device.id).where(
+            Device.id.in_(devices), Device.revoked_at.is_(None),
+            Device.token_hash.is_not(None))).scalars()) if devices else set()
+        good_staff = set(session.execute(select(Staff.username).where(
+            Staff.username.in_(staff), Staff.active.is_(True))).scalars()) if staff else set()
+    return ({f"device:{d}" for d in devices - good_devices}
+            | {f"staff:{s}" for s in staff - good_staff})
+
+
 # --- staff: list, enable/disable, password, sessions -------------------------------------------
 @dataclass(frozen=True)
 class StaffInfo:

@@ -30,6 +30,8 @@ from shared.events import ControlEvent
 
 log = logging.getLogger(__name__)
 
+SWEEP_SECONDS = 10.0  # a revocation made where no event reaches us (CLI without Redis)
+
 
 class Connections:
     """Per-process bookkeeping of open Socket.IO connections."""
@@ -41,6 +43,8 @@ class Connections:
         self._address_of: dict[str, str] = {}            # engine.io sid -> address
         self._sids: dict[str, set[tuple[str, str]]] = {}  # principal key -> {(sid, ns)}
         self._key_of: dict[tuple[str, str], str] = {}     # (sid, ns) -> principal key
+        self._sweeping = False
+        self.start_sweep: Callable[[], None] | None = None
 
     def admit(self, eio_sid: str, address: str) -> bool:
         """Count a new connection from `address`; False when the address is at its cap."""
@@ -67,6 +71,18 @@ class Connections:
         with self._lock:
             self._sids.setdefault(key, set()).add((sid, namespace))
             self._key_of[(sid, namespace)] = key
+            start = not self._sweeping and self.start_sweep is not None
+            self._sweeping = self._sweeping or start
+        if start and self.start_sweep is not None:
+            self.start_sweep()
+
+    def keys_or_stop(self) -> set[str]:
+        """The principals holding connections; when none, the sweep stops (it starts
+        again with the next connection)."""
+        with self._lock:
+            if not self._sids:
+                self._sweeping = False
+            return set(self._sids)
 
     def untrack(self, sid: str, namespace: str) -> None:
         with self._lock:
@@ -139,6 +155,24 @@ def install(app: Flask, socketio: SocketIO, core: Core) -> Connections:
             connections.untrack(sid, namespace)
 
     core.bus.subscribe_control(drop)
+
+    def sweep() -> None:
+        from shared.auth import revoked_among
+
+        while True:
+            socketio.sleep(SWEEP_SECONDS)
+            keys = connections.keys_or_stop()
+            if not keys:
+                return
+            try:
+                gone = revoked_among(core, keys)
+            except Exception as exc:  # the database is away: try again later
+                log.warning("socket.io sweep failed (%s)", exc)
+                continue
+            for key in sorted(gone):
+                drop(ControlEvent("revoked", key))
+
+    connections.start_sweep = lambda: socketio.start_background_task(sweep) and None
     return connections
 
 
