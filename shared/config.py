@@ -221,6 +221,7 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 5000
     public_url: str = ""
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* are believed
     languages: tuple[str, ...] = ("id", "en")
     printers: tuple[Mapping[str, Any], ...] = ()
     serial: tuple[Mapping[str, Any], ...] = ()
@@ -383,6 +384,13 @@ def _office(r: _Reader, raw: Mapping[str, Any], path: str) -> Office:
     )
 
 
+def _trusted_proxies(r: _Reader, server: dict[str, Any]) -> int:
+    count = r.get(server, "trusted_proxies", int, "server", 0)
+    if not 0 <= count <= 5:
+        raise r.error("server.trusted_proxies", "expected 0 (no proxy) to 5")
+    return int(count)
+
+
 def parse_config(text: str, source: str = "config.toml") -> Config:
     """Parse and validate the text of a config file. Raises ConfigError."""
     try:
@@ -398,7 +406,8 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         "",
     )
     server = r.get(data, "server", dict, "", {})
-    r.check_keys(server, {"host", "port", "languages", "public_url"}, "server")
+    r.check_keys(server, {"host", "port", "languages", "public_url", "trusted_proxies"},
+                 "server")
 
     policy_raw = r.get(data, "policy", dict, "", {})
     r.check_keys(policy_raw, set(Policy.__dataclass_fields__), "policy")
@@ -489,6 +498,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         host=r.get(server, "host", str, "server", "127.0.0.1"),
         port=r.get(server, "port", int, "server", 5000),
         public_url=r.get(server, "public_url", str, "server", "").rstrip("/"),
+        trusted_proxies=_trusted_proxies(r, server),
         languages=tuple(r.get(server, "languages", list, "server", ["id", "en"])),
         printers=printers,
         serial=serial,
