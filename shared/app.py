@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from shared.config import Config, load_config
+from shared.config import Config, check_secrets, load_config
 from shared.core import Core
 from shared.errors import GuardedJSONProvider, Refusal
 from shared.i18n import bilingual
@@ -36,6 +36,7 @@ HTTP_CODES = {
 def create_app(config: Config | None = None, core: Core | None = None,
                start_hardware: bool = False) -> Flask:
     config = config or (core.config if core else load_config())
+    check_secrets(config)  # no server signs anything with a missing, short or shipped key
     core = core or Core(config)
     app = Flask(__name__, template_folder="templates", static_folder="static")
     app.config.update(
