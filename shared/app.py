@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from shared.config import Config, check_secrets, load_config
 from shared.core import Core
-from shared.errors import Refusal
+from shared.errors import GuardedJSONProvider, Refusal
 from shared.i18n import bilingual
 from shared.realtime import bridge, socketio
 from shared.web import (
@@ -52,6 +52,7 @@ def create_app(config: Config | None = None, core: Core | None = None,
         SESSION_COOKIE_SECURE=config.security.secure_cookies,
         JSON_SORT_KEYS=False,
     )
+    app.json = GuardedJSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["giliran"] = core
 
@@ -96,18 +97,26 @@ def create_app(config: Config | None = None, core: Core | None = None,
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response | HTTPException:
         code = exc.code or 500
-        if code in HTTP_CODES and (request.path.startswith("/api/") or request.is_json):
-            name, message = HTTP_CODES[code]
-            return error_response(Refusal(code, name, message))
-        if code in HTTP_CODES:
-            name, message = HTTP_CODES[code]
+        if code not in HTTP_CODES:
+            return exc
+        name, message = HTTP_CODES[code]
+        if request.path.startswith("/api/") or request.is_json:
+            answer = error_response(Refusal(code, name, message))
+        else:
             text = bilingual(message)
             body = f"<!doctype html><title>{code}</title><p>{text['id']}</p><p>{text['en']}</p>"
-            return Response(body, status=code, mimetype="text/html")
-        return exc
+            answer = Response(body, status=code, mimetype="text/html")
+        for header, value in exc.get_headers():  # Allow on 405, Retry-After, ...
+            if header.lower() != "content-type":
+                answer.headers[header] = value
+        return answer
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
+        if isinstance(exc, RecursionError):  # input nested too deeply for a parser
+            log.warning("refused %s %s: input nested too deeply", request.method, request.path)
+            return error_response(Refusal(400, "invalid_request",
+                                          "The request body is not valid JSON.")), 400
         log.exception("unexpected error on %s %s", request.method, request.path)
         body = {"error": {"code": "internal", "message": bilingual(
             "Something went wrong on our side. Please try again or ask an officer.")}}

@@ -323,13 +323,9 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
                                   Booking.code == scanned.code)
         ).scalar_one_or_none()
         if booking is None:
-            elsewhere = session.execute(
-                select(Booking.office_id).where(Booking.code == scanned.code).limit(1)
-            ).scalar_one_or_none()
-            if elsewhere:
-                raise Refusal(409, "wrong_office",
-                              "This booking is for another office ({office}).",
-                              office=elsewhere)
+            # A bare code of another office's booking is "not found" here: telling a code
+            # guesser that it exists elsewhere would confirm a valid code (a signed token,
+            # above, names its own office, so it may say so).
             raise Refusal(404, "unknown_booking",
                           "Booking code not found. Please check the code or ask an officer.")
         if booking.cancelled:
