@@ -38,10 +38,20 @@ HTTP_CODES = {
 }
 
 
+def _warn_public_url(config: Config) -> None:
+    """Say at start when ticket QR codes would point where phones cannot go."""
+    from shared.public_url import public_url_warning
+
+    warning = public_url_warning(config)
+    if warning is not None:
+        log.warning("%s / %s", warning["message"]["id"], warning["message"]["en"])
+
+
 def create_app(config: Config | None = None, core: Core | None = None,
                start_hardware: bool = False) -> Flask:
     config = config or (core.config if core else load_config())
     check_secrets(config)  # no server signs anything with a missing, short or shipped key
+    _warn_public_url(config)
     core = core or Core(config)
     app = Flask(__name__, template_folder="templates", static_folder="static")
     app.config.update(

@@ -37,6 +37,9 @@ class Station:
     name_id: str
     name_en: str
     spoken: str = "loket"
+    # Configured minutes from call to finish: the capacity plan uses it while the office
+    # has too few recorded services to learn its own.
+    service_minutes: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -331,10 +334,14 @@ def _office(r: _Reader, raw: Mapping[str, Any], path: str) -> Office:
     stations: dict[str, Station] = {}
     for i, item in enumerate(r.get(raw, "stations", list, path)):
         p = f"{path}.stations[{i}]"
-        r.check_keys(item, {"id", "name", "spoken"}, p)
+        r.check_keys(item, {"id", "name", "spoken", "service_minutes"}, p)
         name_id, name_en = _localised_name(r, item, p)
+        service_minutes = item.get("service_minutes", 5.0)
+        if isinstance(service_minutes, bool) or not isinstance(service_minutes, int | float) \
+                or not 0.5 <= service_minutes <= 240:
+            raise r.error(f"{p}.service_minutes", "expected minutes between 0.5 and 240")
         station = Station(r.get(item, "id", str, p), name_id, name_en,
-                          r.get(item, "spoken", str, p, "loket"))
+                          r.get(item, "spoken", str, p, "loket"), float(service_minutes))
         stations[station.id] = station
     if not stations:
         raise r.error(f"{path}.stations", "an office needs at least one station")
