@@ -26,7 +26,7 @@ from flask import (
     url_for,
 )
 
-from shared import visits
+from shared import outbox, visits
 from shared.auth import Principal, device_office, require, staff_principal
 from shared.config import PRIORITY_GROUPS, Office
 from shared.core import Core
@@ -199,13 +199,14 @@ def walkin(kiosk_id: str) -> tuple[Response, int]:
     office = _kiosk_office(principal if principal and principal.kind == "device" else None,
                            staff, kiosk_id)
     require(staff, office=office)
-    ticket = visits.walk_in(core(), office, body.get("service"), body.get("priority_group"),
-                            staff.name)
-    payload: dict[str, Any] = {"ticket": ticket}
-    printing = current_app.extensions.get("giliran_print")
-    if printing is not None and principal is not None and principal.kind == "device" \
-            and principal.name == kiosk_id:
-        payload["print"] = printing(ticket, kiosk_id)
+    on_kiosk = (principal is not None and principal.kind == "device"
+                and principal.name == kiosk_id)
+    issued = visits.issue_walk_in(core(), office, body.get("service"),
+                                  body.get("priority_group"), staff.name,
+                                  outbox.kiosk_printer(kiosk_id) if on_kiosk else None)
+    payload: dict[str, Any] = {"ticket": issued.ticket}
+    if issued.print is not None:
+        payload["print"] = issued.print
     return jsonify(payload), 201
 
 

@@ -23,11 +23,13 @@ socketio = SocketIO()
 
 CALL_KINDS = ("called", "recalled")
 Announcer = Callable[[str, TicketEvent], list[str]]
+Snapshot = Callable[[Core, str], dict[str, Any]]
 
 
-def bridge(core: Core, announce: Announcer | None = None) -> Callable[[TicketEvent], None]:
-    """A bus subscriber that forwards events to the Socket.IO rooms."""
-    from display.board import snapshot
+def bridge(core: Core, announce: Announcer | None = None, *,
+           snapshot: Snapshot) -> Callable[[TicketEvent], None]:
+    """A bus subscriber that forwards events to the Socket.IO rooms; `snapshot` is the
+    board's (display.board.snapshot, given by the composition root)."""
 
     def forward(event: TicketEvent) -> None:
         if event.kind in CALL_KINDS:

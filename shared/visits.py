@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shared import outbox
 from shared.checkin_rules import decide_checkin
 from shared.clock import local_to_utc, to_local
 from shared.config import PRIORITY_GROUPS, Counter, Office
@@ -178,24 +179,30 @@ def get_ticket_by_token(core: Core, token: str) -> dict[str, Any]:
         return ticket_dict(core, session, ticket)
 
 
-def issuing_kiosk(core: Core, ticket_id: int) -> str | None:
-    with core.db.read() as session:
-        ticket = session.get(Ticket, ticket_id)
-        return ticket.issued_by if ticket else None
+def reprint(core: Core, ticket_id: int, staff: str, printer: Any,
+            office_ids: tuple[str, ...] | None) -> Issued:
+    """Print a ticket again: on `printer`, by default on the kiosk that issued it.
 
-
-def note_reprint(core: Core, ticket_id: int, staff: str, printer: str) -> None:
-    """Record a reprint in the timeline (no state change, no event for the board)."""
+    The print job and the timeline entry commit together; 409 when no such printer."""
+    if printer is not None and not isinstance(printer, str):
+        raise Refusal(400, "invalid_request", "printer must be text.")
     with core.db.read() as reader:
         found = reader.get(Ticket, ticket_id)
-        if found is None:
+        if found is None or (office_ids is not None and found.office_id not in office_ids):
             raise Refusal(404, "not_found", "No such ticket.")
         office_id = found.office_id
     with core.change(office_id) as change:
         session = change.session
         ticket = session.get(Ticket, ticket_id)
         assert ticket is not None
-        _record(change, ticket, "reprinted", staff=staff, printer=printer)
+        target = printer or _kiosk_printer(ticket.issued_by)
+        data = ticket_dict(core, session, ticket)
+        job = outbox.request(change, target, "ticket", data, ticket.id)
+        if job is None:
+            raise Refusal(409, "no_printer", "No printer is available for this ticket.")
+        _record(change, ticket, "reprinted", staff=staff, printer=target)
+        change.emit("reprinted", _ticket_for_event(ticket), staff=staff)
+        return Issued(data, job)
 
 
 def timeline(core: Core, ticket_id: int) -> list[dict[str, Any]]:
@@ -266,6 +273,19 @@ def _record(change: Change, ticket: Ticket, action: str, staff: str | None = Non
 class CheckinResult:
     ticket: dict[str, Any]
     reprint: bool
+    print: dict[str, Any] | None = None  # the print job queued with it (shared.outbox)
+
+
+@dataclass
+class Issued:
+    """A ticket handed out, and its print job when a printer was asked for."""
+
+    ticket: dict[str, Any]
+    print: dict[str, Any] | None = None
+
+
+def _kiosk_printer(kiosk: str | None) -> str | None:
+    return outbox.kiosk_printer(kiosk) if kiosk else None
 
 
 def _ticket_for_event(ticket: Ticket) -> dict[str, Any]:
@@ -321,8 +341,9 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         if existing is not None:
             _record(change, existing, "reprinted", counter=None, kiosk=kiosk)
             data = ticket_dict(core, session, existing)
+            job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, existing.id)
             change.emit("reprinted", _ticket_for_event(existing))
-            return CheckinResult(data, reprint=True)
+            return CheckinResult(data, reprint=True, print=job)
         today = core.today(office)
         if booking.date != today:
             raise Refusal(409, "wrong_day",
@@ -376,14 +397,20 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         session.flush()
         _record(change, ticket, "checked_in", kiosk=kiosk, demoted=decision.demoted)
         data = ticket_dict(core, session, ticket)
-        ticket.estimated_wait_minutes = data["estimated_wait_minutes"]
+        job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, ticket.id)
         change.emit("checked_in", _ticket_for_event(ticket), station=ticket.station)
-        return CheckinResult(data, reprint=False)
+        return CheckinResult(data, reprint=False, print=job)
 
 
 def walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,
             staff: str | None) -> dict[str, Any]:
     """A ticket without a booking: priority groups, percepatan, and other walk-ins."""
+    return issue_walk_in(core, office_id, service_id, priority_group, staff).ticket
+
+
+def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,
+                  staff: str | None, printer: str | None = None) -> Issued:
+    """A walk-in ticket, printed on `printer` (a kiosk's, or `counter-<id>`) if it exists."""
     office = core.office(office_id)
     if not isinstance(service_id, str) or service_id not in office.services:
         raise Refusal(422, "invalid_request", "Unknown service.")
@@ -425,10 +452,10 @@ def walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,
         session.flush()
         _record(change, ticket, "checked_in", staff=staff, walkin=True)
         data = ticket_dict(core, session, ticket)
-        ticket.estimated_wait_minutes = data["estimated_wait_minutes"]
+        job = outbox.request(change, printer, "ticket", data, ticket.id)
         change.emit("checked_in", _ticket_for_event(ticket), station=ticket.station,
                     staff=staff)
-        return data
+        return Issued(data, job)
 
 
 # --- calling -----------------------------------------------------------------------------
@@ -535,6 +562,9 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
                 station=station_before, **detail)
         session.flush()
         data = ticket_dict(core, session, ticket)
+        if ticket.status == "done" and counter_before:
+            outbox.request(change, outbox.counter_printer(counter_before), "slip",
+                           _slip(office, ticket, now), ticket.id)
         counter_cfg = office.counters.get(counter_before or "")
         event_kind = kind if action != "finish" else (
             "done" if ticket.status == "done" else "moved")
@@ -542,6 +572,12 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
                     counter_name=counter_cfg.name if counter_cfg else None,
                     station=ticket.station, staff=staff, detail=detail)
         return data
+
+
+def _slip(office: Office, ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """What the payment slip prints: the number, the service and the day it was served."""
+    return {"office": office.id, "number": ticket.number, "service": ticket.service,
+            "date": to_local(now, office.tz).date().isoformat()}
 
 
 def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[str, Any],
