@@ -22,8 +22,7 @@ import hardware.room
 import kiosk.room
 import shared.reports.room
 from shared import config as config_module
-from shared.auth import RateLimiter
-from shared.config import Config
+from shared.config import Config, check_secrets
 from shared.core import Core
 from shared.errors import Refusal
 from shared.i18n import bilingual
@@ -60,6 +59,7 @@ HTTP_CODES = {
 def create_app(config: Config | None = None, core: Core | None = None,
                start_hardware: bool = False) -> Flask:
     config = config or (core.config if core else load_config())
+    check_secrets(config)  # no server signs anything with a missing, short or shipped key
     core = core or Core(config)
     app = Flask(__name__, template_folder="templates", static_folder="static")
     app.config.update(
@@ -72,8 +72,6 @@ def create_app(config: Config | None = None, core: Core | None = None,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["giliran"] = core
-    app.extensions["giliran_checkin_limiter"] = RateLimiter(config.security.checkin_rate_per_minute)
-    app.extensions["giliran_login_limiter"] = RateLimiter(config.security.login_rate_per_minute)
 
     @app.before_request
     def _limit_body() -> None:
@@ -146,6 +144,9 @@ def create_app(config: Config | None = None, core: Core | None = None,
         room.register(app, core)
     core.bus.subscribe(bridge(core, display.room.announcer(core),
                               snapshot=display.room.snapshot))
+    from shared.limits import init_limits
+
+    init_limits(app, config)
     if start_hardware:
         # The process that owns the devices starts them and runs the chores (one per
         # deployment).

@@ -36,7 +36,19 @@ def _prepared_core() -> Any:
     return core
 
 
-@click.group()
+class _Main(click.Group):
+    """The command group: a configuration problem found by any command (a bad key, a
+    missing or shipped signing key) is one line naming the key, and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Main)
 def main() -> None:
     """Giliran: slot-ordered queues for immigration offices."""
 
@@ -62,6 +74,23 @@ def serve(host: str | None, port: int | None, no_hardware: bool) -> None:
     click.echo(f"Giliran listening on http://{host}:{port}/")
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
                  log_output=False)
+
+
+@main.group("secrets")
+def secrets_group() -> None:
+    """This installation's signing keys."""
+
+
+@secrets_group.command("init")
+def secrets_init() -> None:
+    """Write fresh random signing keys to the secrets file (mode 600), once."""
+    from shared.config import secrets_path, write_secrets_file
+
+    path = secrets_path()
+    if write_secrets_file(path):
+        click.echo(f"wrote new signing keys to {path} (keep it private; back it up)")
+    else:
+        click.echo(f"{path} exists; keys unchanged")
 
 
 @main.group()

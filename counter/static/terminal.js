@@ -437,7 +437,9 @@
   $("walkin-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const form = event.target;
-    const body = {service: form.service.value, priority_group: form.priority_group.value || null};
+    // The ticket prints on this counter's printer when one is configured (counter-<id>).
+    const body = {service: form.service.value, priority_group: form.priority_group.value || null,
+                  counter: COUNTER.id};
     run(async () => {
       const answer = await api("POST", "/api/v1/walkins", body);
       showMessage(fill(TEXT.walkin_issued, {number: answer.ticket.number}), "ok");
