@@ -24,16 +24,10 @@ from flask import Flask
 from shared import outbox
 from shared.core import Core
 from shared.events import TicketEvent
+from shared.groups import BY_CODE
 
 log = logging.getLogger(__name__)
 
-PRIORITY_LABELS = {
-    "lansia": ("Lansia", "Elderly"),
-    "balita": ("Balita", "Small child"),
-    "disabilitas": ("Disabilitas", "Disability"),
-    "hamil": ("Ibu hamil", "Pregnant"),
-    "sakit": ("Sakit", "Sick"),
-}
 # A job still `printing` this long after its claim belongs to a process that is gone.
 STALE_PRINTING = timedelta(minutes=10)
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
@@ -49,7 +43,7 @@ def ticket_print(core: Core, ticket: dict[str, Any]) -> Any:
     service = office.services.get(ticket["service"])
     station = office.stations.get(ticket["station"])
     issued = datetime.fromisoformat(ticket["issued_at"])
-    group = PRIORITY_LABELS.get(ticket.get("priority_group") or "")
+    group = BY_CODE.get(ticket.get("priority_group") or "")
     slot = ticket.get("slot") or {}
     return TicketPrint(
         office_name=office.name,
@@ -65,7 +59,8 @@ def ticket_print(core: Core, ticket: dict[str, Any]) -> Any:
         issued_at_local=issued.strftime("%d-%m-%Y %H:%M ")
         + ZONE_NAMES.get(office.timezone, office.timezone),
         status_url=core.config.base_url + ticket["status_url"],
-        priority_label=f"Prioritas: {group[0]} / Priority: {group[1]}" if group else None,
+        priority_label=(f"Prioritas: {group.label_id} / Priority: {group.label_en}"
+                        if group else None),
     )
 
 

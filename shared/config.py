@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-PRIORITY_GROUPS = ("lansia", "balita", "disabilitas", "hamil", "sakit")
+from shared.groups import PRIORITY_GROUPS  # noqa: F401  (re-exported)
 
 
 class ConfigError(Exception):
