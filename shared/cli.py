@@ -10,10 +10,11 @@ from typing import Any
 
 import click
 
-from shared.config import ConfigError, load_config
+from shared.config import ConfigError
 
 
 def _core() -> Any:
+    from shared.app import load_config
     from shared.core import Core
 
     try:

@@ -29,8 +29,7 @@ CHANNEL = "giliran:events"
 class TicketEvent:
     """One committed change of an office's queue.
 
-    kind: checked_in, called, recalled, started, finished, moved, done, held, resumed,
-    transferred, missed, reinstated, cancelled, reprinted.
+    kind: one of shared.lifecycle.EVENT_KINDS (the table of the ticket's transitions).
     """
 
     office: str
