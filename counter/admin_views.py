@@ -105,15 +105,14 @@ def _device_health(core: Core, office: Office) -> dict[str, Any]:
     """Devices offline (enrolled, not seen for OFFLINE_AFTER) and printer faults."""
     offline: list[str] = []
     faults: list[str] = []
-    printing = core.printing
-    if printing is not None:
-        for printer_id, state in printing.health().items():
-            if state.get("alert"):
+    for check in core.health_checks:  # the hardware room's printers and serial buses
+        state, _ok = check()
+        for printer_id, printer in state.get("printers", {}).items():
+            if printer.get("alert"):
                 faults.append(printer_id)
-    for name, manager in core.devices.items():
-        for bus_id, state in manager.health().items():
-            if state.get("status") != "up":
-                faults.append(f"{name}:{bus_id}")
+        for bus_id, bus in state.get("devices", {}).get("serial", {}).items():
+            if bus.get("status") != "up":
+                faults.append(f"serial:{bus_id}")
     return {"devices_offline": offline, "faults": faults}
 
 
