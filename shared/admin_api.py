@@ -110,8 +110,8 @@ def release_hook(office: str, counter_id: str, choice: Any, station: Any,
                  who: str) -> live_config.Hook:
     """Closing or removing a counter: its called ticket returns or moves first."""
 
-    def hook(_session: Any, change: Change | None, config: Config) -> None:
-        assert change is not None
+    def hook(_session: Any, change: live_config.Change | None, config: Config) -> None:
+        assert isinstance(change, Change)  # an office's change (shared.core)
         visits.release_counter(core(), change, config.offices[office], counter_id, choice,
                                station, who)
 

@@ -240,6 +240,9 @@ class Config:
     source: str = ""
     # The parsed TOML tables this configuration was built from (see shared/live_config.py).
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The rooms' section checks it passed (load_config); a live change runs them again.
+    checks: tuple[Callable[[Config], None], ...] = field(default=(), compare=False,
+                                                         repr=False)
 
     def policy_for(self, office_id: str | None) -> Policy:
         """The office's policy: [policy] with the office's own `policy` table applied."""
@@ -600,7 +603,7 @@ def load_config(path: Path | None = None, checks: Sequence[SectionCheck] = ()) -
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError("(file)", f"cannot read {path}: {exc.strerror}") from None
-    config = parse_config(text, str(path))
+    config = replace(parse_config(text, str(path)), checks=tuple(checks))
     run_checks(config, checks, text)
     return config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -101,6 +101,23 @@ class Core:
                 yield change
             for event in change.events:
                 self.bus.publish(event)
+
+    @contextmanager
+    def change_all(self) -> Iterator[list[Change]]:
+        """One write transaction for every office at once (a change of the global
+        configuration): each office's lock in a fixed order, one Change per office on the
+        same session; their events are published after commit."""
+        offices = sorted(self.config.offices)
+        with ExitStack() as stack:
+            for office in offices:
+                stack.enter_context(self.db.office_lock(office))
+            with self.db.write() as session:
+                changes = [Change(office, self.now(), session, printers=self.printers)
+                           for office in offices]
+                yield changes
+            for change in changes:
+                for event in change.events:
+                    self.bus.publish(event)
 
     def ensure_offices(self) -> None:
         """Load the live configuration (seeded from the file into an empty database, the

@@ -28,20 +28,20 @@ import re
 import threading
 import tomllib
 import weakref
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.config import Config, ConfigError, config_from_data
-from shared.core import Change, Core
+from shared.config import Config, ConfigError, Office, config_from_data, run_checks
+from shared.db import Database
 from shared.errors import Refusal
-from shared.events import TicketEvent
+from shared.events import EventBus, TicketEvent
 from shared.i18n import bilingual
 from shared.models import ConfigDocument, OfficeRow
 from shared.reports.models import AuditEntry
@@ -53,6 +53,33 @@ OFFICE_PREFIX = "office:"
 # The top-level tables the database owns once seeded; the others stay the file's.
 LIVE_TABLES = ("policy", "numbering", "kiosk", "announce")
 EVENT = "config_changed"
+
+
+
+class Change(Protocol):
+    """What this module needs of shared.core.Change (the core imports this module)."""
+
+    session: Session
+    events: list[TicketEvent]
+
+    def emit(self, kind: str, ticket: dict[str, Any], **fields: Any) -> None: ...
+
+
+class Core(Protocol):
+    """What this module needs of shared.core.Core."""
+
+    config: Config
+    db: Database
+    bus: EventBus
+
+    def now(self) -> datetime: ...
+
+    def office(self, office_id: str) -> Office: ...
+
+    def change(self, office_id: str) -> AbstractContextManager[Change]: ...
+
+    def change_all(self) -> AbstractContextManager[Sequence[Change]]: ...
+
 
 Mutation = Callable[[dict[str, Any]], None]
 Hook = Callable[[Session, Change | None, Config], None]
@@ -104,11 +131,11 @@ def merged_data(base: Mapping[str, Any], documents: Mapping[str, Mapping[str, An
 
 def build_config(base: Config, documents: Mapping[str, Mapping[str, Any]],
                  order: list[str] | None = None) -> Config:
-    """Validate live documents with the file's loader. Raises ConfigError."""
-    from shared.sections import validate_sections
-
-    config = config_from_data(merged_data(base.raw, documents, order), base.source)
-    validate_sections(config)
+    """Validate live documents with the file's loader and the rooms' section checks the
+    base configuration was loaded with. Raises ConfigError."""
+    config = replace(config_from_data(merged_data(base.raw, documents, order), base.source),
+                     checks=base.checks)
+    run_checks(config, config.checks)
     return config
 
 
@@ -119,7 +146,7 @@ class _State:
     lock: threading.Lock
 
 
-_states: weakref.WeakKeyDictionary[Core, _State] = weakref.WeakKeyDictionary()
+_states: weakref.WeakKeyDictionary[Any, _State] = weakref.WeakKeyDictionary()
 
 
 def _state(core: Core) -> _State:
@@ -301,19 +328,12 @@ def _transaction(core: Core, office_id: str | None) -> Iterator[tuple[Session, l
         with core.change(office_id) as change:
             yield change.session, [change]
         return
-    offices = sorted(core.config.offices)
-    with ExitStack() as stack:
-        for office in offices:
-            stack.enter_context(core.db.office_lock(office))
-        with core.db.write() as session:
-            if not core.db.is_sqlite:
-                session.execute(select(ConfigDocument.scope)
-                                .where(ConfigDocument.scope == GLOBAL).with_for_update())
-            changes = [Change(office, core.now(), session) for office in offices]
-            yield session, changes
-        for change in changes:
-            for event in change.events:
-                core.bus.publish(event)
+    with core.change_all() as changes:
+        session = changes[0].session
+        if not core.db.is_sqlite:  # global writers in several processes: one at a time
+            session.execute(select(ConfigDocument.scope)
+                            .where(ConfigDocument.scope == GLOBAL).with_for_update())
+        yield session, list(changes)
 
 
 def diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from shared.app import create_app
 from shared.auth import create_device, create_staff, enrol_device
 from shared.bookings import import_rows
 from shared.core import Core
-from tests.conftest import booking_row
+from tests.conftest import ROOT, booking_row
 
 
 def bearer(token: str | None) -> dict[str, str]:
@@ -40,6 +40,12 @@ class Admin:
 
 @pytest.fixture
 def adm(core: Core) -> Iterator[Admin]:
+    from dataclasses import replace
+
+    from shared.app import load_config
+
+    # The rooms' section checks (printers, serial, announce) as `giliran serve` has them.
+    core.config = replace(core.config, checks=load_config(ROOT / "config.toml").checks)
     app = create_app(core=core)
     app.testing = True
     root = bearer(create_staff(core, "kepala", "pw", "admin", token=True))

@@ -171,16 +171,17 @@ def test_audit_filters_and_csv(adm: Admin) -> None:
 
 def test_pages_render_for_an_admin_only(adm: Admin) -> None:
     from shared.auth import create_staff
+    from shared.web import staff_session_values
 
     create_staff(adm.core, "kepala2", "pw-kepala2", "admin")
     create_staff(adm.core, "petugas2", "pw-petugas2", "officer")
     client = adm.app.test_client()
     assert client.get("/admin").status_code == 302
     with client.session_transaction() as session:
-        session["staff"] = "petugas2"
+        session.update(staff_session_values(adm.core, "petugas2"))
     assert client.get("/admin/office/DPS").status_code in (302, 403)
     with client.session_transaction() as session:
-        session["staff"] = "kepala2"
+        session.update(staff_session_values(adm.core, "kepala2"))
     for path in ("/admin", "/admin/office/DPS", "/admin/audit"):
         page = client.get(path)
         assert page.status_code == 200, (path, page.get_data(as_text=True)[:500])
