@@ -219,8 +219,11 @@ def supervisor() -> Any:
     office = _office_for(principal)
     data = {"office": office.id, "counters": [_counter_dict(office, c) for c in office.counters],
             "station_order": list(office.stations), **_names(office)}
+    from shared.public_url import public_url_warning
+
     return render_template("counter/supervisor.html", office=office, data=data,
-                           principal=principal)
+                           principal=principal,
+                           public_url_warning=public_url_warning(_core().config))
 
 
 # --- staff JSON ----------------------------------------------------------------------------

@@ -226,7 +226,9 @@ def start_serial(core: Core) -> Any:
         except Refusal as refusal:
             log.info("button %s at counter %s refused: %s", key, counter, refusal.code)
 
-    manager = BusManager(buses, core.bus, on_press)
+    from hardware.serial.current import current_numbers
+
+    manager = BusManager(buses, core.bus, on_press, current=lambda: current_numbers(core))
     manager.start()
 
     def health() -> tuple[dict[str, Any], bool]:

@@ -22,19 +22,18 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
 from shared import lifecycle, outbox, visits
-from shared.auth import Principal, device_office, require, staff_principal
+from shared.auth import Principal, device_office, require
 from shared.config import Office
 from shared.core import Core
 from shared.errors import Refusal
 from shared.groups import PRIORITY_GROUPS, SCREEN_NAMES
 from shared.i18n import bilingual
 from shared.pages import check_csrf
-from shared.web import current_principal
+from shared.web import current_principal, end_staff_session, session_staff
 
 kiosk = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                   static_url_path="/kiosk/static")
@@ -127,10 +126,7 @@ def _session_staff() -> Principal | None:
     principal = current_principal()
     if principal is not None and principal.is_staff:
         return principal if principal.role in STAFF_ROLES else None
-    name = session.get("staff")
-    if not name:
-        return None
-    staff = staff_principal(core(), str(name))
+    staff = session_staff()
     return staff if staff is not None and staff.role in STAFF_ROLES else None
 
 
@@ -214,7 +210,7 @@ def walkin(kiosk_id: str) -> tuple[Response, int]:
 def staff_logout(kiosk_id: str) -> Response:
     """End the officer's session on the kiosk and show the kiosk again (it stays enrolled)."""
     check_csrf()
-    session.pop("staff", None)
+    end_staff_session()
     return redirect(url_for("kiosk.page", kiosk_id=kiosk_id[:64]))  # type: ignore[return-value]
 
 

@@ -13,8 +13,8 @@ from shared import outbox, visits
 from shared.auth import require
 from shared.bookings import import_file, import_rows
 from shared.core import Core
-from shared.errors import Refusal
-from shared.web import current_principal
+from shared.errors import Refusal, loads
+from shared.web import accepts_bodies, current_principal
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -32,8 +32,8 @@ def json_body() -> dict[str, Any]:
     if not request.is_json:
         raise Refusal(415, "invalid_request", "Send JSON (Content-Type: application/json).")
     try:
-        data = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError):
+        data = loads(request.get_data(cache=True))
+    except ValueError:
         raise Refusal(400, "invalid_request", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise Refusal(400, "invalid_request", "The request body must be a JSON object.")
@@ -154,6 +154,7 @@ def ticket_action(ticket_id: int, action: str) -> Response:
 
 
 @api.post("/bookings")
+@accepts_bodies("text/csv", "application/csv", "multipart/form-data")
 def bookings() -> Response:
     principal = require(current_principal(), "admin", "booking")
     if request.is_json or request.mimetype in ("", None):

@@ -24,11 +24,16 @@ import shared.reports.room
 from shared import config as config_module
 from shared.config import Config, check_secrets
 from shared.core import Core
-from shared.errors import Refusal
+from shared.errors import GuardedJSONProvider, Refusal
 from shared.i18n import bilingual
 from shared.realtime import bridge, socketio
 from shared.registry import Room, start_room
-from shared.web import current_principal, error_response
+from shared.web import (
+    check_same_origin,
+    current_principal,
+    error_response,
+    socketio_origin_check,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +61,20 @@ HTTP_CODES = {
 }
 
 
+def _warn_public_url(config: Config) -> None:
+    """Say at start when ticket QR codes would point where phones cannot go."""
+    from shared.public_url import public_url_warning
+
+    warning = public_url_warning(config)
+    if warning is not None:
+        log.warning("%s / %s", warning["message"]["id"], warning["message"]["en"])
+
+
 def create_app(config: Config | None = None, core: Core | None = None,
                start_hardware: bool = False) -> Flask:
     config = config or (core.config if core else load_config())
     check_secrets(config)  # no server signs anything with a missing, short or shipped key
+    _warn_public_url(config)
     core = core or Core(config)
     app = Flask(__name__, template_folder="templates", static_folder="static")
     app.config.update(
@@ -70,6 +85,7 @@ def create_app(config: Config | None = None, core: Core | None = None,
         SESSION_COOKIE_SECURE=config.security.secure_cookies,
         JSON_SORT_KEYS=False,
     )
+    app.json = GuardedJSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["giliran"] = core
 
@@ -90,6 +106,7 @@ def create_app(config: Config | None = None, core: Core | None = None,
     @app.before_request
     def _principal() -> None:
         current_principal()
+        check_same_origin()  # cookie-authenticated writes only from our own origin
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -113,33 +130,47 @@ def create_app(config: Config | None = None, core: Core | None = None,
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response | HTTPException:
         code = exc.code or 500
-        if code in HTTP_CODES and (request.path.startswith("/api/") or request.is_json):
-            name, message = HTTP_CODES[code]
-            return error_response(Refusal(code, name, message))
-        if code in HTTP_CODES:
-            name, message = HTTP_CODES[code]
+        if code not in HTTP_CODES:
+            return exc
+        name, message = HTTP_CODES[code]
+        if request.path.startswith("/api/") or request.is_json:
+            answer = error_response(Refusal(code, name, message))
+        else:
             text = bilingual(message)
             body = f"<!doctype html><title>{code}</title><p>{text['id']}</p><p>{text['en']}</p>"
-            return Response(body, status=code, mimetype="text/html")
-        return exc
+            answer = Response(body, status=code, mimetype="text/html")
+        for header, value in exc.get_headers():  # Allow on 405, Retry-After, ...
+            if header.lower() != "content-type":
+                answer.headers[header] = value
+        return answer
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
+        if isinstance(exc, RecursionError):  # input nested too deeply for a parser
+            log.warning("refused %s %s: input nested too deeply", request.method, request.path)
+            return error_response(Refusal(400, "invalid_request",
+                                          "The request body is not valid JSON.")), 400
         log.exception("unexpected error on %s %s", request.method, request.path)
         body = {"error": {"code": "internal", "message": bilingual(
             "Something went wrong on our side. Please try again or ask an officer.")}}
         # A database that is down or restarting is a temporary condition: say 503.
         return jsonify(body), 503
 
+    from shared.admin_api import admin_api
     from shared.api import api
     from shared.openapi import openapi
     from shared.pages import pages
 
     app.register_blueprint(api)
+    app.register_blueprint(admin_api)
     app.register_blueprint(openapi)
     app.register_blueprint(pages)
-    socketio.init_app(app, async_mode="threading", cors_allowed_origins=[],
+    socketio.init_app(app, async_mode="threading",
+                      cors_allowed_origins=socketio_origin_check(config),
                       ping_interval=5, ping_timeout=5)
+    from shared.connections import install
+
+    install(app, socketio, core)  # authenticated, capped connects; revocations drop sockets
     for room in ROOMS:
         room.register(app, core)
     core.bus.subscribe(bridge(core, display.room.announcer(core),

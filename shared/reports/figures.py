@@ -13,7 +13,9 @@ the side. Definitions:
 - **On time**: a booked applicant who checked in between 15 minutes before the slot start
   and the slot end; the share counts those whose first call anywhere came by slot end.
 - Slot columns: *booked* (bookings, cancelled excluded), *arrived* (their tickets),
-  *served* (tickets that finished the last station), *no_show* (booked, never arrived),
+  *served* (tickets that finished the last station), *no_show* (booked, never arrived, and
+  the slot end plus `[policy] late_grace_minutes` has passed: until then they may still
+  come, even demoted), *expected* (booked, not arrived, that moment not yet passed),
   *missed* (called, marked no-show and not reinstated).
 - Percentiles interpolate linearly between ranks (as numpy's default does).
 """
@@ -30,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared import lifecycle
-from shared.clock import to_local
+from shared.clock import local_to_utc, to_local
 from shared.config import Office
 from shared.core import Core
 from shared.models import Booking, Ticket, TimelineEntry
@@ -187,13 +189,24 @@ def load(session: Session, office_id: str, start: date, end: date
 
 def compute(office: Office, start: date, end: date, bookings: Sequence[Booking],
             visits: Sequence[Visit], bookings_by_id: dict[int, Booking],
-            with_names: bool = False) -> dict[str, Any]:
-    """Every figure of the report, as plain JSON-ready data."""
+            with_names: bool = False, now: datetime | None = None,
+            late_grace: timedelta = timedelta(minutes=15)) -> dict[str, Any]:
+    """Every figure of the report, as plain JSON-ready data.
+
+    ``now`` (naive UTC, as stored) decides which absent bookings are no-shows yet: only
+    those whose slot end plus ``late_grace`` has passed. None: every day is over.
+    """
     slots: dict[str, dict[str, Any]] = {}
 
     def slot_row(label: str) -> dict[str, Any]:
         return slots.setdefault(label, {"slot": label, "booked": 0, "cancelled": 0,
-                                        "arrived": 0, "served": 0, "no_show": 0, "missed": 0})
+                                        "arrived": 0, "served": 0, "no_show": 0, "missed": 0,
+                                        "expected": 0})
+
+    def still_may_come(booking: Booking) -> bool:
+        if now is None:
+            return False
+        return now <= local_to_utc(booking.date, booking.slot_end, office.tz) + late_grace
 
     arrived_bookings = {v.ticket.booking_id for v in visits if v.ticket.booking_id}
     for booking in bookings:
@@ -203,7 +216,7 @@ def compute(office: Office, start: date, end: date, bookings: Sequence[Booking],
             continue
         row["booked"] += 1
         if booking.id not in arrived_bookings:
-            row["no_show"] += 1
+            row["expected" if still_may_come(booking) else "no_show"] += 1
     for visit in visits:
         own = bookings_by_id.get(visit.ticket.booking_id or 0)
         if own is None:
@@ -349,6 +362,7 @@ def compute(office: Office, start: date, end: date, bookings: Sequence[Booking],
             "tickets": len(visits),
             "arrived_booked": sum(r["arrived"] for r in slot_rows),
             "no_show": sum(r["no_show"] for r in slot_rows),
+            "expected": sum(r["expected"] for r in slot_rows),
             "walkin": kinds.get("walkin", 0),
             "express": kinds.get("express", 0),
             "priority": sum(groups.values()),
@@ -382,7 +396,9 @@ def range_report(core: Core, office_id: str, start: date, end: date,
     office = core.office(office_id)
     with core.db.read() as session:
         bookings, visits, by_id = load(session, office.id, start, end)
-        report = compute(office, start, end, bookings, visits, by_id, with_names)
+        report = compute(office, start, end, bookings, visits, by_id, with_names,
+                         now=core.now().replace(tzinfo=None),
+                         late_grace=timedelta(minutes=core.config.policy.late_grace_minutes))
     report["generated_at"] = _local_iso(core.now(), office)
     return report
 

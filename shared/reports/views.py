@@ -196,7 +196,10 @@ def plan_page() -> Any:
     office = _office_arg(_principal_offices())
     _supervisor(office)
     core = _core()
-    tomorrow = core.today(core.office(office)) + timedelta(days=1)
+    today = core.today(core.office(office))
+    # Without a date: the next day that has bookings (after a weekend or a holiday that is
+    # not tomorrow), else tomorrow.
+    tomorrow = planning.next_day_with_bookings(core, office, today) or today + timedelta(days=1)
     raw_date = request.args.get("date", "").strip()
     mode = request.args.get("mode", "") or MODES[0]
     offices = list(core.config.offices.values())
