@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -38,6 +39,24 @@ def check_csrf() -> None:
         raise Refusal(400, "invalid_request", "The form expired. Please try again.")
 
 
+def safe_next(target: str) -> str | None:
+    r"""`target` when it is a path on this server, else None.
+
+    Refused: anything with a scheme or host (`https://x`, `//x`), a backslash (`/\x`, which
+    browsers read as `//x`), and any control or space character: browsers drop tabs and
+    newlines from addresses, so `/%09/evil.example` would become `//evil.example`, and a
+    newline would split the Location header.
+    """
+    if not target.startswith("/") or target.startswith("//") or len(target) > 2048:
+        return None
+    if "\\" in target or any(ch.isspace() or not ch.isprintable() for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path.startswith("//"):
+        return None
+    return target
+
+
 @pages.app_context_processor
 def _template_helpers() -> dict[str, Any]:
     from shared.i18n import bilingual
@@ -69,9 +88,7 @@ def enrol(device_id: str, code: str) -> Response:
 def login() -> Any:
     core = current_app.extensions["giliran"]
     error = None
-    next_url = request.args.get("next", "")
-    if not next_url.startswith("/") or next_url.startswith("//"):
-        next_url = url_for("counter.terminal")
+    next_url = safe_next(request.args.get("next", "")) or url_for("counter.terminal")
     if request.method == "POST":
         check_csrf()
         principal = check_login(core, request.form.get("username", "")[:64],
