@@ -112,7 +112,10 @@ def bookings() -> None:
 @bookings.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def bookings_import(file: Path) -> None:
-    """Upsert CSV or JSON bookings; report created, updated and refused rows."""
+    """Upsert CSV or JSON bookings; report created, updated, unchanged and refused rows.
+
+    Exits with status 1 when any row was refused (the good rows are stored anyway).
+    """
     from shared.bookings import import_file
 
     core = _prepared_core()
@@ -129,10 +132,14 @@ def bookings_import(file: Path) -> None:
         summary = import_file(core, handle, file.name, progress)
         bar.update(size - last[0])
     click.echo(f"created: {summary.created}  updated: {summary.updated}  "
-               f"refused: {summary.refused_count}")
+               f"unchanged: {summary.unchanged}  refused: {summary.refused_count}")
     for row in summary.refused:
         click.echo(f"  line {row['line']}: {row['reason']['id']} / {row['reason']['en']}")
-    sys.exit(1 if summary.refused_count and not (summary.created or summary.updated) else 0)
+    if summary.refused_count:
+        # Any refused row is a failure for a script or timer; the good rows are stored.
+        click.echo(f"{summary.refused_count} row(s) refused; the other rows were stored",
+                   err=True)
+        sys.exit(1)
 
 
 @main.group()
