@@ -1,18 +1,34 @@
-"""The `/display` namespace: boards join their office's room and get snapshots."""
+"""The `/display` namespace: boards join their office's room and get snapshots.
+
+Only a known principal connects (a board's device cookie or token, a kiosk, or staff);
+anyone else is refused at connect, before joining anything.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-from flask_socketio import Namespace, emit, join_room, leave_room
+from flask import current_app, request
+from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
 
 from display.board import snapshot
+from shared.connections import register, unregister
 from shared.errors import Refusal
 from shared.web import current_principal
 
+ADMITTED = ("display", "kiosk", "officer", "supervisor", "admin")
+
 
 class DisplayNamespace(Namespace):
+    def on_connect(self, auth: Any = None) -> None:
+        principal = current_principal()
+        if principal is None or principal.role not in ADMITTED:
+            raise ConnectionRefusedError("unauthorized")
+        register(principal.key, request.sid, self.namespace)  # type: ignore[attr-defined]
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        unregister(request.sid, self.namespace)  # type: ignore[attr-defined]
+
     def on_join(self, data: Any) -> dict[str, Any]:
         core = current_app.extensions["giliran"]
         office = data.get("office") if isinstance(data, dict) else None

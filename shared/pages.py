@@ -19,7 +19,7 @@ from flask import (
 
 from shared.auth import DEVICE_COOKIE, check_login, enrol_device
 from shared.errors import Refusal
-from shared.web import current_principal
+from shared.web import current_principal, end_staff_session, start_staff_session
 
 pages = Blueprint("pages", __name__)
 
@@ -94,9 +94,7 @@ def login() -> Any:
         principal = check_login(core, request.form.get("username", "")[:64],
                                 request.form.get("password", "")[:256])
         if principal is not None and principal.role in ("officer", "supervisor", "admin"):
-            session.clear()
-            session["staff"] = principal.name
-            session.permanent = True
+            start_staff_session(principal.name)
             return redirect(next_url)
         error = "Wrong user name or password."
     return render_template("login.html", error=error, next_url=next_url), 401 if error else 200
@@ -104,6 +102,8 @@ def login() -> Any:
 
 @pages.post("/logout")
 def logout() -> Response:
+    """Log out: this account's sessions end on the server (a copied cookie is dead too)."""
     check_csrf()
+    end_staff_session()
     session.clear()
     return redirect(url_for("pages.login"))  # type: ignore[return-value]

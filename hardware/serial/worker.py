@@ -167,6 +167,24 @@ class BusWorker:
             self._dirty[command.address] = None
             return True
 
+    def set_state(self, address: int, command: Show | Clear) -> None:
+        """Make `command` the display's state unless it already is (a blink in progress
+        for the same number stays). Used to restore state from the database."""
+        try:
+            self._codec.encode(command)
+        except ValueError as exc:
+            log.warning("bus %s: %r refused: %s", self.settings.id, command, exc)
+            return
+        with self._lock:
+            current = self._desired.get(address)
+            if current is None:
+                return
+            if _state_of(_steady(current)) == _state_of(command):
+                # The same state: never blink again, and a start-up Clear stays pending.
+                return
+            self._desired[address] = command
+            self._dirty[address] = None
+
     def health(self) -> dict[str, Any]:
         with self._lock:
             displays: dict[str, Any] = {}

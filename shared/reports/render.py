@@ -89,7 +89,8 @@ def report_csv(report: dict[str, Any]) -> str:
     _section(writer, "first_call_wait_minutes", [report["first_call_wait"]])
     _section(writer, "on_time", [report["on_time"]])
     _section(writer, "arrivals_by_slot", report["arrivals_by_slot"],
-             ["slot", "booked", "cancelled", "arrived", "served", "no_show", "missed"])
+             ["slot", "booked", "cancelled", "arrived", "served", "no_show", "missed",
+              "expected"])
     _section(writer, "arrivals_by_hour", report["arrivals_by_hour"],
              ["hour", "booked", "walkin", "express", "priority", "total"])
     _section(writer, "stations_minutes", _flat_stations(report),
