@@ -287,3 +287,25 @@ def test_day_export_neutralises_formulas(core: Core) -> None:
              for cell in line]
     assert "'" + evil in cells and "'@SUM(1+1)" in cells
     assert not [c for c in cells if c[:1] in ("=", "+", "@")]
+
+
+def test_cli_inbox_imports_each_file_and_files_it(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.csv").write_text(HEADER + row("INBOX-0001") + row("INBOX-0002"),
+                                 encoding="utf-8")
+    (inbox / "b.json").write_text(json.dumps([booking_row("INBOX-0003"), {"code": "x"}]),
+                                  encoding="utf-8")
+    (inbox / "c.csv.part").write_text(HEADER + row("INBOX-0004"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["bookings", "inbox", str(inbox)], env=cli_env(tmp_path))
+    assert result.exit_code == 1, result.output
+    assert "a.csv: created: 2  updated: 0  unchanged: 0  refused: 0" in result.output
+    assert "b.json: created: 1  updated: 0  unchanged: 0  refused: 1" in result.output
+    assert [p.name[16:] for p in (inbox / "done").iterdir()] == ["a.csv"]
+    refused = sorted(p.name[16:] for p in (inbox / "refused").iterdir())
+    assert refused == ["b.json", "b.json.txt"]
+    report = next((inbox / "refused").glob("*.txt")).read_text(encoding="utf-8")
+    assert "line 2:" in report and "Booking code must be" in report
+    assert (inbox / "c.csv.part").exists()  # still being written: left alone
+    again = CliRunner().invoke(main, ["bookings", "inbox", str(inbox)], env=cli_env(tmp_path))
+    assert again.exit_code == 0 and "no booking files" in again.output
