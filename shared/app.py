@@ -156,11 +156,13 @@ def create_app(config: Config | None = None, core: Core | None = None,
         # A database that is down or restarting is a temporary condition: say 503.
         return jsonify(body), 503
 
+    from shared.admin_api import admin_api
     from shared.api import api
     from shared.openapi import openapi
     from shared.pages import pages
 
     app.register_blueprint(api)
+    app.register_blueprint(admin_api)
     app.register_blueprint(openapi)
     app.register_blueprint(pages)
     socketio.init_app(app, async_mode="threading",

@@ -32,7 +32,11 @@ def _prepared_core() -> Any:
 
     core = _core()
     upgrade()
-    core.ensure_offices()
+    try:
+        core.ensure_offices()
+    except ConfigError as exc:  # the live configuration and the file disagree
+        click.echo(str(exc), err=True)
+        sys.exit(2)
     return core
 
 
@@ -355,6 +359,45 @@ def device_add(kind: str, device_id: str, office: str | None, base_url: str | No
     code = create_device(core, kind, device_id, office)
     base = base_url or f"http://{core.config.host}:{core.config.port}"
     click.echo(f"{base}/enrol/{device_id}/{code}")
+
+
+@main.group("config")
+def config_group() -> None:
+    """The live configuration (database) and config.toml."""
+
+
+@config_group.command("export")
+@click.option("--output", "-o", default="-", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")
+def config_export(output: Path) -> None:
+    """Write the live configuration as TOML (for backups and review)."""
+    from shared.live_config import export_toml
+
+    text = export_toml(_prepared_core())
+    if str(output) == "-":
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"live configuration written to {output}", err=True)
+
+
+@config_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def config_import(file: Path) -> None:
+    """Apply a TOML file's live tables to the database (validated, audited, live)."""
+    from shared.live_config import import_toml
+
+    core = _prepared_core()
+    try:
+        changed = import_toml(core, file.read_text(encoding="utf-8"), "cli")
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    if not changed:
+        click.echo("nothing changed: the live configuration already equals the file")
+    for scope, version in changed.items():
+        click.echo(f"{scope}: now version {version}")
+    core.bus.wait_idle()
 
 
 @main.group()

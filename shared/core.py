@@ -86,8 +86,8 @@ class Core:
     def today(self, office: Office) -> date:
         return local_date(self.now(), office.tz)
 
-    def rules(self, policy: str = "slot") -> Rules:
-        p = self.config.policy
+    def rules(self, policy: str = "slot", office: str | None = None) -> Rules:
+        p = self.config.policy_for(office)
         return Rules(max_wait_minutes=p.max_wait_minutes, priority_ratio=p.priority_ratio,
                      policy=policy)
 
@@ -103,7 +103,12 @@ class Core:
                 self.bus.publish(event)
 
     def ensure_offices(self) -> None:
-        """Create or refresh the rows of the configured offices."""
+        """Load the live configuration (seeded from the file into an empty database, the
+        database's afterwards: shared/live_config.py), then create or refresh the rows of
+        its offices."""
+        from shared.live_config import bootstrap
+
+        bootstrap(self)
         with self.db.write() as session:
             for office in self.config.offices.values():
                 row = session.get(OfficeRow, office.id)

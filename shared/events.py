@@ -87,9 +87,14 @@ class EventBus:
         self._idle = threading.Condition()
         self._pending = 0
 
-    def subscribe(self, subscriber: Subscriber) -> None:
+    def subscribe(self, subscriber: Subscriber, first: bool = False) -> None:
+        """Add a subscriber; `first` puts it before the others (the configuration reload
+        runs before the boards' snapshot of the same event)."""
         with self._lock:
-            self._subscribers.append(subscriber)
+            if first:
+                self._subscribers.insert(0, subscriber)
+            else:
+                self._subscribers.append(subscriber)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         with self._lock:

@@ -33,6 +33,11 @@ def bridge(core: Core, announce: Announcer | None = None, *,
     board's (display.board.snapshot, given by the composition root)."""
 
     def forward(event: TicketEvent) -> None:
+        if event.kind == "announcement":
+            # A one-off text from an admin: shown now, spoken where the board's voice is on.
+            socketio.emit("announcement", {"version": event.version,
+                                           "text": event.detail.get("text", "")},
+                          namespace="/display", to=event.office)
         if event.kind in CALL_KINDS:
             called: dict[str, Any] = {
                 "version": event.version,

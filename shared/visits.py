@@ -68,9 +68,10 @@ def ordered_waiting_ids(core: Core, session: Session, office: Office,
     need the order of the whole queue but only one ticket of it, and building hundreds
     of ORM objects under the office's write lock cost most of a call."""
     items = waiting_items(core, session, office, stations, priority_only)
-    ratio = core.config.policy.priority_ratio
+    ratio = core.config.policy_for(office.id).priority_ratio
     recent = _recent_priority_calls(session, office.id, stations, ratio[1]) if ratio else []
-    return [item.ticket_id for item in order_queue(items, core.now(), core.rules(), recent)]
+    rules = core.rules(office=office.id)
+    return [item.ticket_id for item in order_queue(items, core.now(), rules, recent)]
 
 
 def waiting_items(core: Core, session: Session, office: Office, stations: tuple[str, ...],
@@ -105,7 +106,7 @@ def longest_waiting(core: Core, session: Session, office: Office,
 
 def mean_service_minutes(core: Core, session: Session, office_id: str, station: str) -> float:
     """Rolling mean of the latest service times at a station, from the timeline."""
-    window = core.config.policy.service_time_window
+    window = core.config.policy_for(office_id).service_time_window
     finishes = session.execute(
         select(TimelineEntry.ticket_id, TimelineEntry.at)
         .where(TimelineEntry.office_id == office_id, TimelineEntry.station == station,
@@ -132,7 +133,23 @@ def mean_service_minutes(core: Core, session: Session, office_id: str, station: 
 
 
 def counters_for(office: Office, station: str) -> list[Counter]:
-    return [c for c in office.counters.values() if station in c.stations and not c.priority_only]
+    """The open counters that serve everyone at a station (the wait estimate's divisor)."""
+    return [c for c in office.counters.values()
+            if station in c.stations and not c.priority_only and c.open]
+
+
+def ticket_flow(office: Office, ticket: Ticket) -> tuple[str, ...]:
+    """The stations of the ticket's visit: the flow it was issued with (a later change of
+    the service's flow leaves tickets already in the office on their way)."""
+    if ticket.flow:
+        return tuple(ticket.flow)
+    service = office.services.get(ticket.service)
+    return service.flow if service else ()
+
+
+def _refuse_closed_day(core: Core, office: Office) -> None:
+    if office.is_closed_on(core.today(office)):
+        raise Refusal(409, "closed", "The office is closed today.")
 
 
 def estimate_for(core: Core, session: Session, office: Office, station: str,
@@ -381,6 +398,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             change.emit(REPRINT.event, _ticket_for_event(existing))
             return CheckinResult(data, reprint=True, print=job)
         today = core.today(office)
+        _refuse_closed_day(core, office)
         if booking.date != today:
             raise Refusal(409, "wrong_day",
                           "This booking is for {date}, not today.",
@@ -392,7 +410,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
                           time=office.last_checkin.strftime("%H:%M"))
         slot_start = local_to_utc(booking.date, booking.slot_start, office.tz)
         slot_end = local_to_utc(booking.date, booking.slot_end, office.tz)
-        policy = core.config.policy
+        policy = core.config.policy_for(office.id)
         decision = decide_checkin(slot_start, slot_end, now, policy.early_checkin_minutes,
                                   policy.late_grace_minutes, policy.late_policy)
         if decision.refusal == "too_early":
@@ -428,6 +446,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             slot_start=slot_start, slot_end=slot_end, demoted=decision.demoted,
             place_key=decision.place_key, checked_in_at=now, entered_station_at=now,
             call_count=0, public_token=secrets.token_urlsafe(24), issued_by=kiosk,
+            flow=list(service.flow),
         )
         session.add(ticket)
         session.flush()
@@ -455,6 +474,7 @@ def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: A
     elif priority_group not in PRIORITY_GROUPS:
         raise Refusal(422, "invalid_request", "Unknown priority group.")
     service = office.services[service_id]
+    _refuse_closed_day(core, office)
     with core.change(office.id) as change:
         session = change.session
         now = change.now
@@ -482,7 +502,7 @@ def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: A
             priority_group=priority_group, status=CHECK_IN.target, station=service.flow[0],
             flow_position=0, counter=None, slot_start=None, slot_end=None, demoted=False,
             place_key=now, checked_in_at=now, entered_station_at=now, call_count=0,
-            public_token=secrets.token_urlsafe(24), issued_by=staff,
+            public_token=secrets.token_urlsafe(24), issued_by=staff, flow=list(service.flow),
         )
         session.add(ticket)
         session.flush()
@@ -502,6 +522,51 @@ def _counter(office: Office, counter_id: str) -> Counter:
     return counter
 
 
+def return_to_queue(change: Change, ticket: Ticket, staff: str | None) -> None:
+    """A called or serving ticket goes back to its station's queue at its own place (its
+    counter was closed): waiting again, with its place key and station unchanged."""
+    counter = ticket.counter
+    ticket.status = "waiting"
+    ticket.counter = None
+    ticket.call_count = 0
+    _record(change, ticket, "returned", staff=staff, counter=counter)
+    change.emit("returned", _ticket_for_event(ticket), counter=counter, station=ticket.station,
+                staff=staff)
+
+
+COUNTER_TICKET_CHOICES = ("return", "transfer")
+
+
+def release_counter(core: Core, change: Change, office: Office, counter_id: str,
+                    choice: Any, station: Any, staff: str | None) -> None:
+    """Before a counter closes or goes: its called or serving ticket returns to the queue
+    at its place (`return`) or moves to another station (`transfer`). Without a choice,
+    409 `counter_has_ticket` with the choices."""
+    ticket = change.session.execute(
+        select(Ticket).where(Ticket.office_id == office.id, Ticket.counter == counter_id,
+                             Ticket.status.in_(lifecycle.AT_COUNTER))
+    ).scalars().first()
+    if ticket is None:
+        return
+    if choice not in COUNTER_TICKET_CHOICES:
+        raise Refusal(409, "counter_has_ticket",
+                      "Counter {counter} has called {number}. Return the ticket to the queue "
+                      "or transfer it first.", counter=counter_id, number=ticket.number,
+                      ticket=ticket.number, choices=list(COUNTER_TICKET_CHOICES))
+    if choice == "return":
+        return_to_queue(change, ticket, staff)
+        return
+    station_before = ticket.station
+    outcome, detail = _apply(core, office, ticket, "transfer", {"station": station}, change.now)
+    step = lifecycle.transition("transfer", outcome)
+    if step.target is not None:
+        ticket.status = step.target
+    _record(change, ticket, step.timeline, staff=staff, counter=counter_id,
+            station=station_before, **detail)
+    change.emit(step.event, _ticket_for_event(ticket), counter=counter_id,
+                station=ticket.station, staff=staff, detail=detail)
+
+
 def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
               idempotency_key: str | None = None) -> dict[str, Any] | None:
     """Call the first waiting ticket for this counter; None when nobody waits.
@@ -512,6 +577,8 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
     """
     office = core.office(office_id)
     counter = _counter(office, counter_id)
+    if not counter.open:
+        raise Refusal(409, "counter_closed", "Counter {counter} is closed.", counter=counter.name)
     scope = f"next:{counter.id}"
     with core.change(office.id) as change:
         session = change.session
@@ -606,7 +673,7 @@ def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[s
            now: datetime) -> tuple[str | None, dict[str, Any]]:
     """The action's effect besides the state (which the lifecycle table sets): the outcome
     (for an action with several) and the timeline entry's detail."""
-    policy = core.config.policy
+    policy = core.config.policy_for(office.id)
     if action == "recall":
         if ticket.last_called_at and now - ticket.last_called_at < timedelta(
             seconds=policy.recall_cooldown_seconds
@@ -619,7 +686,7 @@ def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[s
     if action == "start":
         return None, {}
     if action == "finish":
-        flow = office.services[ticket.service].flow if ticket.service in office.services else ()
+        flow = ticket_flow(office, ticket)
         position = ticket.flow_position + 1
         ticket.counter = None
         if position < len(flow):
@@ -649,7 +716,7 @@ def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[s
         station = body.get("station")
         if not isinstance(station, str) or station not in office.stations:
             raise Refusal(422, "invalid_request", "Unknown station.")
-        flow = office.services[ticket.service].flow if ticket.service in office.services else ()
+        flow = ticket_flow(office, ticket)
         if station in flow:
             ticket.flow_position = flow.index(station)
         ticket.station = station

@@ -293,6 +293,34 @@
     socket.on("connect_error", () => setOffline(true));
     socket.on("snapshot", (snap) => applySnapshot(snap));
     socket.on("called", (call) => onCalled(socket, call));
+    socket.on("announcement", (note) => showAnnouncement(note));
+  }
+
+  // --- one-off announcements from the admin console ------------------------------------
+  const ANNOUNCEMENT_SECONDS = 60;
+
+  function showAnnouncement(note) {
+    if (!note || typeof note.text !== "string" || !note.text.trim()) return;
+    let banner = document.getElementById("announcement");
+    if (!banner) {
+      banner = el("div", "announcement");
+      banner.id = "announcement";
+      banner.setAttribute("role", "alert");
+      els.board.prepend(banner);
+    }
+    banner.textContent = note.text;
+    banner.hidden = false;
+    state.announcement = note.text;
+    window.clearTimeout(state.announcementTimer);
+    state.announcementTimer = window.setTimeout(() => { banner.hidden = true; },
+                                                ANNOUNCEMENT_SECONDS * 1000);
+    // Spoken by the browser's own voice where the board has one and its audio is unlocked.
+    const speech = window.speechSynthesis;
+    if (speech && typeof window.SpeechSynthesisUtterance === "function") {
+      const utterance = new window.SpeechSynthesisUtterance(note.text);
+      utterance.lang = "id-ID";
+      try { speech.speak(utterance); } catch (error) { /* no voice: shown only */ }
+    }
   }
 
   function start() {
