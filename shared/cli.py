@@ -117,7 +117,10 @@ def bookings() -> None:
 @bookings.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def bookings_import(file: Path) -> None:
-    """Upsert CSV or JSON bookings; report created, updated and refused rows."""
+    """Upsert CSV or JSON bookings; report created, updated, unchanged and refused rows.
+
+    Exits with status 1 when any row was refused (the good rows are stored anyway).
+    """
     from shared.bookings import import_file
 
     core = _prepared_core()
@@ -134,10 +137,60 @@ def bookings_import(file: Path) -> None:
         summary = import_file(core, handle, file.name, progress)
         bar.update(size - last[0])
     click.echo(f"created: {summary.created}  updated: {summary.updated}  "
-               f"refused: {summary.refused_count}")
+               f"unchanged: {summary.unchanged}  refused: {summary.refused_count}")
     for row in summary.refused:
         click.echo(f"  line {row['line']}: {row['reason']['id']} / {row['reason']['en']}")
-    sys.exit(1 if summary.refused_count and not (summary.created or summary.updated) else 0)
+    if summary.refused_count:
+        # Any refused row is a failure for a script or timer; the good rows are stored.
+        click.echo(f"{summary.refused_count} row(s) refused; the other rows were stored",
+                   err=True)
+        sys.exit(1)
+
+
+@bookings.command("inbox")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def bookings_inbox(folder: Path) -> None:
+    """Import every *.csv / *.json file waiting in FOLDER, oldest first.
+
+    Each file then moves to FOLDER/done/ (every row stored) or FOLDER/refused/ (with a
+    .txt report of the refused rows next to it). Files still being written should carry
+    another name (e.g. .part) and be renamed when complete. Exits with status 1 when any
+    row of any file was refused. Run by deploy/giliran-bookings.timer.
+    """
+    from datetime import datetime
+
+    from shared.bookings import import_file
+
+    waiting = sorted((path for path in folder.iterdir()
+                      if path.is_file() and path.suffix.lower() in (".csv", ".json")
+                      and not path.name.startswith(".")),
+                     key=lambda path: (path.stat().st_mtime, path.name))
+    if not waiting:
+        click.echo(f"no booking files in {folder}")
+        return
+    core = _prepared_core()
+    refused_total = 0
+    for path in waiting:
+        with path.open("rb") as handle:
+            summary = import_file(core, handle, path.name)
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        target = folder / ("refused" if summary.refused_count else "done")
+        target.mkdir(exist_ok=True)
+        moved = target / f"{stamp}-{path.name}"
+        path.rename(moved)
+        line = (f"{path.name}: created: {summary.created}  updated: {summary.updated}  "
+                f"unchanged: {summary.unchanged}  refused: {summary.refused_count}")
+        click.echo(line)
+        if summary.refused_count:
+            refused_total += summary.refused_count
+            report = [line] + [f"line {row['line']}: {row['reason']['id']} / "
+                               f"{row['reason']['en']}" for row in summary.refused]
+            moved.with_name(moved.name + ".txt").write_text("\n".join(report) + "\n",
+                                                            encoding="utf-8")
+    if refused_total:
+        click.echo(f"{refused_total} row(s) refused; the other rows were stored; see "
+                   f"{folder / 'refused'}", err=True)
+        sys.exit(1)
 
 
 @main.group()
