@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from flask_socketio import Namespace, emit, join_room, leave_room
 
 from display.board import snapshot
@@ -22,8 +22,30 @@ class DisplayNamespace(Namespace):
         if principal is None or not principal.may_see_office(office):
             return {"ok": False, "error": "forbidden"}
         join_room(office)
+        if principal.kind == "device" and principal.role == "display":
+            from display.soundcheck import board_sound
+
+            board_sound(core).joined(principal.name, office, _sid())
         emit("snapshot", snapshot(core, office))
         return {"ok": True}
+
+    def on_disconnect(self, *args: Any) -> None:
+        from display.soundcheck import board_sound
+
+        board_sound(current_app.extensions["giliran"]).left(_sid())
+
+    def on_sound_state(self, data: Any) -> dict[str, Any]:
+        """A board says whether its audio is locked, and how a sound check went."""
+        from display.soundcheck import board_sound
+
+        if not isinstance(data, dict) or not isinstance(data.get("locked"), bool):
+            return {"ok": False, "error": "invalid_request"}
+        check = data.get("check")
+        played = data.get("played")
+        ok = board_sound(current_app.extensions["giliran"]).report(
+            _sid(), data["locked"], check if isinstance(check, str) and len(check) <= 64
+            else None, played if isinstance(played, bool) else None)
+        return {"ok": ok}
 
     def on_leave(self, data: Any) -> None:
         office = data.get("office") if isinstance(data, dict) else None
@@ -45,3 +67,7 @@ class DisplayNamespace(Namespace):
             return {"ok": False}
         emit("snapshot", snapshot(core, office))
         return {"ok": True}
+
+
+def _sid() -> str:
+    return str(getattr(request, "sid", ""))

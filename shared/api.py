@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import text
 
 from shared import visits
 from shared.auth import require
@@ -229,20 +228,7 @@ def board(office: str) -> Response:
 
 @api.get("/health")
 def health() -> tuple[Response, int]:
-    status: dict[str, Any] = {"db": "ok", "printers": {}, "devices": {}}
-    healthy = True
-    try:
-        with core().db.read() as session:
-            session.execute(text("SELECT 1"))
-    except Exception:
-        status["db"] = "down"
-        healthy = False
-    printing = core().printing
-    if printing is not None:
-        status["printers"] = printing.health()
-        healthy = healthy and not any(p.get("alert") for p in status["printers"].values())
-    for name, manager in core().devices.items():
-        state = manager.health()
-        status["devices"][name] = state
-        healthy = healthy and all(b.get("status") == "up" for b in state.values())
+    from shared.health import health_report
+
+    status, healthy = health_report(core())
     return jsonify(status), 200 if healthy else 503

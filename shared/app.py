@@ -129,6 +129,9 @@ def create_app(config: Config | None = None, core: Core | None = None,
     from display.announce.blueprint import announce_blueprint
 
     app.register_blueprint(announce_blueprint, config=config)
+    from display.soundcheck import soundcheck
+
+    app.register_blueprint(soundcheck)
 
     socketio.init_app(app, async_mode="threading", cors_allowed_origins=[],
                       ping_interval=5, ping_timeout=5)
