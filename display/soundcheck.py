@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from display.announce.clips import announce_urls, clip_url_prefix
 from shared.auth import require
@@ -108,12 +108,28 @@ class BoardSound:
             return report
 
 
-def board_sound(core: Core) -> BoardSound:
-    """The process's registry, kept with the other devices for /health."""
-    registry = core.devices.get("boards")
+EXTENSION = "giliran_board_sound"
+
+
+def install(app: Flask, core: Core) -> BoardSound:
+    """Give the app its registry and add the boards to /api/v1/health (display room)."""
+    registry = BoardSound()
+    app.extensions[EXTENSION] = registry
+
+    def health() -> tuple[dict[str, Any], bool]:
+        boards = registry.health()
+        return {"devices": {"boards": boards}}, not any(b["alert"] for b in boards.values())
+
+    core.health_checks.append(health)
+    return registry
+
+
+def board_sound() -> BoardSound:
+    """The registry of the current app (see `install`)."""
+    registry = current_app.extensions.get(EXTENSION)
     if not isinstance(registry, BoardSound):
         registry = BoardSound()
-        core.devices["boards"] = registry
+        current_app.extensions[EXTENSION] = registry
     return registry
 
 
@@ -136,7 +152,7 @@ def start_sound_check(office: str) -> tuple[Response, int]:
     require(principal, office=office)
     check = secrets.token_urlsafe(9)
     payload = sound_check_payload(core, check)
-    boards = board_sound(core).checking(office, check)
+    boards = board_sound().checking(office, check)
     socketio.emit("sound_check", payload, namespace="/display", to=office)
     return jsonify({"check": check, "office": office, "boards": boards,
                     "status_url": "/api/v1/health"}), 202

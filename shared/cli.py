@@ -10,10 +10,11 @@ from typing import Any
 
 import click
 
-from shared.config import ConfigError, load_config
+from shared.config import ConfigError
 
 
 def _core() -> Any:
+    from shared.app import load_config
     from shared.core import Core
 
     try:
@@ -161,9 +162,131 @@ def staff_add(user: str, role: str, office: str | None, token: bool,
         click.echo(api_token)
 
 
+def _refused(refusal: Any) -> None:
+    click.echo(f"{refusal.message['id']} / {refusal.message['en']}", err=True)
+    sys.exit(1)
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+@staff.command("list")
+@click.option("--office", default=None, help="Only the accounts that may see this office.")
+def staff_list(office: str | None) -> None:
+    """Staff accounts: name, role, office, active, API token."""
+    from shared.auth import list_staff
+
+    core = _prepared_core()
+    rows = list_staff(core, office)
+    click.echo(f"{'user':24} {'role':11} {'office':8} {'active':7} token")
+    for row in rows:
+        click.echo(f"{row.username:24} {row.role:11} {row.office or '*':8} "
+                   f"{'yes' if row.active else 'no':7} {'yes' if row.has_api_token else 'no'}")
+
+
+def _staff_change(change: Any, user: str, *args: Any) -> Any:
+    from shared.errors import Refusal
+
+    core = _prepared_core()
+    try:
+        return change(core, user, *args)
+    except Refusal as refusal:
+        _refused(refusal)
+
+
+@staff.command("disable")
+@click.argument("user")
+def staff_disable(user: str) -> None:
+    """Disable an account: its sessions end now, its API token is refused."""
+    from shared.auth import set_staff_active
+
+    _staff_change(set_staff_active, user, False)
+    click.echo(f"staff {user} disabled; its sessions ended")
+
+
+@staff.command("enable")
+@click.argument("user")
+def staff_enable(user: str) -> None:
+    """Enable a disabled account again."""
+    from shared.auth import set_staff_active
+
+    _staff_change(set_staff_active, user, True)
+    click.echo(f"staff {user} enabled")
+
+
+@staff.command("password")
+@click.argument("user")
+@click.option("--password", default=None, help="New password (asked for when omitted).")
+def staff_password(user: str, password: str | None) -> None:
+    """Set a new password; every session of the account ends."""
+    from shared.auth import set_password
+
+    if password is None:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    _staff_change(set_password, user, password)
+    click.echo(f"password of {user} changed; its sessions ended")
+
+
+@staff.command("logout")
+@click.argument("user")
+def staff_logout(user: str) -> None:
+    """End every browser session of an account now (its API token stays valid)."""
+    from shared.auth import end_sessions
+
+    _staff_change(end_sessions, user)
+    click.echo(f"every session of {user} ended")
+
+
 @main.group()
 def device() -> None:
     """Kiosks and boards."""
+
+
+@device.command("list")
+@click.option("--office", default=None)
+def device_list(office: str | None) -> None:
+    """Registered devices: id, kind, office, status, name, last seen and from where."""
+    from shared.auth import list_devices
+
+    core = _prepared_core()
+    click.echo(f"{'device':20} {'kind':8} {'office':8} {'status':9} {'last seen':21} "
+               f"{'address':16} name")
+    for row in list_devices(core, office):
+        click.echo(f"{row.id:20} {row.kind:8} {row.office:8} {row.status:9} "
+                   f"{_when(row.last_seen_at):21} {row.last_ip or '-':16} {row.name or ''}")
+
+
+@device.command("revoke")
+@click.argument("device_id")
+def device_revoke(device_id: str) -> None:
+    """Revoke a device: refused at its next request, its live connections dropped."""
+    from shared.auth import revoke_device
+    from shared.errors import Refusal
+
+    core = _prepared_core()
+    try:
+        revoke_device(core, device_id)
+    except Refusal as refusal:
+        _refused(refusal)
+    core.bus.close()  # with Redis the revocation was published; every process drops it
+    click.echo(f"device {device_id} revoked (`giliran device add` registers it again)")
+
+
+@device.command("rename")
+@click.argument("device_id")
+@click.argument("name")
+def device_rename(device_id: str, name: str) -> None:
+    """Give a device a name people recognise ("" clears it)."""
+    from shared.auth import rename_device
+    from shared.errors import Refusal
+
+    core = _prepared_core()
+    try:
+        rename_device(core, device_id, name)
+    except Refusal as refusal:
+        _refused(refusal)
+    click.echo(f"device {device_id} renamed")
 
 
 @device.command("add")

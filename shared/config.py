@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-PRIORITY_GROUPS = ("lansia", "balita", "disabilitas", "hamil", "sakit")
+from shared.groups import PRIORITY_GROUPS  # noqa: F401  (re-exported)
 
 
 class ConfigError(Exception):
@@ -225,7 +225,6 @@ class Config:
     port: int = 5000
     public_url: str = ""
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* are believed
-    languages: tuple[str, ...] = ("id", "en")
     printers: tuple[Mapping[str, Any], ...] = ()
     serial: tuple[Mapping[str, Any], ...] = ()
     announce: Mapping[str, Any] = field(default_factory=dict)
@@ -413,8 +412,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         "",
     )
     server = r.get(data, "server", dict, "", {})
-    r.check_keys(server, {"host", "port", "languages", "public_url", "trusted_proxies"},
-                 "server")
+    r.check_keys(server, {"host", "port", "public_url", "trusted_proxies"}, "server")
 
     policy_raw = r.get(data, "policy", dict, "", {})
     r.check_keys(policy_raw, set(Policy.__dataclass_fields__), "policy")
@@ -506,7 +504,6 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         port=r.get(server, "port", int, "server", 5000),
         public_url=r.get(server, "public_url", str, "server", "").rstrip("/"),
         trusted_proxies=_trusted_proxies(r, server),
-        languages=tuple(r.get(server, "languages", list, "server", ["id", "en"])),
         printers=printers,
         serial=serial,
         announce=r.get(data, "announce", dict, "", {}),
@@ -519,15 +516,30 @@ def config_path() -> Path:
     return Path(os.environ.get("GILIRAN_CONFIG", "config.toml"))
 
 
-def load_config(path: Path | None = None) -> Config:
-    """Read the configured file (GILIRAN_CONFIG, default ./config.toml) and validate it."""
+SectionCheck = Callable[[Config], None]
+
+
+def load_config(path: Path | None = None, checks: Sequence[SectionCheck] = ()) -> Config:
+    """Read the configured file (GILIRAN_CONFIG, default ./config.toml) and validate it.
+
+    `checks` validate the sections the rooms own (printers, serial, announce, retention):
+    `shared.app.load_config` passes every room's `check_config` (shared.registry)."""
     path = path or config_path()
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError("(file)", f"cannot read {path}: {exc.strerror}") from None
     config = parse_config(text, str(path))
-    from shared.sections import validate_sections
-
-    validate_sections(config, text)
+    run_checks(config, checks, text)
     return config
+
+
+def run_checks(config: Config, checks: Sequence[SectionCheck], text: str | None = None) -> None:
+    """Run the rooms' section checks; a ConfigError gets its line when the text is known."""
+    try:
+        for check in checks:
+            check(config)
+    except ConfigError as error:
+        if error.line is None and text is not None:
+            raise ConfigError(error.key, error.message, _Reader(text).line_of(error.key)) from None
+        raise

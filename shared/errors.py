@@ -1,10 +1,34 @@
-"""Refusals: a 4xx answer with a code and a bilingual message, never a traceback."""
+"""Refusals: a 4xx answer with a code and a bilingual message, never a traceback.
+
+Also the parsing guards: a JSON body nested deeper than the parser can follow is a
+`ValueError` like any other bad JSON (Flask answers 400), never a RecursionError that would
+reach the catch-all as a 5xx with a traceback in the log.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask.json.provider import DefaultJSONProvider
+
 from shared.i18n import bilingual
+
+
+class GuardedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with "nested too deeply" as an ordinary parse error."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads(s, **kwargs)
+
+
+def loads(data: str | bytes, **kwargs: Any) -> Any:
+    """json.loads whose every failure on bad input is a ValueError."""
+    import json
+
+    try:
+        return json.loads(data, **kwargs)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 class Refusal(Exception):

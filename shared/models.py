@@ -92,7 +92,6 @@ class Ticket(Base):
     entered_station_at: Mapped[datetime] = mapped_column(DateTime)
     call_count: Mapped[int] = mapped_column(Integer, default=0)
     last_called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    estimated_wait_minutes: Mapped[int] = mapped_column(Integer, default=0)
     public_token: Mapped[str] = mapped_column(String(64), unique=True)
     issued_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # kiosk or staff
 
@@ -144,6 +143,8 @@ class Staff(Base):
     api_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Carried in the session cookie; raising it ends every session of the account.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Device(Base):
@@ -158,6 +159,10 @@ class Device(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     enrolled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    name: Mapped[str | None] = mapped_column(String(100), nullable=True)  # "Kiosk lobby"
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class IdempotencyKey(Base):
@@ -173,4 +178,27 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-import shared.reports.models  # noqa: E402,F401  (survey and audit tables join the metadata)
+class PrintJob(Base):
+    """A document to print, committed in the same transaction as the change that asks
+    for it (a transactional outbox). The process that owns the printer claims the job
+    atomically (`queued` -> `printing`) just before sending bytes, so it prints at most
+    once across processes; a job found `printing` after a crash is marked `failed`,
+    never printed again; a `queued` one is printed when its printer's process runs."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (Index("ix_print_jobs_status_printer", "status", "printer"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    printer: Mapped[str] = mapped_column(String(64))  # the printer asked for
+    document: Mapped[str] = mapped_column(String(16))  # ticket | slip
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # queued | printing | printed | failed
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    printer_used: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

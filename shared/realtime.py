@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
+from shared import lifecycle
 from shared.core import Core
 from shared.events import TicketEvent
 
@@ -21,13 +22,15 @@ log = logging.getLogger(__name__)
 
 socketio = SocketIO()
 
-CALL_KINDS = ("called", "recalled")
+CALL_KINDS = lifecycle.CALL_EVENTS
 Announcer = Callable[[str, TicketEvent], list[str]]
+Snapshot = Callable[[Core, str], dict[str, Any]]
 
 
-def bridge(core: Core, announce: Announcer | None = None) -> Callable[[TicketEvent], None]:
-    """A bus subscriber that forwards events to the Socket.IO rooms."""
-    from display.board import snapshot
+def bridge(core: Core, announce: Announcer | None = None, *,
+           snapshot: Snapshot) -> Callable[[TicketEvent], None]:
+    """A bus subscriber that forwards events to the Socket.IO rooms; `snapshot` is the
+    board's (display.board.snapshot, given by the composition root)."""
 
     def forward(event: TicketEvent) -> None:
         if event.kind in CALL_KINDS:
@@ -37,7 +40,7 @@ def bridge(core: Core, announce: Announcer | None = None) -> Callable[[TicketEve
                 "counter": event.counter,
                 "counter_name": event.counter_name,
                 "station": event.station,
-                "recall": event.kind == "recalled",
+                "recall": event.kind == lifecycle.RECALL_EVENT,
                 "announce": announce(event.office, event) if announce else [],
             }
             socketio.emit("called", called, namespace="/display", to=event.office)

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from shared import lifecycle
 from shared.events import EventBus, TicketEvent
 
 from .codecs import Blink, Clear, Show, display_text, get_codec
@@ -22,9 +23,7 @@ from .worker import BusWorker, PressHandler
 log = logging.getLogger(__name__)
 
 #: Events after which a counter no longer serves the ticket, so its display goes blank.
-CLEARING_KINDS = frozenset(
-    {"finished", "moved", "done", "held", "missed", "transferred", "cancelled"}
-)
+CLEARING_KINDS = frozenset(lifecycle.LEAVES_COUNTER_EVENTS)
 
 
 #: (office id, counter id) -> the number that counter has called now (from the database).
@@ -134,7 +133,7 @@ class BusManager:
             self._apply_event(event)
 
     def _apply_event(self, event: TicketEvent) -> None:
-        if event.kind in ("called", "recalled"):
+        if event.kind in lifecycle.CALL_EVENTS:
             counter = event.counter or event.ticket.get("counter")
         elif event.kind in CLEARING_KINDS:
             counter = event.counter
@@ -146,7 +145,8 @@ class BusManager:
         if event.kind in CLEARING_KINDS:
             self.clear(event.office, str(counter), only_if_showing=display_text(number))
         else:
-            self.show(event.office, str(counter), number, blink=event.kind == "recalled")
+            self.show(event.office, str(counter), number,
+                      blink=event.kind == lifecycle.RECALL_EVENT)
 
     def show(self, office_id: str, counter_id: str, text: str, *, blink: bool = False) -> None:
         """Show a number on every display of a counter (also for restoring state at start)."""

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared import lifecycle
 from shared.clock import local_to_utc, to_local
 from shared.config import Office
 from shared.core import Core
@@ -38,8 +39,8 @@ from shared.models import Booking, Ticket, TimelineEntry
 from shared.reports.retention import mask_name
 
 ON_TIME_EARLY = timedelta(minutes=15)
-QUEUE_ENTRIES = ("moved", "transfer")
-SERVICE_ENDS = ("moved", "finished")
+QUEUE_ENTRIES = lifecycle.QUEUE_ENTRIES
+SERVICE_ENDS = lifecycle.SERVICE_ENDS
 
 
 # --- small statistics ----------------------------------------------------------------------
@@ -107,7 +108,7 @@ class Visit:
     checked_in: datetime | None = None
     first_called: datetime | None = None
     finished: datetime | None = None
-    status: str = "waiting"
+    status: str = lifecycle.WAITING
     stints: list[Stint] = field(default_factory=list)
     entries: list[TimelineEntry] = field(default_factory=list)
 
@@ -118,25 +119,25 @@ def read_visit(ticket: Ticket, entries: Iterable[TimelineEntry]) -> Visit:
     for entry in visit.entries:
         visit.status = entry.status
         station = entry.station or ""
-        if entry.action == "checked_in":
+        if entry.action == lifecycle.CHECKED_IN:
             visit.checked_in = visit.checked_in or entry.at
             open_stint = Stint(station, entry.at)
             visit.stints.append(open_stint)
             continue
-        if entry.action in ("called", "start") and open_stint is not None \
+        if entry.action in lifecycle.SERVICE_STARTS and open_stint is not None \
                 and open_stint.station == station:
-            if entry.action == "called" and open_stint.first_called is None:
+            if entry.action == lifecycle.CALL and open_stint.first_called is None:
                 open_stint.first_called = entry.at
             if open_stint.service_start is None:
                 open_stint.service_start = entry.at
-        if entry.action == "called" and visit.first_called is None:
+        if entry.action == lifecycle.CALL and visit.first_called is None:
             visit.first_called = entry.at
         if entry.action in SERVICE_ENDS and open_stint is not None \
                 and open_stint.station == station and open_stint.ended is None:
             open_stint.ended = entry.at
             open_stint.counter = entry.counter
             open_stint.staff = entry.staff
-        if entry.action == "finished":
+        if entry.action == lifecycle.FINISHED:
             visit.finished = entry.at
         if entry.action in QUEUE_ENTRIES:
             target = (entry.detail or {}).get("to_station")
@@ -223,7 +224,7 @@ def compute(office: Office, start: date, end: date, bookings: Sequence[Booking],
         row = slot_row(_slot_label(own.slot_start, own.slot_end))
         row["arrived"] += 1
         row["served"] += visit.finished is not None
-        row["missed"] += visit.status == "missed"
+        row["missed"] += visit.status == lifecycle.MISSED
     slot_rows = [slots[k] for k in sorted(slots)]
     quota = [{"slot": r["slot"], "bookings": r["booked"], "tickets": r["arrived"],
               "use": share(r["arrived"], r["booked"])} for r in slot_rows]
@@ -263,8 +264,8 @@ def compute(office: Office, start: date, end: date, bookings: Sequence[Booking],
                         row["served"] += 1
                         row["_service"].append(stint.service)
         for entry in visit.entries:
-            if entry.action in ("called", "no_show"):
-                field_name = "calls" if entry.action == "called" else "no_shows"
+            if entry.action in (lifecycle.CALL, lifecycle.NO_SHOW):
+                field_name = "calls" if entry.action == lifecycle.CALL else "no_shows"
                 for table, key, label in ((counters, entry.counter, "counter"),
                                           (officers, entry.staff, "staff")):
                     if key:
@@ -366,10 +367,9 @@ def compute(office: Office, start: date, end: date, bookings: Sequence[Booking],
             "express": kinds.get("express", 0),
             "priority": sum(groups.values()),
             "served": sum(1 for v in visits if v.finished is not None),
-            "missed": statuses.get("missed", 0),
-            "cancelled": statuses.get("cancelled", 0),
-            "still_open": sum(statuses.get(s, 0) for s in ("waiting", "called", "serving",
-                                                             "held")),
+            "missed": statuses.get(lifecycle.MISSED, 0),
+            "cancelled": statuses.get(lifecycle.CANCELLED, 0),
+            "still_open": sum(statuses.get(s, 0) for s in lifecycle.ACTIVE),
         },
         "first_call_wait": summary(first_waits),
         "on_time": {"on_time": on_time, "first_called_in_slot": in_slot,

@@ -29,6 +29,7 @@ from flask import (
 )
 from werkzeug.exceptions import BadRequest
 
+from shared import lifecycle
 from shared.auth import Principal, require
 from shared.core import Core
 from shared.errors import Refusal
@@ -277,7 +278,7 @@ def survey_state(token: str) -> Response:
     state.pop("office", None)
     return jsonify({"survey": {
         **state,
-        "open": state["status"] == "done" and not state["answered"],
+        "open": state["status"] == lifecycle.DONE and not state["answered"],
         "questions": [
             {"element": e.code, "question": {"id": e.question_id, "en": e.question_en},
              "choices": [{"score": i + 1, "id": cid, "en": cen}

@@ -21,6 +21,7 @@ from shared.core import Core
 from shared.models import Booking as BookingRow
 from shared.simulation.office import bookings_for_day, scenario_for_office, service_history
 from shared.simulation.scenario import EXPRESS_PREFIX
+from shared.web import staff_session_values
 from tests.conftest import booking_row
 
 TOMORROW = "2026-12-02"  # the office clock is frozen on 2026-12-01 09:00 WITA
@@ -41,7 +42,7 @@ def client(app: Flask) -> FlaskClient:
 def login(client: FlaskClient, core: Core, username: str, role: str) -> None:
     create_staff(core, username, "rahasia-123", role)
     with client.session_transaction() as session:
-        session["staff"] = username
+        session.update(staff_session_values(core, username))
 
 
 def book(core: Core, count: int, day: str = TOMORROW, prefix: str = "PLAN") -> None:
