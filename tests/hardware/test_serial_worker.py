@@ -185,8 +185,9 @@ def serial_rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
 def test_start_clears_every_display(serial_rig: Rig) -> None:
     assert set(serial_rig.devices.commands()) == {Clear(1), Clear(2), Clear(5)}
     displays = serial_rig.health()["displays"]
-    assert displays["5"] == {"counter": "W1", "text": "", "blink": False, "responding": True,
-                             "pending": False, "last_ack_at": displays["5"]["last_ack_at"]}
+    assert displays["5"] == {"counter": "W1", "state": "ok", "text": "", "blink": False,
+                             "responding": True, "pending": False,
+                             "last_ack_at": displays["5"]["last_ack_at"]}
     assert serial_rig.health()["last_ack_at"] is not None
 
 
