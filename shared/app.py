@@ -13,6 +13,7 @@ from shared.auth import RateLimiter
 from shared.config import Config, load_config
 from shared.core import Core
 from shared.errors import Refusal
+from shared.green import async_mode
 from shared.i18n import bilingual
 from shared.realtime import bridge, socketio
 from shared.web import current_principal, error_response
@@ -122,7 +123,7 @@ def create_app(config: Config | None = None, core: Core | None = None,
 
     app.register_blueprint(announce_blueprint, config=config)
 
-    socketio.init_app(app, async_mode="threading", cors_allowed_origins=[],
+    socketio.init_app(app, async_mode=async_mode(), cors_allowed_origins=[],
                       ping_interval=5, ping_timeout=5)
     from counter.realtime import CounterNamespace
     from display.realtime import DisplayNamespace
