@@ -26,6 +26,7 @@ vendor: shared/static/vendor/.stamp
 
 run: venv vendor
 	mkdir -p var
+	$(BIN)/giliran secrets init
 	$(BIN)/giliran db upgrade
 	@clock="$${GILIRAN_CLOCK:-$$($(BIN)/giliran demo clock)}"; \
 	if [ -n "$$clock" ]; then echo "Office closed now: demo clock starts at $$clock (office time)"; fi; \

@@ -72,7 +72,9 @@ NEXT_STEPS = {
     "wrong_office": "Please go to the office named in your booking, or ask an officer.",
     "wrong_day": "Please come back on your booking date, or reschedule in the M-Paspor app.",
     "too_early": "You may wait in the waiting room until then.",
-    "too_late": "An officer at the information desk will help you.",
+    "too_late": "Your booking was not used and no ticket was issued. An officer at the "
+                "information desk will tell you whether you can still be served today or "
+                "help you book a new slot in the M-Paspor app.",
     "cancelled": "Please ask an officer at the information desk.",
     "closed": "Please come back on the next working day, or ask an officer.",
     "rate_limited": "Please wait a moment, then scan again.",
@@ -101,6 +103,8 @@ SCRIPT_MESSAGES = (
     "Called: go to {counter}",
     "Updated {time}",
     "No connection: the page will retry by itself.",
+    "You came after your booked slot {start}–{end} and its {grace} minutes of grace.",
+    "You now queue as a late arrival in slot {start}–{end}, after those who came on time.",
 )
 
 
@@ -165,6 +169,7 @@ def page(kiosk_id: str) -> tuple[str, int]:
         "print_job_url": "/api/v1/print-jobs/",
         "qr_url": url_for("kiosk.qr"),
         "return_seconds": core().config.kiosk.return_to_welcome_seconds,
+        "late_grace_minutes": core().config.policy.late_grace_minutes,
         "camera": request.args.get("camera") == "1",
         "names": office_names(office),
         "messages": messages(SCRIPT_MESSAGES),

@@ -9,8 +9,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from shared.auth import RateLimiter
-from shared.config import Config, load_config
+from shared.config import Config, check_secrets, load_config
 from shared.core import Core
 from shared.errors import Refusal
 from shared.green import async_mode
@@ -38,6 +37,7 @@ HTTP_CODES = {
 def create_app(config: Config | None = None, core: Core | None = None,
                start_hardware: bool = False) -> Flask:
     config = config or (core.config if core else load_config())
+    check_secrets(config)  # no server signs anything with a missing, short or shipped key
     core = core or Core(config)
     app = Flask(__name__, template_folder="templates", static_folder="static")
     app.config.update(
@@ -50,8 +50,6 @@ def create_app(config: Config | None = None, core: Core | None = None,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["giliran"] = core
-    app.extensions["giliran_checkin_limiter"] = RateLimiter(config.security.checkin_rate_per_minute)
-    app.extensions["giliran_login_limiter"] = RateLimiter(config.security.login_rate_per_minute)
 
     @app.before_request
     def _limit_body() -> None:
@@ -130,6 +128,9 @@ def create_app(config: Config | None = None, core: Core | None = None,
 
     socketio.on_namespace(DisplayNamespace("/display"))
     socketio.on_namespace(CounterNamespace("/counter"))
+    from shared.limits import init_limits
+
+    init_limits(app, config)
     core.bus.subscribe(bridge(core, _announcer(core)))
     if start_hardware:
         # The process that owns the devices also runs the chores (one per deployment).

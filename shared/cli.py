@@ -35,7 +35,19 @@ def _prepared_core() -> Any:
     return core
 
 
-@click.group()
+class _Main(click.Group):
+    """The command group: a configuration problem found by any command (a bad key, a
+    missing or shipped signing key) is one line naming the key, and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Main)
 def main() -> None:
     """Giliran: slot-ordered queues for immigration offices."""
 
@@ -52,8 +64,11 @@ def serve(host: str | None, port: int | None, no_hardware: bool) -> None:
     and the worker builds shared.wsgi:app, which migrates the database first. The address
     comes from --host/--port, else GILIRAN_BIND, else config.toml [server].
     """
+    from shared.config import check_secrets
+
     try:
         config = load_config()  # fail here, with the message, not inside the worker
+        check_secrets(config)
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
@@ -67,6 +82,23 @@ def serve(host: str | None, port: int | None, no_hardware: bool) -> None:
     command = [str(gunicorn) if gunicorn.exists() else "gunicorn",
                "-c", "python:shared.gunicorn_settings", "shared.wsgi:app"]
     os.execvp(command[0], command)
+
+
+@main.group("secrets")
+def secrets_group() -> None:
+    """This installation's signing keys."""
+
+
+@secrets_group.command("init")
+def secrets_init() -> None:
+    """Write fresh random signing keys to the secrets file (mode 600), once."""
+    from shared.config import secrets_path, write_secrets_file
+
+    path = secrets_path()
+    if write_secrets_file(path):
+        click.echo(f"wrote new signing keys to {path} (keep it private; back it up)")
+    else:
+        click.echo(f"{path} exists; keys unchanged")
 
 
 @main.group()

@@ -113,6 +113,96 @@ class Security:
     secure_cookies: bool = False
     checkin_rate_per_minute: int = 120
     login_rate_per_minute: int = 10
+    staff_idle_hours: float = 12          # a staff session unused this long ends
+    staff_session_hours: float = 24       # a staff session ends this long after login
+    max_connections_per_address: int = 50  # open Socket.IO connections per client address
+
+
+# Signing keys: where they come from, and the values that must never sign anything.
+SECRET_KEYS = {"secret_key": "GILIRAN_SECRET_KEY", "qr_hmac_key": "GILIRAN_QR_HMAC_KEY"}
+MIN_SECRET_BYTES = 32
+# Every example value that was ever shipped in config.toml, the docs or the tests: anyone
+# can read them, so they sign nothing.
+SHIPPED_SECRETS = frozenset({
+    "dev-only-change-me", "change-me", "changeme", "secret", "...",
+    "rahasia-dari-lingkungan", "kunci-qr-dari-lingkungan", "from-env", "secret-from-env",
+})
+
+
+def secrets_path() -> Path:
+    """The per-installation secrets file: GILIRAN_SECRETS_FILE, else $GILIRAN_VAR/secrets.toml."""
+    explicit = os.environ.get("GILIRAN_SECRETS_FILE")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("GILIRAN_VAR", "var")) / "secrets.toml"
+
+
+def _secrets_file_values() -> dict[str, str]:
+    path = secrets_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError("(secrets)", f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("(secrets)", f"{path}: {exc}") from None
+    unknown = set(data) - set(SECRET_KEYS)
+    if unknown:
+        raise ConfigError("(secrets)", f"{path}: unknown key {sorted(unknown)[0]!r}; "
+                                       f"expected {', '.join(SECRET_KEYS)}")
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise ConfigError("(secrets)", f"{path}: {key} must be a string")
+    return dict(data)
+
+
+def secret_problem(value: str) -> str | None:
+    """Why a signing key must not be used, or None when it may."""
+    if not value:
+        return "missing"
+    if value.strip() in SHIPPED_SECRETS:
+        return "is an example value shipped with Giliran (anyone can sign with it)"
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    return None
+
+
+def check_secrets(config: Config) -> None:
+    """Refuse to serve with a missing, short or shipped signing key. Raises ConfigError.
+
+    The message names the key and how to set it: the environment variable, or the
+    installation's secrets file (`giliran secrets init` writes one; `make run` calls it).
+    """
+    for key, env in SECRET_KEYS.items():
+        problem = secret_problem(getattr(config.security, key))
+        if problem:
+            generate = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            raise ConfigError(
+                f"security.{key}",
+                f"{problem}. Set the environment variable {env} (e.g. {env}=$({generate})) "
+                f"or {key} in {secrets_path()} (mode 600; `giliran secrets init` writes "
+                "one). The server will not start with this key.")
+
+
+def write_secrets_file(path: Path | None = None) -> bool:
+    """Create the secrets file with fresh random keys (mode 600); False if it exists."""
+    import secrets
+
+    path = path or secrets_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    lines = ["# Signing keys of this installation, generated once. Keep private (mode 600).",
+             "# Environment variables GILIRAN_SECRET_KEY / GILIRAN_QR_HMAC_KEY override them."]
+    lines += [f'{key} = "{secrets.token_urlsafe(48)}"' for key in SECRET_KEYS]
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return True
 
 
 @dataclass(frozen=True)
@@ -131,6 +221,7 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 5000
     public_url: str = ""
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* are believed
     languages: tuple[str, ...] = ("id", "en")
     printers: tuple[Mapping[str, Any], ...] = ()
     serial: tuple[Mapping[str, Any], ...] = ()
@@ -188,8 +279,10 @@ class _Reader:
                 raise self.error(full, "missing")
             return default
         value = table[key]
-        if isinstance(value, bool) and kind in (int, float):
-            raise self.error(full, f"expected {kind.__name__}, got {value!r}")
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            names = "/".join(k.__name__ for k in kinds)
+            raise self.error(full, f"expected {names}, got {value!r}")
         if not isinstance(value, kind):
             names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
             raise self.error(full, f"expected {names}, got {value!r}")
@@ -291,6 +384,13 @@ def _office(r: _Reader, raw: Mapping[str, Any], path: str) -> Office:
     )
 
 
+def _trusted_proxies(r: _Reader, server: dict[str, Any]) -> int:
+    count = r.get(server, "trusted_proxies", int, "server", 0)
+    if not 0 <= count <= 5:
+        raise r.error("server.trusted_proxies", "expected 0 (no proxy) to 5")
+    return int(count)
+
+
 def parse_config(text: str, source: str = "config.toml") -> Config:
     """Parse and validate the text of a config file. Raises ConfigError."""
     try:
@@ -306,7 +406,8 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         "",
     )
     server = r.get(data, "server", dict, "", {})
-    r.check_keys(server, {"host", "port", "languages", "public_url"}, "server")
+    r.check_keys(server, {"host", "port", "languages", "public_url", "trusted_proxies"},
+                 "server")
 
     policy_raw = r.get(data, "policy", dict, "", {})
     r.check_keys(policy_raw, set(Policy.__dataclass_fields__), "policy")
@@ -342,16 +443,26 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
 
     security_raw = r.get(data, "security", dict, "", {})
     r.check_keys(security_raw, set(Security.__dataclass_fields__), "security")
+    from_file = _secrets_file_values()
+    keys = {key: os.environ.get(env) or from_file.get(key)
+            or r.get(security_raw, key, str, "security", "")
+            for key, env in SECRET_KEYS.items()}
     security = Security(
-        qr_hmac_key=os.environ.get("GILIRAN_QR_HMAC_KEY")
-        or r.get(security_raw, "qr_hmac_key", str, "security", "dev-only-change-me"),
-        secret_key=os.environ.get("GILIRAN_SECRET_KEY")
-        or r.get(security_raw, "secret_key", str, "security", "dev-only-change-me"),
+        qr_hmac_key=keys["qr_hmac_key"],
+        secret_key=keys["secret_key"],
         secure_cookies=r.get(security_raw, "secure_cookies", bool, "security", False),
         checkin_rate_per_minute=r.get(security_raw, "checkin_rate_per_minute", int, "security",
                                       120),
         login_rate_per_minute=r.get(security_raw, "login_rate_per_minute", int, "security", 10),
+        staff_idle_hours=r.get(security_raw, "staff_idle_hours", (int, float), "security", 12),
+        staff_session_hours=r.get(security_raw, "staff_session_hours", (int, float),
+                                  "security", 24),
+        max_connections_per_address=r.get(security_raw, "max_connections_per_address", int,
+                                          "security", 50),
     )
+    for key in ("staff_idle_hours", "staff_session_hours", "max_connections_per_address"):
+        if getattr(security, key) <= 0:
+            raise r.error(f"security.{key}", "must be greater than 0")
 
     kiosk_raw = r.get(data, "kiosk", dict, "", {})
     r.check_keys(kiosk_raw, set(Kiosk.__dataclass_fields__), "kiosk")
@@ -387,6 +498,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         host=r.get(server, "host", str, "server", "127.0.0.1"),
         port=r.get(server, "port", int, "server", 5000),
         public_url=r.get(server, "public_url", str, "server", "").rstrip("/"),
+        trusted_proxies=_trusted_proxies(r, server),
         languages=tuple(r.get(server, "languages", list, "server", ["id", "en"])),
         printers=printers,
         serial=serial,

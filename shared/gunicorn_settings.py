@@ -44,3 +44,18 @@ loglevel = os.environ.get("GILIRAN_LOG_LEVEL", "info").lower()
 preload_app = False
 # No gunicornc control socket: one shared default path would clash between instances.
 control_socket_disable = True
+
+
+def on_starting(server: object) -> None:
+    """Check config.toml and the signing keys before any worker starts: a bad key, or a
+    signing key that is missing, short or shipped with Giliran, stops gunicorn with a
+    message naming it and exit status 2 (as `giliran serve` does)."""
+    import sys
+
+    from shared.config import ConfigError, check_secrets, load_config
+
+    try:
+        check_secrets(load_config())
+    except ConfigError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        sys.exit(2)

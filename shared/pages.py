@@ -74,9 +74,6 @@ def login() -> Any:
         next_url = url_for("counter.terminal")
     if request.method == "POST":
         check_csrf()
-        limiter = current_app.extensions["giliran_login_limiter"]
-        if not limiter.allow(request.remote_addr or "?"):
-            raise Refusal(429, "rate_limited", "Too many requests. Please wait a moment.")
         principal = check_login(core, request.form.get("username", "")[:64],
                                 request.form.get("password", "")[:256])
         if principal is not None and principal.role in ("officer", "supervisor", "admin"):

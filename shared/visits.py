@@ -138,8 +138,15 @@ def ticket_dict(core: Core, session: Session, ticket: Ticket, position: int | No
     else:
         position = None
     slot = None
+    booked_slot = None
     if ticket.slot_start and ticket.slot_end:
         slot = {"start": _hhmm(ticket.slot_start, office), "end": _hhmm(ticket.slot_end, office)}
+        booked_slot = slot
+    if ticket.demoted and ticket.place_key is not None:
+        # Queued as booked at its arrival: show that slot, the one its letter names, so the
+        # letter never contradicts the slot; the missed booking stays in booked_slot.
+        start, end = slot_bounds(core, to_local(ticket.place_key, office.tz))
+        slot = {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
     return {
         "id": ticket.id,
         "number": ticket.number,
@@ -157,6 +164,7 @@ def ticket_dict(core: Core, session: Session, ticket: Ticket, position: int | No
         "kind": ticket.kind,
         "call_count": ticket.call_count,
         "demoted": ticket.demoted,
+        "booked_slot": booked_slot,
     }
 
 
@@ -240,13 +248,24 @@ def next_number(session: Session, office_id: str, day: date, letter: str) -> str
     return f"{letter}{sequence.last:03d}"
 
 
-def slot_letter(core: Core, local_start: datetime) -> str:
+def _slot_index(core: Core, local_start: datetime) -> tuple[int, datetime]:
     numbering = core.config.numbering
     first = local_start.replace(hour=numbering.first_slot.hour, minute=numbering.first_slot.minute,
                                 second=0, microsecond=0)
     index = int((local_start - first).total_seconds() // (numbering.slot_minutes * 60))
-    index = min(max(index, 0), len(numbering.slot_letters) - 1)
-    return numbering.slot_letters[index]
+    return min(max(index, 0), len(numbering.slot_letters) - 1), first
+
+
+def slot_letter(core: Core, local_start: datetime) -> str:
+    index, _ = _slot_index(core, local_start)
+    return core.config.numbering.slot_letters[index]
+
+
+def slot_bounds(core: Core, local_moment: datetime) -> tuple[datetime, datetime]:
+    """Start and end (local) of the numbering slot whose letter a ticket at this moment gets."""
+    index, first = _slot_index(core, local_moment)
+    length = timedelta(minutes=core.config.numbering.slot_minutes)
+    return first + index * length, first + (index + 1) * length
 
 
 # --- writing helpers ---------------------------------------------------------------------

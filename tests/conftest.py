@@ -18,6 +18,9 @@ from shared.core import Core  # noqa: E402
 from shared.db import Database, make_engine  # noqa: E402
 from shared.events import EventBus  # noqa: E402
 from shared.models import Base  # noqa: E402
+from tests.live import use_test_secrets  # noqa: E402
+
+use_test_secrets()
 
 ROOT = Path(__file__).resolve().parent.parent
 # A Tuesday in office time (WITA): the fixtures' day.

@@ -26,6 +26,21 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+def use_test_secrets() -> None:
+    """Fresh signing keys for this test (or bench) process and the servers it starts.
+
+    The repository ships no usable key and the server refuses to start without one, so
+    the tests make their own, once per process, unless the environment already has them.
+    """
+    import secrets
+
+    for name in ("GILIRAN_SECRET_KEY", "GILIRAN_QR_HMAC_KEY"):
+        os.environ.setdefault(name, secrets.token_urlsafe(48))
+
+
+use_test_secrets()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -37,7 +37,10 @@ class Capabilities:
     has_cutter: bool  # many 58 mm printers only have a tear bar
 
     @classmethod
-    def for_printer(cls, profile: str, width_mm: int, qr: QrMode = "auto") -> Capabilities:
+    def for_printer(
+        cls, profile: str, width_mm: int, qr: QrMode = "auto", cutter: bool | None = None
+    ) -> Capabilities:
+        """``cutter`` overrides the profile (a clone sold with or without an auto-cutter)."""
         data: dict[str, Any] = get_profile(profile).profile_data
         media = data.get("media", {})
         width = media.get("width", {})
@@ -73,7 +76,11 @@ class Capabilities:
             big_scale=4 if narrow else 5,
             # About 0.5 mm per module at 180-203 dpi: phones read it from arm's length.
             qr_module_dots=4 if narrow else 6,
-            has_cutter=bool(features.get("paperFullCut") or features.get("paperPartCut")),
+            has_cutter=(
+                cutter
+                if cutter is not None
+                else bool(features.get("paperFullCut") or features.get("paperPartCut"))
+            ),
         )
 
     @classmethod

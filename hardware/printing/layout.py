@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 import qrcode
-from escpos.constants import QR_ECLEVEL_M
+from escpos.constants import PAPER_FULL_CUT, QR_ECLEVEL_M
 from escpos.printer import Dummy
 from PIL import Image, ImageDraw, ImageFont
 
@@ -202,7 +202,13 @@ def render_escpos(blocks: Sequence[Block], caps: Capabilities, cut: bool = True)
             invert = block.invert
         printer.textln(to_printable(block.text))
     if cut:
-        printer.cut()
+        if caps.has_cutter:
+            # Fed past the cutter, then cut: also on a clone whose profile lists no cutter
+            # but whose configuration says it has one (python-escpos would skip the cut).
+            printer.print_and_feed(6)
+            printer._raw(PAPER_FULL_CUT)
+        else:
+            printer.cut()  # a tear bar: python-escpos feeds the ticket out, no cut command
     return bytes(printer.output)
 
 

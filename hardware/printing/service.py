@@ -111,9 +111,6 @@ class _Printer:
     last_error: str | None = None
     jobs_printed: int = 0
     jobs_failed: int = 0
-    # Learned: None until asked once. A printer that never answers DLE EOT is not asked
-    # again before every ticket, which would cost the status timeout each time.
-    answers_status: bool | None = None
     thread: threading.Thread | None = None
 
 
@@ -340,10 +337,13 @@ class PrintService:
         def run(transport: Transport) -> PrinterState:
             transport.open()
             observed: PrinterState = "unknown"
-            if settings.answers_status and printer.answers_status is not False:
+            if settings.answers_status:
                 observed = read_state(transport, status_timeout)
-                if printer.answers_status is None:
-                    printer.answers_status = observed != "unknown"
+                if observed == "unknown":
+                    # Connected, but no answer: a hung or half-dead printer would swallow
+                    # the ticket. A fault like a timeout (retry, backup, alert); only the
+                    # printer's configuration (status = false) says a model cannot answer.
+                    raise TimeoutError(f"no answer to the status query ({status_timeout} s)")
                 if observed == "paper_out":
                     raise PrinterFault("paper_out", "kertas habis / paper out")
                 if observed == "offline":
@@ -378,9 +378,11 @@ class PrintService:
             return
         if observed in _AVOID_STATES:
             return
-        with self._lock:
-            printer.answers_status = None
-        self._set_status(printer, observed, None)
+        if observed == "unknown" and settings.answers_status:
+            with self._lock:
+                printer.last_error = "no answer to the status query"
+            return
+        self._set_status(printer, "online" if observed == "unknown" else observed, None)
 
     # Bookkeeping.
 

@@ -24,7 +24,10 @@ from shared.config import ConfigError
 
 PrinterKind = Literal["dummy", "file", "network", "serial", "usb", "cups"]
 DUMMY_STATUSES = ("online", "paper_near_end", "paper_out", "offline")
-_ALLOWED_KEYS = {"id", "url", "profile", "width_mm", "timeout_seconds", "retries", "backup", "qr"}
+_ALLOWED_KEYS = {
+    "id", "url", "profile", "width_mm", "timeout_seconds", "retries", "backup", "qr",
+    "status", "cutter",
+}
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _USB_PATTERN = re.compile(r"([0-9a-fA-F]{4}):([0-9a-fA-F]{4})")
 _BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
@@ -43,6 +46,10 @@ class PrinterSettings:
     retries: int = 2
     backup: str | None = None
     qr: QrMode = "auto"
+    # False only for a model known not to answer DLE EOT: then status is never asked. A
+    # printer that should answer and does not is a fault, never a missing capability.
+    status: bool = True
+    cutter: bool | None = None  # None: as the profile says
     host: str = ""  # network
     port: int = 9100  # network
     path: str = ""  # file, serial
@@ -54,12 +61,14 @@ class PrinterSettings:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities.for_printer(self.profile, self.width_mm, self.qr)
+        return Capabilities.for_printer(self.profile, self.width_mm, self.qr, self.cutter)
 
     @property
     def answers_status(self) -> bool:
-        """Whether DLE EOT status is worth asking (a reply can come back on this link)."""
-        return self.kind in ("network", "serial", "dummy")
+        """Whether DLE EOT status is asked: the link carries replies and the profile says
+        the model answers (``status = false`` in its ``[[printers]]`` entry says it does not).
+        """
+        return self.status and self.kind in ("network", "serial", "dummy")
 
     def wire_seconds(self, size: int) -> float:
         """Time the bytes need on the wire: only a serial line is slow enough to matter."""
@@ -128,6 +137,16 @@ def _parse_one(entry: Mapping[str, Any], where: str, printer_id: str) -> Printer
     if qr not in ("auto", "native", "image"):
         raise ConfigError(f"{where}.qr", 'expected "auto", "native" or "image"')
 
+    status = entry.get("status", True)
+    if not isinstance(status, bool):
+        raise ConfigError(
+            f"{where}.status", "expected true, or false for a model that never answers status"
+        )
+
+    cutter = entry.get("cutter")
+    if cutter is not None and not isinstance(cutter, bool):
+        raise ConfigError(f"{where}.cutter", "expected true (auto-cutter) or false (tear bar)")
+
     return PrinterSettings(
         id=printer_id,
         url=url,
@@ -137,6 +156,8 @@ def _parse_one(entry: Mapping[str, Any], where: str, printer_id: str) -> Printer
         retries=retries,
         backup=backup,
         qr=cast(QrMode, qr),
+        status=status,
+        cutter=cutter,
         **target,
     )
 

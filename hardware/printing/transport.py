@@ -72,7 +72,8 @@ class Transport:
 
 
 def read_state(transport: Transport, timeout: float) -> PrinterState:
-    """Best effort: a printer that does not answer is 'unknown', never assumed broken."""
+    """The printer's state; 'unknown' when it did not answer (the caller decides what that
+    means: for a printer configured to answer status, a fault)."""
     printer_byte = transport.query(QUERY_PRINTER, timeout)
     if printer_byte is None:
         # No answer to the first question: the second one would only cost another timeout.

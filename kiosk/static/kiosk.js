@@ -247,10 +247,29 @@
     } else {
       qr.hidden = true;
     }
+    showDemoted(ticket);
     byId("notice-reprint").hidden = !state.reprint;
     byId("btn-reprint").hidden = !state.lastScan;
     showPrint(data.print);
     show("ticket");
+  }
+
+  // A late arrival queued at its arrival time: say that the booked slot was missed and
+  // which slot (the one the ticket's letter names) the applicant now queues in.
+  function showDemoted(ticket) {
+    const notice = byId("notice-demoted");
+    const booked = ticket.booked_slot;
+    const slot = ticket.slot;
+    const demoted = ticket.demoted === true && booked && slot;
+    notice.hidden = !demoted;
+    root.classList.toggle("demoted", Boolean(demoted));
+    if (!demoted) return;
+    setPair(byId("demoted-what"), msg(
+      "You came after your booked slot {start}–{end} and its {grace} minutes of grace.",
+      { start: booked.start, end: booked.end, grace: settings.late_grace_minutes }));
+    setPair(byId("demoted-where"), msg(
+      "You now queue as a late arrival in slot {start}–{end}, after those who came on time.",
+      { start: slot.start, end: slot.end }));
   }
 
   function showRefusal(error) {

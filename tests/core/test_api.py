@@ -117,7 +117,7 @@ def test_checkin_too_late_under_refuse(api: Api) -> None:
 
 
 def test_checkin_rate_limited(api: Api) -> None:
-    api.app.extensions["giliran_checkin_limiter"].limit = 3
+    api.app.extensions["giliran_limits"].rates["checkin"] = 3
     codes = [api.post("/checkin", {"scan": "UNKNOWN-77"}, api.kiosk).status_code
              for _ in range(5)]
     assert codes[:3] == [404] * 3 and codes[3:] == [429, 429]

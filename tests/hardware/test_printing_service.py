@@ -226,19 +226,70 @@ def test_printing_paper_near_end_prints_and_warns(
     assert alert["status"] == "paper_near_end" and "hampir habis" in alert["message"]["id"]
 
 
-def test_printing_printer_without_status_is_not_assumed_broken(
+def test_printing_printer_configured_without_status_is_never_asked(
     printer_fake: Fake, printer_service: Build, printer_ticket: TicketPrint
 ) -> None:
     mute = printer_fake("no_status")
-    service = printer_service([_net("mute", mute)], **QUIET)
+    service = printer_service([_net("mute", mute, status=False)], **QUIET)
     assert service.submit("mute", printer_ticket).wait(3) == "printed"
-    asked = mute.status_queries
-    assert asked == 1  # one question, no answer: the paper question is not asked
-    second = service.submit("mute", printer_ticket)
-    assert second.wait(3) == "printed"
-    assert mute.status_queries == asked  # learned: it does not answer, so don't wait for it
+    assert service.submit("mute", printer_ticket).wait(3) == "printed"
+    assert mute.status_queries == 0  # the profile says it cannot answer: never asked
     assert len(mute.jobs) == 2
     assert service.health()["mute"]["alert"] is False
+
+
+def test_printing_unanswered_status_is_a_fault_not_a_capability(
+    printer_fake: Fake, printer_service: Build, printer_ticket: TicketPrint
+) -> None:
+    """A printer that accepts the connection and never answers: retried, then the backup
+    prints (and cuts) the ticket, and staff get an alert; later tickets are not lost."""
+    hung, spare = printer_fake("no_status"), printer_fake("online")
+    service = printer_service(
+        [
+            _net("hung", hung, retries=1, backup="spare"),
+            _net("spare", spare, profile="POS-5890", width_mm=58, cutter=True),
+        ],
+        **QUIET,
+    )
+    alerts: list[dict[str, Any]] = []
+    service.on_alert(alerts.append)
+    first = service.submit("hung", printer_ticket)
+    assert first.wait(5) == "printed"
+    assert first.printer_used == "spare" and first.used_backup
+    assert hung.status_queries == 2  # asked once per attempt: the first try and one retry
+    assert hung.jobs == []  # nothing was sent to a printer that might swallow it
+    assert [attempt["printer"] for attempt in first.attempts] == ["hung"]
+    assert "no answer to the status query" in first.attempts[0]["error"]
+    assert [alert["printer_id"] for alert in alerts] == ["hung"]
+    assert "cadangan spare" in alerts[0]["message"]["id"]
+    health = service.health()["hung"]
+    assert health["status"] == "offline" and health["alert"] is True
+    (ticket,) = spare.jobs
+    assert escpos_reader.read(ticket).cuts == 1  # the backup ticket is cut
+    assert ticket.endswith(b"\x1dV\x00")
+
+    second = service.submit("hung", printer_ticket)
+    assert second.wait(5) == "printed" and second.printer_used == "spare"
+    assert len(spare.jobs) == 2
+    assert service.health()["hung"]["jobs_printed"] == 0
+
+
+def test_printing_unanswering_printer_is_not_brought_back_by_the_probe(
+    printer_fake: Fake, printer_service: Build, printer_ticket: TicketPrint
+) -> None:
+    hung = printer_fake("no_status")
+    service = printer_service(
+        [_net("hung", hung, retries=0, backup="spare"), {"id": "spare", "url": "dummy://"}],
+        probe_interval_seconds=0.05,
+    )
+    assert service.submit("hung", printer_ticket).wait(5) == "printed"
+    asked = hung.status_queries
+    assert _wait_until(lambda: hung.status_queries >= asked + 2)  # probed again and again
+    assert service.health()["hung"]["status"] == "offline"
+    hung.set_mode("online")  # it answers again: the probe brings it back
+    assert _wait_until(lambda: service.health()["hung"]["status"] == "online")
+    job = service.submit("hung", printer_ticket)
+    assert job.wait(5) == "printed" and job.printer_used == "hung"
 
 
 def test_printing_everything_down_fails_with_every_reason(

@@ -55,6 +55,8 @@ def test_printing_url_forms(url: str, expected: dict[str, Any]) -> None:
         ([{"id": "p"}], "printers[0].url"),
         ([{"id": "p", "url": "dummy://"}, {"id": "q", "url": "cups://"}], "printers[1].url"),
         ([{"id": "p", "url": "dummy://", "backup": "nope"}], "printers[0].backup"),
+        ([{"id": "p", "url": "dummy://", "status": "no"}], "printers[0].status"),
+        ([{"id": "p", "url": "dummy://", "cutter": 1}], "printers[0].cutter"),
         ([{"id": "p", "url": "dummy://", "backup": "p"}], "printers[0].backup"),
         ([{"id": "p", "url": "dummy://"}, {"id": "p", "url": "dummy://"}], "printers[1].id"),
         ([{"url": "dummy://"}], "printers[0].id"),
@@ -77,3 +79,15 @@ def test_printing_serial_wire_time_counts_ten_bits_per_byte() -> None:
     assert printer.wire_seconds(960) == pytest.approx(1.0)
     (network,) = parse_printers([{"id": "n", "url": "network://h"}])
     assert network.wire_seconds(960) == 0.0
+
+
+def test_printing_status_and_cutter_come_from_the_printer_entry() -> None:
+    plain, mute = parse_printers(
+        [
+            {"id": "p", "url": "network://192.0.2.1", "profile": "POS-5890", "width_mm": 58},
+            {"id": "q", "url": "network://192.0.2.2", "status": False, "cutter": True,
+             "profile": "POS-5890", "width_mm": 58},
+        ]
+    )
+    assert plain.answers_status and not plain.capabilities.has_cutter
+    assert not mute.answers_status and mute.capabilities.has_cutter

@@ -150,13 +150,13 @@ def test_secure_cookie_flags(core: Core, config: Config) -> None:
 
 def test_secrets_from_the_environment_override_config(monkeypatch: pytest.MonkeyPatch,
                                                       core: Core) -> None:
-    monkeypatch.setenv("GILIRAN_SECRET_KEY", "rahasia-dari-lingkungan")
-    monkeypatch.setenv("GILIRAN_QR_HMAC_KEY", "kunci-qr-dari-lingkungan")
+    monkeypatch.setenv("GILIRAN_SECRET_KEY", "rahasia-dari-lingkungan-" + "x" * 32)
+    monkeypatch.setenv("GILIRAN_QR_HMAC_KEY", "kunci-qr-dari-lingkungan-" + "x" * 32)
     config = load_config(ROOT / "config.toml")
-    assert config.security.secret_key == "rahasia-dari-lingkungan"
-    assert config.security.qr_hmac_key == "kunci-qr-dari-lingkungan"
+    assert config.security.secret_key == "rahasia-dari-lingkungan-" + "x" * 32
+    assert config.security.qr_hmac_key == "kunci-qr-dari-lingkungan-" + "x" * 32
     core.config = config
-    assert create_app(core=core).config["SECRET_KEY"] == "rahasia-dari-lingkungan"
+    assert create_app(core=core).config["SECRET_KEY"] == "rahasia-dari-lingkungan-" + "x" * 32
 
 
 def test_no_names_on_the_board_or_in_the_log_after_a_day(tmp_path: Path) -> None:

@@ -1,0 +1,110 @@
+"""Rate limits that hold across processes, and the client's real address.
+
+Flask-Limiter keeps the counters: in Redis when `GILIRAN_REDIS_URL` is set (so every
+`giliran serve` / gunicorn process of a deployment shares them), in this process's memory
+otherwise. If Redis goes away the limits fall back to memory (per process) until it is
+back, so a Redis outage never stops logins or check-ins.
+
+Who a limit counts:
+- `POST /login`: the client's address. Behind reverse proxies, `[server] trusted_proxies`
+  says how many of them to believe: werkzeug's ProxyFix then takes the address (and the
+  scheme and host) from the last that many `X-Forwarded-*` entries. With the default 0 the
+  headers are ignored, so a client cannot pick its own bucket by sending them.
+- `POST /api/v1/checkin`: the caller, i.e. the kiosk device that scans (or the officer
+  whose session or token it is), never anything in the body.
+
+A refusal is the usual bilingual 429 (`rate_limited`) with a `Retry-After` header.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from shared.config import Config
+from shared.web import current_principal
+
+EXTENSION = "giliran_limits"
+
+
+def client_address() -> str:
+    """The client's address: the socket peer, or what the trusted proxies say it is."""
+    return request.remote_addr or "unknown"
+
+
+def caller_key() -> str:
+    """The authenticated principal (a device or a staff member), else the address."""
+    principal = current_principal()
+    if principal is None:
+        return f"address:{client_address()}"
+    return f"{principal.kind}:{principal.name}"
+
+
+@dataclass
+class Limits:
+    """The limiter of one application and its per-minute rates (changeable at run time)."""
+
+    limiter: Limiter
+    rates: dict[str, int] = field(default_factory=dict)
+
+    def rate(self, name: str) -> Callable[[], str]:
+        return lambda: f"{max(1, self.rates[name])}/minute"
+
+
+# endpoint -> (rate name, key function, methods limited)
+LIMITED: dict[str, tuple[str, Callable[[], str], list[str] | None]] = {
+    "pages.login": ("login", client_address, ["POST"]),
+    "api.checkin": ("checkin", caller_key, None),
+}
+
+
+def storage_uri() -> str:
+    return os.environ.get("GILIRAN_REDIS_URL") or "memory://"
+
+
+def init_limits(app: Flask, config: Config) -> Limits:
+    """Trust the configured proxies and put the limits on the login and check-in views.
+
+    Call after the blueprints are registered (the views are wrapped) and after Socket.IO
+    (so its connections see the real address too).
+    """
+    if config.trusted_proxies:
+        hops = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=hops)
+    uri = storage_uri()
+    options: dict[str, str | int] = {}
+    if uri.startswith(("redis://", "rediss://")):
+        options = {"socket_timeout": 2, "socket_connect_timeout": 2}
+    limiter = Limiter(
+        caller_key, app=app, storage_uri=uri, storage_options=options,
+        strategy="moving-window", key_prefix="giliran", headers_enabled=False,
+        in_memory_fallback_enabled=True,
+    )
+    limits = Limits(limiter, {"login": config.security.login_rate_per_minute,
+                              "checkin": config.security.checkin_rate_per_minute})
+    # Only the limited views consult the storage; every other request skips the limiter.
+    limiter.request_filter(lambda: request.endpoint not in LIMITED)
+    for endpoint, (name, key, methods) in LIMITED.items():
+        view: Any = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limiter.limit(  # type: ignore[assignment]
+            limits.rate(name), key_func=key, methods=methods, scope=name)(view)
+
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            current = limiter.current_limit
+            wait = current.reset_at - time.time() if current is not None else 60
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
+
+    app.extensions[EXTENSION] = limits
+    return limits
