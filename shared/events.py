@@ -64,6 +64,8 @@ class EventBus:
         self._lock = threading.Lock()
         self._idle = threading.Condition()
         self._pending = 0
+        # Events queued or being delivered, per office (see `has_later`).
+        self._queued: dict[str, int] = {}
 
     def subscribe(self, subscriber: Subscriber) -> None:
         with self._lock:
@@ -82,6 +84,7 @@ class EventBus:
         self._ensure_thread()
         with self._idle:
             self._pending += 1
+            self._queued[event.office] = self._queued.get(event.office, 0) + 1
         self._queue.put(event)
 
     def _ensure_thread(self) -> None:
@@ -107,7 +110,19 @@ class EventBus:
                     log.exception("event subscriber %r failed", subscriber)
             with self._idle:
                 self._pending -= 1
+                left = self._queued.get(event.office, 1) - 1
+                if left > 0:
+                    self._queued[event.office] = left
+                else:
+                    self._queued.pop(event.office, None)
                 self._idle.notify_all()
+
+    def has_later(self, event: TicketEvent) -> bool:
+        """Called by a subscriber during delivery: is a later event of the same office
+        already queued behind this one? (Its subscribers will see the newer state, so a
+        subscriber that sends whole pictures may skip this one.)"""
+        with self._idle:
+            return self._queued.get(event.office, 0) > 1
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Block until every published event was delivered (tests, shutdown)."""
