@@ -27,6 +27,7 @@ from sqlalchemy import insert, select
 from shared.config import PRIORITY_GROUPS, Config, parse_hhmm
 from shared.core import Core
 from shared.errors import Refusal
+from shared.green import cooperate
 from shared.i18n import bilingual
 from shared.models import Booking
 
@@ -261,6 +262,7 @@ def import_rows(core: Core, rows: Iterable[tuple[int, Any]],
                 if progress:
                     progress(len(batch))
                 batch = []
+                cooperate()  # a large import must not hold up the boards (shared/green.py)
     except RowError as error:
         summary.refuse(0, None, error)
         summary.stopped = error

@@ -62,22 +62,33 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="Port (config [server] port).")
 @click.option("--no-hardware", is_flag=True, help="Do not start printers and serial buses.")
 def serve(host: str | None, port: int | None, no_hardware: bool) -> None:
-    """Apply migrations and start web, Socket.IO, printers and serial devices."""
-    import logging
+    """Apply migrations and start web, Socket.IO, printers and serial devices.
 
-    from shared.app import create_app
-    from shared.realtime import socketio
+    The production server: this process becomes gunicorn with the settings of
+    shared/gunicorn_settings.py (one gevent worker; deploy/gunicorn.conf.py is the same),
+    and the worker builds shared.wsgi:app, which migrates the database first. The address
+    comes from --host/--port, else GILIRAN_BIND, else config.toml [server].
+    """
+    from shared.config import check_secrets
 
-    logging.basicConfig(level=os.environ.get("GILIRAN_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    core = _prepared_core()
-    app = create_app(core=core, start_hardware=not no_hardware)
-    host = host or core.config.host
-    port = port or core.config.port
-    click.echo(f"Giliran listening on http://{host}:{port}/")
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
-                 log_output=False)
+    try:
+        from shared.app import load_config
+
+        config = load_config()  # fail here, with the message, not inside the worker
+        check_secrets(config)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    if host or port or not os.environ.get("GILIRAN_BIND"):
+        os.environ["GILIRAN_BIND"] = f"{host or config.host}:{port or config.port}"
+    if no_hardware:
+        os.environ["GILIRAN_HARDWARE"] = "0"
+    click.echo(f"Giliran listening on http://{os.environ['GILIRAN_BIND']}/")
+    sys.stdout.flush()
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    command = [str(gunicorn) if gunicorn.exists() else "gunicorn",
+               "-c", "python:shared.gunicorn_settings", "shared.wsgi:app"]
+    os.execvp(command[0], command)
 
 
 @main.group("secrets")
