@@ -144,10 +144,12 @@ def sound_check_payload(core: Core, check: str) -> dict[str, Any]:
 @soundcheck.post("/api/v1/offices/<office>/sound-check")
 def start_sound_check(office: str) -> tuple[Response, int]:
     """Play the chime and a test phrase on every board of the office (202)."""
+    from shared.api import json_body
     from shared.realtime import socketio
 
     core: Core = current_app.extensions["giliran"]
     principal = require(current_principal(), *SOUND_CHECK_ROLES)
+    json_body()  # takes no options, but a body it cannot read is a 400, not ignored
     core.office(office)  # 404 for an unknown office
     require(principal, office=office)
     check = secrets.token_urlsafe(9)

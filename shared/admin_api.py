@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
-from shared import live_config, visits
+from shared import lifecycle, live_config, visits
 from shared.api import core, json_body
 from shared.auth import Principal, require
 from shared.config import Config
@@ -93,7 +93,7 @@ def busy_counters(office: str) -> dict[str, str]:
     with core().db.read() as session:
         rows = session.execute(
             select(Ticket.counter, Ticket.number).where(
-                Ticket.office_id == office, Ticket.status.in_(("called", "serving")),
+                Ticket.office_id == office, Ticket.status.in_(lifecycle.AT_COUNTER),
                 Ticket.counter.is_not(None))
         ).all()
     return {str(row.counter): row.number for row in rows}

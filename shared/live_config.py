@@ -53,6 +53,10 @@ OFFICE_PREFIX = "office:"
 # The top-level tables the database owns once seeded; the others stay the file's.
 LIVE_TABLES = ("policy", "numbering", "kiosk", "announce")
 EVENT = "config_changed"
+# What stays the process's own: the file's (and the environment's) server, secrets and
+# devices, taken from the loaded Config rather than parsed again.
+FILE_FIELDS = ("security", "host", "port", "public_url", "trusted_proxies", "printers",
+               "serial", "retention")
 
 
 
@@ -134,7 +138,8 @@ def build_config(base: Config, documents: Mapping[str, Mapping[str, Any]],
     """Validate live documents with the file's loader and the rooms' section checks the
     base configuration was loaded with. Raises ConfigError."""
     config = replace(config_from_data(merged_data(base.raw, documents, order), base.source),
-                     checks=base.checks)
+                     checks=base.checks,
+                     **{name: getattr(base, name) for name in FILE_FIELDS})
     run_checks(config, config.checks)
     return config
 
