@@ -1,18 +1,31 @@
-"""The `/counter` namespace: staff terminals join their office's room for updates."""
+"""The `/counter` namespace: staff terminals join their office's room for updates.
+
+Only staff (a session or a bearer token) connect; anyone else is refused at connect.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-from flask_socketio import Namespace, join_room
+from flask import current_app, request
+from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
+from shared.connections import register, unregister
 from shared.web import current_principal
 
 STAFF = ("officer", "supervisor", "admin")
 
 
 class CounterNamespace(Namespace):
+    def on_connect(self, auth: Any = None) -> None:
+        principal = current_principal()
+        if principal is None or principal.role not in STAFF:
+            raise ConnectionRefusedError("unauthorized")
+        register(principal.key, request.sid, self.namespace)  # type: ignore[attr-defined]
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        unregister(request.sid, self.namespace)  # type: ignore[attr-defined]
+
     def on_join(self, data: Any) -> dict[str, Any]:
         core = current_app.extensions["giliran"]
         office = data.get("office") if isinstance(data, dict) else None

@@ -31,19 +31,20 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
-from shared import visits
+from shared import lifecycle, visits
 from shared.auth import Principal, require
 from shared.clock import to_local
-from shared.config import PRIORITY_GROUPS, Office
+from shared.config import Office
 from shared.core import Core
 from shared.errors import Refusal
+from shared.groups import PRIORITY_GROUPS, SCREEN_NAMES
 from shared.i18n import bilingual
 from shared.models import Ticket, TimelineEntry
 from shared.web import current_principal
 
 STAFF_ROLES = ("officer", "supervisor", "admin")
 SUPERVISOR_ROLES = ("supervisor", "admin")
-LISTABLE = ("waiting", "called", "serving", "held", "missed", "done", "cancelled")
+LISTABLE = lifecycle.STATES
 MAX_LISTED = 200
 
 counter = Blueprint(
@@ -54,38 +55,38 @@ counter = Blueprint(
     template_folder="templates",
 )
 
-PRIORITY_NAMES = {
-    "lansia": "Elderly (60+)",
-    "balita": "Small child (5 and under)",
-    "disabilitas": "Person with a disability",
-    "hamil": "Pregnant woman",
-    "sakit": "Sick",
-}
+PRIORITY_NAMES = SCREEN_NAMES
 
 STATUS_NAMES = {
-    "waiting": "Waiting",
-    "called": "Called",
-    "serving": "Being served",
-    "held": "On hold",
-    "missed": "Did not come",
-    "done": "Done",
-    "cancelled": "Cancelled",
+    lifecycle.WAITING: "Waiting",
+    lifecycle.CALLED: "Called",
+    lifecycle.SERVING: "Being served",
+    lifecycle.HELD: "On hold",
+    lifecycle.MISSED: "Did not come",
+    lifecycle.DONE: "Done",
+    lifecycle.CANCELLED: "Cancelled",
 }
 
+
+def _entry(step: str, outcome: str | None = None) -> str:
+    return lifecycle.transition(step, outcome).timeline
+
+
+# Timeline entries in words (the ticket's history on the terminal).
 ACTION_NAMES = {
-    "checked_in": "Checked in",
-    "reprinted": "Ticket reprinted",
-    "called": "Called",
-    "recall": "Called again",
-    "start": "Service started",
-    "moved": "Sent to the next station",
-    "finished": "Finished",
-    "no_show": "Marked as not present",
-    "hold": "Put on hold",
-    "resume": "Back in the queue",
-    "transfer": "Transferred",
-    "reinstate": "Back in the queue after missing the call",
-    "cancel": "Cancelled",
+    _entry("check_in"): "Checked in",
+    _entry("reprint"): "Ticket reprinted",
+    _entry("call"): "Called",
+    _entry("recall"): "Called again",
+    _entry("start"): "Service started",
+    _entry("finish", lifecycle.NEXT_STATION): "Sent to the next station",
+    _entry("finish", lifecycle.LAST_STATION): "Finished",
+    _entry("no-show"): "Marked as not present",
+    _entry("hold"): "Put on hold",
+    _entry("resume"): "Back in the queue",
+    _entry("transfer"): "Transferred",
+    _entry("reinstate"): "Back in the queue after missing the call",
+    _entry("cancel"): "Cancelled",
 }
 
 # Text the terminal's script shows; English sources, translated in messages.po.
@@ -167,6 +168,7 @@ def _names(office: Office) -> dict[str, Any]:
         "priority_groups": {g: bilingual(PRIORITY_NAMES[g]) for g in PRIORITY_GROUPS},
         "statuses": {k: bilingual(v) for k, v in STATUS_NAMES.items()},
         "actions": {k: bilingual(v) for k, v in ACTION_NAMES.items()},
+        "allowed_actions": lifecycle.allowed_by_state(),
         "text": {k: bilingual(v) for k, v in TERMINAL_TEXT.items()},
     }
 
@@ -217,8 +219,11 @@ def supervisor() -> Any:
     office = _office_for(principal)
     data = {"office": office.id, "counters": [_counter_dict(office, c) for c in office.counters],
             "station_order": list(office.stations), **_names(office)}
+    from shared.public_url import public_url_warning
+
     return render_template("counter/supervisor.html", office=office, data=data,
-                           principal=principal)
+                           principal=principal,
+                           public_url_warning=public_url_warning(_core().config))
 
 
 # --- staff JSON ----------------------------------------------------------------------------
@@ -229,7 +234,8 @@ def _hold_reasons(core: Core, ids: list[int]) -> dict[int, str]:
     with core.db.read() as session:
         for ticket_id, detail in session.execute(
             select(TimelineEntry.ticket_id, TimelineEntry.detail)
-            .where(TimelineEntry.ticket_id.in_(ids), TimelineEntry.action == "hold")
+            .where(TimelineEntry.ticket_id.in_(ids),
+                   TimelineEntry.action == lifecycle.transition("hold").timeline)
             .order_by(TimelineEntry.id)
         ):
             reason = (detail or {}).get("reason")
@@ -260,7 +266,8 @@ def tickets() -> Response:
     with core.db.read() as session:
         found = session.execute(query).scalars().all()
         result = [visits.ticket_dict(core, session, t) for t in found]
-    reasons = _hold_reasons(core, [t["id"] for t in result if t["status"] == "held"])
+    reasons = _hold_reasons(core, [t["id"] for t in result
+                                   if t["status"] == lifecycle.HELD])
     for item in result:
         item["reason"] = reasons.get(item["id"])
     return jsonify({"tickets": result})
@@ -279,7 +286,7 @@ def overview(core: Core, office: Office) -> dict[str, Any]:
     with core.db.read() as session:
         mine = (Ticket.office_id == office.id, Ticket.service_day == today)
         active = session.execute(
-            select(Ticket).where(*mine, Ticket.status.in_(("called", "serving")))
+            select(Ticket).where(*mine, Ticket.status.in_(lifecycle.AT_COUNTER))
             .order_by(Ticket.last_called_at)
         ).scalars().all()
         at_counter = {t.counter: t for t in active if t.counter}
@@ -297,26 +304,22 @@ def overview(core: Core, office: Office) -> dict[str, Any]:
                     "minutes": _minutes(now, ticket.last_called_at),
                 }
             counters.append({**_counter_dict(office, cfg.id), "current": current})
-        waiting_rows = session.execute(
-            select(Ticket.station, func.count(), func.min(Ticket.entered_station_at))
-            .where(*mine, Ticket.status == "waiting").group_by(Ticket.station)
-        ).all()
-        waiting = {row[0]: (int(row[1]), row[2]) for row in waiting_rows}
+        waiting = dict(session.execute(
+            select(Ticket.station, func.count())
+            .where(*mine, Ticket.status == lifecycle.WAITING).group_by(Ticket.station)
+        ).all())  # type: ignore[arg-type]
         stations = []
         for station in office.stations.values():
-            count, oldest_at = waiting.get(station.id, (0, None))
-            oldest_number = None
-            if count:
-                oldest_number = session.execute(
-                    select(Ticket.number).where(*mine, Ticket.status == "waiting",
-                                                Ticket.station == station.id)
-                    .order_by(Ticket.entered_station_at, Ticket.id).limit(1)
-                ).scalar_one_or_none()
+            count = int(waiting.get(station.id, 0))
+            # The longest wait as the counters' ordering counts it (shared.ordering).
+            longest = visits.longest_waiting(core, session, office, station.id) if count \
+                else None
+            oldest_number = session.get_one(Ticket, longest[0]).number if longest else None
             serving_here = sum(1 for t in active if t.station == station.id)
             stations.append({
                 "id": station.id, "name": {"id": station.name_id, "en": station.name_en},
                 "waiting": count, "being_served": serving_here,
-                "longest_wait_minutes": _minutes(now, oldest_at) if count else 0,
+                "longest_wait_minutes": int(longest[1].total_seconds() // 60) if longest else 0,
                 "longest_waiting_number": oldest_number,
                 "counters": [c.id for c in office.counters.values() if station.id in c.stations],
             })
@@ -327,7 +330,7 @@ def overview(core: Core, office: Office) -> dict[str, Any]:
         no_shows = session.execute(
             select(func.count()).select_from(TimelineEntry)
             .join(Ticket, Ticket.id == TimelineEntry.ticket_id)
-            .where(*mine, TimelineEntry.action == "no_show")
+            .where(*mine, TimelineEntry.action == lifecycle.NO_SHOW)
         ).scalar_one()
     return {
         "office": {"id": office.id, "name": office.name},
@@ -338,11 +341,11 @@ def overview(core: Core, office: Office) -> dict[str, Any]:
         "today": {
             "tickets": int(sum(by_status.values())),
             "no_shows": int(no_shows),
-            "missed_now": int(by_status.get("missed", 0)),
-            "held": int(by_status.get("held", 0)),
-            "waiting": int(by_status.get("waiting", 0)),
-            "done": int(by_status.get("done", 0)),
-            "cancelled": int(by_status.get("cancelled", 0)),
+            "missed_now": int(by_status.get(lifecycle.MISSED, 0)),
+            "held": int(by_status.get(lifecycle.HELD, 0)),
+            "waiting": int(by_status.get(lifecycle.WAITING, 0)),
+            "done": int(by_status.get(lifecycle.DONE, 0)),
+            "cancelled": int(by_status.get(lifecycle.CANCELLED, 0)),
         },
     }
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from shared import lifecycle
 from shared.clock import to_local
 from shared.core import Core
 from shared.models import OfficeRow, Ticket, TimelineEntry
@@ -23,7 +24,7 @@ def snapshot(core: Core, office_id: str) -> dict[str, Any]:
         ).scalar_one_or_none() or 0
         serving = session.execute(
             select(Ticket).where(Ticket.office_id == office.id, Ticket.service_day == today,
-                                 Ticket.status.in_(("called", "serving")))
+                                 Ticket.status.in_(lifecycle.AT_COUNTER))
             .order_by(Ticket.last_called_at.desc())
         ).scalars().all()
         now_serving = [
@@ -39,7 +40,7 @@ def snapshot(core: Core, office_id: str) -> dict[str, Any]:
             select(TimelineEntry.at, TimelineEntry.counter, TimelineEntry.station, Ticket.number)
             .join(Ticket, Ticket.id == TimelineEntry.ticket_id)
             .where(TimelineEntry.office_id == office.id, Ticket.service_day == today,
-                   TimelineEntry.action == "called")
+                   TimelineEntry.action == lifecycle.CALL)
             .order_by(TimelineEntry.id.desc()).limit(RECENT)
         ).all()
         recent = [
@@ -53,13 +54,13 @@ def snapshot(core: Core, office_id: str) -> dict[str, Any]:
         counts = dict(session.execute(
             select(Ticket.station, func.count()).where(
                 Ticket.office_id == office.id, Ticket.service_day == today,
-                Ticket.status == "waiting").group_by(Ticket.station)
+                Ticket.status == lifecycle.WAITING).group_by(Ticket.station)
         ).all())  # type: ignore[arg-type]
         first_station = next(iter(office.stations))
         latest_slot = session.execute(
             select(Ticket.slot_start, Ticket.slot_end)
             .join(TimelineEntry, TimelineEntry.ticket_id == Ticket.id)
-            .where(TimelineEntry.office_id == office.id, TimelineEntry.action == "called",
+            .where(TimelineEntry.office_id == office.id, TimelineEntry.action == lifecycle.CALL,
                    TimelineEntry.station == first_station, Ticket.service_day == today,
                    Ticket.slot_start.is_not(None), Ticket.priority_group.is_(None),
                    Ticket.demoted.is_(False))

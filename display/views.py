@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
 from display.board import snapshot
+from shared.auth import require
 from shared.core import Core
 from shared.i18n import bilingual
 from shared.web import current_principal
@@ -78,3 +79,11 @@ def page(office: str) -> Any:
             f"{local_now.year}"
     return render_template("display/board.html", office=office_cfg, board=board, data=data,
                            today=today, clock=local_now.strftime("%H:%M"))
+
+
+@display.get("/api/v1/board/<office>")
+def board_json(office: str) -> Any:
+    """The board snapshot as JSON (REST twin of the Socket.IO `snapshot`)."""
+    principal = require(current_principal(), "display", "kiosk", *STAFF_ROLES)
+    require(principal, office=office)
+    return jsonify(snapshot(_core(), office))

@@ -1,33 +1,35 @@
 """Starting the office's hardware with the server and subscribing it to events.
 
-Printers print kiosk tickets and, at a counter that has its own printer
-(`[[printers]] id = "counter-<id>"`), the payment slip when a ticket finishes its last
-station. Serial buses drive LED displays and turn call-button presses into calls.
-Nothing here decides anything about the queue: it reacts to committed events and calls
-the same service functions as the web terminal.
+Printers perform the print jobs the core queues in its outbox (shared.outbox): kiosk
+tickets and reprints on the kiosk's printer, and at a counter that has its own printer
+(`[[printers]] id = "counter-<id>"`) walk-in tickets issued there and the payment slip
+when a ticket finishes its last station. Serial buses drive LED displays and turn
+call-button presses into calls. Nothing here decides anything about the queue: it
+reacts to committed events and calls the same service functions as the web terminal.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 
-from shared.clock import to_local
+from shared import outbox
 from shared.core import Core
 from shared.events import TicketEvent
+from shared.groups import BY_CODE
 
 log = logging.getLogger(__name__)
 
-PRIORITY_LABELS = {
-    "lansia": ("Lansia", "Elderly"),
-    "balita": ("Balita", "Small child"),
-    "disabilitas": ("Disabilitas", "Disability"),
-    "hamil": ("Ibu hamil", "Pregnant"),
-    "sakit": ("Sakit", "Sick"),
-}
+# A job still `printing` this long after its claim belongs to a process that is gone.
+STALE_PRINTING = timedelta(minutes=10)
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
@@ -41,7 +43,7 @@ def ticket_print(core: Core, ticket: dict[str, Any]) -> Any:
     service = office.services.get(ticket["service"])
     station = office.stations.get(ticket["station"])
     issued = datetime.fromisoformat(ticket["issued_at"])
-    group = PRIORITY_LABELS.get(ticket.get("priority_group") or "")
+    group = BY_CODE.get(ticket.get("priority_group") or "")
     slot = ticket.get("slot") or {}
     return TicketPrint(
         office_name=office.name,
@@ -57,44 +59,148 @@ def ticket_print(core: Core, ticket: dict[str, Any]) -> Any:
         issued_at_local=issued.strftime("%d-%m-%Y %H:%M ")
         + ZONE_NAMES.get(office.timezone, office.timezone),
         status_url=core.config.base_url + ticket["status_url"],
-        priority_label=f"Prioritas: {group[0]} / Priority: {group[1]}" if group else None,
+        priority_label=(f"Prioritas: {group.label_id} / Priority: {group.label_en}"
+                        if group else None),
     )
 
 
-def start_printing(app: Flask, core: Core) -> Any:
-    from hardware.printing import PaymentSlip, PrintService, parse_printers
+def payment_slip(core: Core, payload: dict[str, Any]) -> Any:
+    """The printed payment slip of a `slip` print job (shared.visits._slip)."""
+    from datetime import date
+
+    from hardware.printing import PaymentSlip
+
+    office = core.office(str(payload["office"]))
+    service = office.services.get(str(payload.get("service")))
+    express = service is not None and service.express
+    return PaymentSlip(
+        office_name=office.name,
+        number=str(payload["number"]),
+        service_name_id=service.name_id if service else "",
+        service_name_en=service.name_en if service else "",
+        date_local=date.fromisoformat(str(payload["date"])).strftime("%d-%m-%Y"),
+        pickup_id="Hari ini mulai 12:00" if express else None,
+        pickup_en="Today from 12:00" if express else None,
+    )
+
+
+class PrintWorker:
+    """Performs the print jobs of this process's printers from the outbox (shared.outbox).
+
+    Wakes on an event that names print jobs, sweeps the queue at start and every
+    `sweep_seconds`, and hands each job to the PrintService with a claim that takes it
+    in the database just before its bytes go out: a job prints once across processes.
+    """
+
+    def __init__(self, core: Core, service: Any, sweep_seconds: float = 5.0) -> None:
+        self.core = core
+        self.service = service
+        self.sweep_seconds = sweep_seconds
+        self.printers = frozenset(service.printer_ids())
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._submitted: set[str] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        service.on_job_done(self._done)
+
+    def start(self) -> None:
+        try:
+            failed = outbox.fail_interrupted(self.core, self.printers, self.owner)
+        except Exception:
+            log.exception("print jobs: cannot look for interrupted jobs")
+        else:
+            if failed:
+                log.warning("print jobs: %d interrupted while printing, marked failed", failed)
+        self.core.bus.subscribe(self._on_event)
+        self._thread = threading.Thread(target=self._run, name="print-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self.core.bus.unsubscribe(self._on_event)
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def _on_event(self, event: TicketEvent) -> None:
+        if event.detail.get("print_jobs"):
+            self._wake.set()
+
+    def _run(self) -> None:
+        sweeps = 0
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.sweep()
+                sweeps += 1
+                if sweeps % 60 == 0:  # a job claimed long ago by a process now gone
+                    outbox.fail_interrupted(self.core, self.printers, self.owner,
+                                            older_than=STALE_PRINTING)
+            except Exception:
+                log.exception("print jobs: sweep failed; retrying")
+            self._wake.wait(self.sweep_seconds)
+
+    def sweep(self) -> int:
+        """Hand every queued job of our printers to the print service once; the count."""
+        handed = 0
+        for row in outbox.queued(self.core, self.printers):
+            with self._lock:
+                if row.id in self._submitted:
+                    continue
+                self._submitted.add(row.id)
+            try:
+                document = (ticket_print(self.core, row.payload) if row.document == "ticket"
+                            else payment_slip(self.core, row.payload))
+            except Exception as exc:  # a document that cannot be built never will be
+                log.exception("print job %s cannot be built", row.id)
+                if outbox.claim(self.core, row.id, self.owner):
+                    outbox.finish(self.core, row.id, self.owner, False, None,
+                                  f"cannot build the document: {exc}", [])
+                with self._lock:
+                    self._submitted.discard(row.id)
+                continue
+            self.service.submit(row.printer, document, kind=row.document, job_id=row.id,
+                                claim=self._claim)
+            handed += 1
+        return handed
+
+    def _claim(self, job: Any) -> bool:
+        return outbox.claim(self.core, job.id, self.owner)
+
+    def _done(self, job: Any) -> None:
+        try:
+            if job.status in ("printed", "failed"):
+                outbox.finish(self.core, job.id, self.owner, job.status == "printed",
+                              job.printer_used, job.error, list(job.attempts))
+        except Exception:
+            log.exception("print job %s: result not recorded", job.id)
+        finally:
+            with self._lock:
+                self._submitted.discard(job.id)
+
+
+def start_printing(app: Flask, core: Core, sweep_seconds: float = 5.0) -> Any:
+    """Open this process's printers and perform their print jobs; the PrintService."""
+    from hardware.printing import PrintService, parse_printers
 
     service = PrintService(parse_printers(core.config.printers))
-    core.printing = service
-    atexit.register(service.close)
-    printer_ids = set(service.health())
+    worker = PrintWorker(core, service, sweep_seconds)
+    worker.start()
+    app.extensions["giliran_printing"] = service
 
-    def print_ticket(ticket: dict[str, Any], kiosk: str) -> dict[str, Any] | None:
-        if kiosk not in printer_ids:
-            return None
-        job = service.submit(kiosk, ticket_print(core, ticket))
-        return job.to_dict()  # type: ignore[no-any-return]
+    def health() -> tuple[dict[str, Any], bool]:
+        printers = service.health()
+        return {"printers": printers}, not any(p.get("alert") for p in printers.values())
 
-    app.extensions["giliran_print"] = print_ticket
+    core.health_checks.append(health)
 
-    def print_slip(event: TicketEvent) -> None:
-        printer = f"counter-{event.counter}"
-        if event.kind != "done" or printer not in printer_ids:
-            return
-        office = core.office(event.office)
-        service_cfg = office.services.get(str(event.ticket.get("service")))
-        slip = PaymentSlip(
-            office_name=office.name,
-            number=str(event.ticket.get("number")),
-            service_name_id=service_cfg.name_id if service_cfg else "",
-            service_name_en=service_cfg.name_en if service_cfg else "",
-            date_local=to_local(core.now(), office.tz).strftime("%d-%m-%Y"),
-            pickup_id="Hari ini mulai 12:00" if service_cfg and service_cfg.express else None,
-            pickup_en="Today from 12:00" if service_cfg and service_cfg.express else None,
-        )
-        service.submit(printer, slip, kind="slip")
+    def close() -> None:
+        worker.stop()
+        service.close()
 
-    core.bus.subscribe(print_slip)
+    atexit.register(close)
     return service
 
 
@@ -120,9 +226,17 @@ def start_serial(core: Core) -> Any:
         except Refusal as refusal:
             log.info("button %s at counter %s refused: %s", key, counter, refusal.code)
 
-    manager = BusManager(buses, core.bus, on_press)
+    from hardware.serial.current import current_numbers
+
+    manager = BusManager(buses, core.bus, on_press, current=lambda: current_numbers(core))
     manager.start()
-    core.devices["serial"] = manager
+
+    def health() -> tuple[dict[str, Any], bool]:
+        state = manager.health()
+        # A bus is bad when it is down or one of its displays does not answer ("alert").
+        return {"devices": {"serial": state}}, not any(b.get("alert") for b in state.values())
+
+    core.health_checks.append(health)
     atexit.register(manager.stop)
     return manager
 

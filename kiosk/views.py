@@ -22,18 +22,18 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
-from shared import visits
-from shared.auth import Principal, device_office, require, staff_principal
-from shared.config import PRIORITY_GROUPS, Office
+from shared import lifecycle, outbox, visits
+from shared.auth import Principal, device_office, require
+from shared.config import Office
 from shared.core import Core
 from shared.errors import Refusal
+from shared.groups import PRIORITY_GROUPS, SCREEN_NAMES
 from shared.i18n import bilingual
 from shared.pages import check_csrf
-from shared.web import current_principal
+from shared.web import current_principal, end_staff_session, session_staff
 
 kiosk = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                   static_url_path="/kiosk/static")
@@ -44,24 +44,18 @@ STATUS_PATH_RE = re.compile(r"/t/([A-Za-z0-9_-]{1,64})")
 MAX_QR_DATA = 300
 
 # Priority groups as a person reads them (English source; the catalogue has the Indonesian).
-PRIORITY_NAMES = {
-    "lansia": "Elderly (60 or older)",
-    "balita": "Child aged 5 or under",
-    "disabilitas": "Person with a disability",
-    "hamil": "Pregnant woman",
-    "sakit": "Sick",
-}
+PRIORITY_NAMES = SCREEN_NAMES
 NO_PRIORITY = "No priority"
 
 # Ticket states in words, for the kiosk and the status page.
 STATUS_WORDS = {
-    "waiting": "Waiting",
-    "called": "Called",
-    "serving": "Being served",
-    "held": "On hold: please wait near the counter",
-    "missed": "Missed: please ask an officer at the information desk",
-    "done": "Finished",
-    "cancelled": "Cancelled",
+    lifecycle.WAITING: "Waiting",
+    lifecycle.CALLED: "Called",
+    lifecycle.SERVING: "Being served",
+    lifecycle.HELD: "On hold: please wait near the counter",
+    lifecycle.MISSED: "Missed: please ask an officer at the information desk",
+    lifecycle.DONE: "Finished",
+    lifecycle.CANCELLED: "Cancelled",
 }
 
 # What the applicant can do next, per refusal code: shown under the API's own message.
@@ -132,10 +126,7 @@ def _session_staff() -> Principal | None:
     principal = current_principal()
     if principal is not None and principal.is_staff:
         return principal if principal.role in STAFF_ROLES else None
-    name = session.get("staff")
-    if not name:
-        return None
-    staff = staff_principal(core(), str(name))
+    staff = session_staff()
     return staff if staff is not None and staff.role in STAFF_ROLES else None
 
 
@@ -204,13 +195,14 @@ def walkin(kiosk_id: str) -> tuple[Response, int]:
     office = _kiosk_office(principal if principal and principal.kind == "device" else None,
                            staff, kiosk_id)
     require(staff, office=office)
-    ticket = visits.walk_in(core(), office, body.get("service"), body.get("priority_group"),
-                            staff.name)
-    payload: dict[str, Any] = {"ticket": ticket}
-    printing = current_app.extensions.get("giliran_print")
-    if printing is not None and principal is not None and principal.kind == "device" \
-            and principal.name == kiosk_id:
-        payload["print"] = printing(ticket, kiosk_id)
+    on_kiosk = (principal is not None and principal.kind == "device"
+                and principal.name == kiosk_id)
+    issued = visits.issue_walk_in(core(), office, body.get("service"),
+                                  body.get("priority_group"), staff.name,
+                                  outbox.kiosk_printer(kiosk_id) if on_kiosk else None)
+    payload: dict[str, Any] = {"ticket": issued.ticket}
+    if issued.print is not None:
+        payload["print"] = issued.print
     return jsonify(payload), 201
 
 
@@ -218,7 +210,7 @@ def walkin(kiosk_id: str) -> tuple[Response, int]:
 def staff_logout(kiosk_id: str) -> Response:
     """End the officer's session on the kiosk and show the kiosk again (it stays enrolled)."""
     check_csrf()
-    session.pop("staff", None)
+    end_staff_session()
     return redirect(url_for("kiosk.page", kiosk_id=kiosk_id[:64]))  # type: ignore[return-value]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import shared.reports.models  # noqa: F401  (the reports' tables join the metadata)
 from shared.db import database_url, make_engine
 from shared.models import Base
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import io
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
-from shared import visits
+from shared import outbox, visits
 from shared.auth import require
-from shared.bookings import import_file, import_rows
+from shared.bookings import import_file
 from shared.core import Core
-from shared.errors import Refusal
-from shared.web import current_principal
+from shared.errors import Refusal, loads
+from shared.web import accepts_bodies, current_principal
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -32,8 +30,8 @@ def json_body() -> dict[str, Any]:
     if not request.is_json:
         raise Refusal(415, "invalid_request", "Send JSON (Content-Type: application/json).")
     try:
-        data = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError):
+        data = loads(request.get_data(cache=True))
+    except ValueError:
         raise Refusal(400, "invalid_request", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise Refusal(400, "invalid_request", "The request body must be a JSON object.")
@@ -69,9 +67,8 @@ def checkin() -> tuple[Response, int]:
     require(principal, office=office)
     result = visits.check_in(core(), office, body.get("scan"), kiosk)
     payload: dict[str, Any] = {"ticket": result.ticket, "reprint": result.reprint}
-    printing = current_app.extensions.get("giliran_print")
-    if printing is not None and kiosk:
-        payload["print"] = printing(result.ticket, kiosk)
+    if result.print is not None:
+        payload["print"] = result.print
     return jsonify(payload), 200 if result.reprint else 201
 
 
@@ -81,9 +78,17 @@ def walkins() -> tuple[Response, int]:
     body = json_body()
     office = default_office_for(principal)
     require(principal, office=office)
-    ticket = visits.walk_in(core(), office, body.get("service"), body.get("priority_group"),
-                            principal.name)
-    return jsonify({"ticket": ticket}), 201
+    counter = body.get("counter")
+    if counter is not None and (not isinstance(counter, str)
+                                or counter not in core().office(office).counters):
+        raise Refusal(422, "invalid_request", "Unknown counter.")
+    printer = outbox.counter_printer(counter) if counter else None
+    issued = visits.issue_walk_in(core(), office, body.get("service"),
+                                  body.get("priority_group"), principal.name, printer)
+    payload: dict[str, Any] = {"ticket": issued.ticket}
+    if issued.print is not None:
+        payload["print"] = issued.print
+    return jsonify(payload), 201
 
 
 @api.get("/tickets/<int:ticket_id>")
@@ -147,23 +152,33 @@ def ticket_action(ticket_id: int, action: str) -> Response:
 
 
 @api.post("/bookings")
+@accepts_bodies("text/csv", "application/csv", "multipart/form-data")
 def bookings() -> Response:
+    """Upsert bookings from a JSON array, a CSV body, or an uploaded file (field `file`).
+
+    Every format goes through the same import, which checks the account's office scope
+    on each row: a row of another office is refused, the others are stored.
+    """
     principal = require(current_principal(), "admin", "booking")
-    if request.is_json or request.mimetype in ("", None):
-        try:
-            data = json.loads(request.get_data(cache=False) or b"null")
-        except (ValueError, UnicodeDecodeError):
-            raise Refusal(400, "invalid_request", "The request body is not valid JSON.") from None
-        if not isinstance(data, list):
-            raise Refusal(400, "invalid_request", "Send a JSON array of bookings.")
-        for item in data:
-            if isinstance(item, dict) and not principal.may_see_office(str(item.get("office"))):
-                raise Refusal(403, "forbidden", "You are not allowed to do this.")
-        summary = import_rows(core(), enumerate(data, start=1))
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise Refusal(400, "invalid_request",
+                          "Send the bookings file in the form field named file.")
+        summary = import_file(core(), upload.stream, upload.filename or "upload",  # type: ignore[arg-type]
+                              offices=principal.offices)
+    elif request.is_json or request.mimetype in ("", None):
+        summary = import_file(core(), request.stream, "upload.json",  # type: ignore[arg-type]
+                              offices=principal.offices, kind="json")
     elif request.mimetype in ("text/csv", "application/csv"):
-        summary = import_file(core(), io.BytesIO(request.get_data()), "upload.csv")
+        summary = import_file(core(), request.stream, "upload.csv",  # type: ignore[arg-type]
+                              offices=principal.offices, kind="csv")
     else:
         raise Refusal(415, "invalid_request", "Send JSON or CSV bookings.")
+    if summary.stopped is not None and summary.read == 0:
+        # Nothing could be read at all: the body itself is wrong.
+        stopped = summary.stopped
+        raise Refusal(400, "invalid_request", stopped.message, **stopped.values)
     return jsonify(summary.as_dict())
 
 
@@ -183,11 +198,10 @@ def cancel_booking(code: str) -> Response:
 def print_job(job_id: str) -> Response:
     """A kiosk follows its print job: printed, on the backup, or failed (show the screen)."""
     require(current_principal(), "kiosk", *STAFF)
-    printing = core().printing
-    job = printing.job(job_id) if printing is not None and len(job_id) <= 64 else None
+    job = outbox.get(core(), job_id) if len(job_id) <= 64 else None
     if job is None:
         raise Refusal(404, "not_found", "Not found.")
-    return jsonify({"print": job.to_dict()})
+    return jsonify({"print": job})
 
 
 @api.post("/tickets/<int:ticket_id>/reprint")
@@ -195,36 +209,9 @@ def reprint(ticket_id: int) -> Response:
     """Print a ticket again, on a kiosk's printer (default: the one that issued it)."""
     principal = require(current_principal(), *STAFF)
     body = json_body()
-    data = visits.get_ticket(core(), ticket_id, staff_offices())
-    printer = body.get("printer") or visits.issuing_kiosk(core(), ticket_id)
-    printing = current_app.extensions.get("giliran_print")
-    job = printing(data, printer) if printing is not None and isinstance(printer, str) else None
-    if job is None or not isinstance(printer, str):
-        raise Refusal(409, "no_printer", "No printer is available for this ticket.")
-    visits.note_reprint(core(), ticket_id, principal.name, printer)
-    return jsonify({"ticket": data, "print": job})
-
-
-@api.get("/t/<token>/ticket.png")
-def ticket_preview(token: str) -> Response:
-    """The printed ticket as an image, for the kiosk screen when the printer fails."""
-    if len(token) > 64:
-        raise Refusal(404, "not_found", "No such ticket.")
-    data = visits.get_ticket_by_token(core(), token)
-    from hardware.printing import render_preview_png
-    from hardware.wiring import ticket_print
-
-    png = render_preview_png(ticket_print(core(), data), width_mm=80)
-    return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
-
-
-@api.get("/board/<office>")
-def board(office: str) -> Response:
-    principal = require(current_principal(), "display", "kiosk", *STAFF)
-    require(principal, office=office)
-    from display.board import snapshot
-
-    return jsonify(snapshot(core(), office))
+    issued = visits.reprint(core(), ticket_id, principal.name, body.get("printer") or None,
+                            staff_offices())
+    return jsonify({"ticket": issued.ticket, "print": issued.print})
 
 
 @api.get("/health")
@@ -237,12 +224,12 @@ def health() -> tuple[Response, int]:
     except Exception:
         status["db"] = "down"
         healthy = False
-    printing = core().printing
-    if printing is not None:
-        status["printers"] = printing.health()
-        healthy = healthy and not any(p.get("alert") for p in status["printers"].values())
-    for name, manager in core().devices.items():
-        state = manager.health()
-        status["devices"][name] = state
-        healthy = healthy and all(b.get("status") == "up" for b in state.values())
+    for check in core().health_checks:
+        part, ok = check()
+        for key, value in part.items():
+            if isinstance(status.get(key), dict) and isinstance(value, dict):
+                status[key].update(value)
+            else:
+                status[key] = value
+        healthy = healthy and ok
     return jsonify(status), 200 if healthy else 503

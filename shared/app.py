@@ -1,23 +1,51 @@
-"""The Flask application factory."""
+"""The composition root: the Flask application factory and the list of rooms.
+
+This is the only module of `shared/` that imports the rooms (kiosk, display, counter,
+hardware); everything else in `shared/` knows none of them. Each room plugs itself in
+through its `room.py` (see shared.registry); `shared.cli` and `shared.wsgi` build the
+application through here.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from shared.config import Config, check_secrets, load_config
+import counter.room
+import display.room
+import hardware.room
+import kiosk.room
+import shared.reports.room
+from shared import config as config_module
+from shared.config import Config, check_secrets
 from shared.core import Core
-from shared.errors import Refusal
+from shared.errors import GuardedJSONProvider, Refusal
 from shared.green import async_mode
 from shared.i18n import bilingual
 from shared.realtime import bridge, socketio
-from shared.web import current_principal, error_response
+from shared.registry import Room, start_room
+from shared.web import (
+    check_same_origin,
+    current_principal,
+    error_response,
+    socketio_origin_check,
+)
 
 log = logging.getLogger(__name__)
+
+# Every room, in registration order (shared.registry).
+ROOMS: tuple[Room, ...] = (kiosk.room, display.room, counter.room, shared.reports.room,
+                           hardware.room)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """config.toml checked with every room's own sections (printers, serial, announce...)."""
+    return config_module.load_config(path, checks=[room.check_config for room in ROOMS])
 
 MAX_BODY = 1024 * 1024            # API bodies
 MAX_BOOKINGS_BODY = 64 * 1024 * 1024
@@ -34,10 +62,20 @@ HTTP_CODES = {
 }
 
 
+def _warn_public_url(config: Config) -> None:
+    """Say at start when ticket QR codes would point where phones cannot go."""
+    from shared.public_url import public_url_warning
+
+    warning = public_url_warning(config)
+    if warning is not None:
+        log.warning("%s / %s", warning["message"]["id"], warning["message"]["en"])
+
+
 def create_app(config: Config | None = None, core: Core | None = None,
                start_hardware: bool = False) -> Flask:
     config = config or (core.config if core else load_config())
     check_secrets(config)  # no server signs anything with a missing, short or shipped key
+    _warn_public_url(config)
     core = core or Core(config)
     app = Flask(__name__, template_folder="templates", static_folder="static")
     app.config.update(
@@ -48,6 +86,7 @@ def create_app(config: Config | None = None, core: Core | None = None,
         SESSION_COOKIE_SECURE=config.security.secure_cookies,
         JSON_SORT_KEYS=False,
     )
+    app.json = GuardedJSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["giliran"] = core
 
@@ -68,6 +107,7 @@ def create_app(config: Config | None = None, core: Core | None = None,
     @app.before_request
     def _principal() -> None:
         current_principal()
+        check_same_origin()  # cookie-authenticated writes only from our own origin
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -91,87 +131,60 @@ def create_app(config: Config | None = None, core: Core | None = None,
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response | HTTPException:
         code = exc.code or 500
-        if code in HTTP_CODES and (request.path.startswith("/api/") or request.is_json):
-            name, message = HTTP_CODES[code]
-            return error_response(Refusal(code, name, message))
-        if code in HTTP_CODES:
-            name, message = HTTP_CODES[code]
+        if code not in HTTP_CODES:
+            return exc
+        name, message = HTTP_CODES[code]
+        if request.path.startswith("/api/") or request.is_json:
+            answer = error_response(Refusal(code, name, message))
+        else:
             text = bilingual(message)
             body = f"<!doctype html><title>{code}</title><p>{text['id']}</p><p>{text['en']}</p>"
-            return Response(body, status=code, mimetype="text/html")
-        return exc
+            answer = Response(body, status=code, mimetype="text/html")
+        for header, value in exc.get_headers():  # Allow on 405, Retry-After, ...
+            if header.lower() != "content-type":
+                answer.headers[header] = value
+        return answer
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
+        if isinstance(exc, RecursionError):  # input nested too deeply for a parser
+            log.warning("refused %s %s: input nested too deeply", request.method, request.path)
+            return error_response(Refusal(400, "invalid_request",
+                                          "The request body is not valid JSON.")), 400
         log.exception("unexpected error on %s %s", request.method, request.path)
         body = {"error": {"code": "internal", "message": bilingual(
             "Something went wrong on our side. Please try again or ask an officer.")}}
         # A database that is down or restarting is a temporary condition: say 503.
         return jsonify(body), 503
 
+    from shared.admin_api import admin_api
     from shared.api import api
     from shared.openapi import openapi
     from shared.pages import pages
 
     app.register_blueprint(api)
+    app.register_blueprint(admin_api)
     app.register_blueprint(openapi)
     app.register_blueprint(pages)
-    _register_surfaces(app)
-    from display.announce.blueprint import announce_blueprint
-
-    app.register_blueprint(announce_blueprint, config=config)
-
-    socketio.init_app(app, async_mode=async_mode(), cors_allowed_origins=[],
+    socketio.init_app(app, async_mode=async_mode(),
+                      cors_allowed_origins=socketio_origin_check(config),
                       ping_interval=5, ping_timeout=5)
-    from counter.realtime import CounterNamespace
-    from display.realtime import DisplayNamespace
+    from shared.connections import install
 
-    socketio.on_namespace(DisplayNamespace("/display"))
-    socketio.on_namespace(CounterNamespace("/counter"))
+    install(app, socketio, core)  # authenticated, capped connects; revocations drop sockets
+    for room in ROOMS:
+        room.register(app, core)
+    core.bus.subscribe(bridge(core, display.room.announcer(core),
+                              snapshot=display.room.snapshot))
     from shared.limits import init_limits
 
     init_limits(app, config)
-    core.bus.subscribe(bridge(core, _announcer(core)))
     if start_hardware:
-        # The process that owns the devices also runs the chores (one per deployment).
-        _start_hardware(app, core)
+        # The process that owns the devices starts them and runs the chores (one per
+        # deployment).
+        for room in ROOMS:
+            start_room(room, app, core)
         from shared.housekeeping import start_housekeeping
 
         app.extensions["giliran_housekeeping"] = start_housekeeping(core)
     return app
-
-
-def _register_surfaces(app: Flask) -> None:
-    """The blueprints of the screens and reports."""
-    from counter.views import counter
-    from display.views import display
-    from kiosk.views import kiosk
-    from shared.reports.views import reports
-
-    for blueprint in (kiosk, display, counter, reports):
-        app.register_blueprint(blueprint)
-
-
-def _announcer(core: Core) -> Any:
-    """The clip URLs a board plays for a call, from the office's [announce] settings."""
-    from display.announce.calls import CallError, call_announcement, settings_for
-
-    settings = settings_for(core.config)
-
-    def urls(office: str, event: Any) -> list[str]:
-        try:
-            call = call_announcement(core.config, settings, str(event.ticket.get("number")),
-                                     str(event.counter), event.station, office)
-        except CallError:
-            log.warning("no announcement for %s at %s", event.ticket.get("number"), event.counter)
-            return []
-        return list(call.urls)
-
-    return urls
-
-
-def _start_hardware(app: Flask, core: Core) -> None:
-    """Printers and serial buses (simulated ones under make run)."""
-    from hardware.wiring import start_hardware
-
-    start_hardware(app, core)

@@ -3,6 +3,15 @@
 Staff log in to pages with a session, or call the API with `Authorization: Bearer`.
 Kiosks and boards are enrolled once through a one-time URL, after which they hold their
 own token (a cookie on the device's browser) and may make only their own calls.
+
+Access ends on the server: a staff account's `session_generation` is carried in its
+session cookie, and raising it (logout, password change, disable, "end all sessions")
+ends every session of the account at its next request. A revoked device's token is
+forgotten. Either way a `ControlEvent("revoked", ...)` tells every process to drop the
+principal's live Socket.IO connections.
+
+The service functions below (list/revoke/rename devices, list staff, enable/disable,
+set a password, end sessions) are what the CLI and the admin console call.
 """
 
 from __future__ import annotations
@@ -13,19 +22,24 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.core import Core
 from shared.errors import Refusal
+from shared.events import ControlEvent
 from shared.models import Device, Staff
 
 ROLES = ("officer", "supervisor", "admin", "booking")
 STAFF_ROLES = ("officer", "supervisor", "admin")
 DEVICE_KINDS = ("kiosk", "display")
 DEVICE_COOKIE = "giliran_device"
+MIN_PASSWORD = 8
+DEVICE_NAME_MAX = 100
+LAST_SEEN_EVERY = timedelta(seconds=60)  # how often a device's last use is written
 
 
 def hash_token(token: str) -> str:
@@ -48,6 +62,11 @@ class Principal:
     def is_staff(self) -> bool:
         return self.kind == "staff"
 
+    @property
+    def key(self) -> str:
+        """"device:<id>" or "staff:<username>": how control events name a principal."""
+        return f"{self.kind}:{self.name}"
+
 
 def create_staff(core: Core, username: str, password: str | None, role: str,
                  office: str | None = None, token: bool = False) -> str | None:
@@ -62,8 +81,11 @@ def create_staff(core: Core, username: str, password: str | None, role: str,
             select(Staff).where(Staff.username == username)
         ).scalar_one_or_none()
         if staff is None:
-            staff = Staff(username=username, created_at=core.now(), active=True)
+            staff = Staff(username=username, created_at=core.now(), active=True,
+                          session_generation=0)
             session.add(staff)
+        else:  # a reset account: its old sessions end
+            staff.session_generation = (staff.session_generation or 0) + 1
         staff.role = role
         staff.office_id = office
         staff.password_hash = generate_password_hash(password or secrets.token_urlsafe(24))
@@ -87,15 +109,35 @@ def _staff_principal(core: Core, staff: Staff) -> Principal:
     return Principal("staff", staff.username, staff.role, offices)
 
 
-def staff_principal(core: Core, username: str) -> Principal | None:
+def staff_principal(core: Core, username: str, generation: int | None = None
+                    ) -> Principal | None:
+    """An active staff account; with `generation`, only if its sessions were not ended
+    since a session carrying that generation began."""
     with core.db.read() as session:
         staff = session.execute(
             select(Staff).where(Staff.username == username, Staff.active.is_(True))
         ).scalar_one_or_none()
-        return _staff_principal(core, staff) if staff else None
+        if staff is None or (generation is not None
+                             and staff.session_generation != generation):
+            return None
+        return _staff_principal(core, staff)
 
 
-def principal_for_token(core: Core, token: str) -> Principal | None:
+def session_generation(core: Core, username: str) -> int:
+    """The account's current session generation (0 for an unknown account)."""
+    with core.db.read() as session:
+        found = session.execute(
+            select(Staff.session_generation).where(Staff.username == username)
+        ).scalar_one_or_none()
+        return int(found or 0)
+
+
+def principal_for_token(core: Core, token: str, address: str | None = None
+                        ) -> Principal | None:
+    """The staff account or enrolled, unrevoked device holding this token.
+
+    A device's last use (`last_seen_at`, `last_ip`) is written at most once a minute.
+    """
     digest = hash_token(token)
     with core.db.read() as session:
         staff = session.execute(
@@ -104,11 +146,18 @@ def principal_for_token(core: Core, token: str) -> Principal | None:
         if staff is not None:
             return _staff_principal(core, staff)
         device = session.execute(
-            select(Device).where(Device.token_hash == digest)
+            select(Device).where(Device.token_hash == digest, Device.revoked_at.is_(None))
         ).scalar_one_or_none()
-        if device is not None:
-            return Principal("device", device.id, device.kind, (device.office_id,))
-    return None
+        if device is None:
+            return None
+        principal = Principal("device", device.id, device.kind, (device.office_id,))
+        stale = device.last_seen_at is None or core.now() - device.last_seen_at >= \
+            LAST_SEEN_EVERY or (address is not None and device.last_ip != address)
+    if stale:
+        with core.db.write() as session:
+            session.execute(update(Device).where(Device.id == principal.name).values(
+                last_seen_at=core.now(), last_ip=(address or "")[:64] or None))
+    return principal
 
 
 def create_device(core: Core, kind: str, device_id: str, office: str | None = None) -> str:
@@ -140,6 +189,7 @@ def enrol_device(core: Core, device_id: str, code: str) -> tuple[Principal, str]
         device.token_hash = hash_token(token)
         device.enrol_code_hash = None
         device.enrolled_at = core.now()
+        device.revoked_at = None  # a re-registered device starts afresh with a new token
         return Principal("device", device.id, device.kind, (device.office_id,)), token
 
 
@@ -147,6 +197,174 @@ def device_office(core: Core, device_id: str) -> str | None:
     with core.db.read() as session:
         device = session.get(Device, device_id)
         return device.office_id if device else None
+
+
+# --- devices: list, rename, revoke ------------------------------------------------------------
+@dataclass(frozen=True)
+class DeviceInfo:
+    """A kiosk or board as the admin sees it."""
+
+    id: str
+    kind: str
+    office: str
+    name: str | None
+    status: str                      # pending (not enrolled yet) | enrolled | revoked
+    created_at: datetime
+    enrolled_at: datetime | None
+    last_seen_at: datetime | None
+    last_ip: str | None
+    revoked_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value.isoformat() + "Z" if isinstance(value, datetime) else value
+                for key, value in self.__dict__.items()}
+
+
+def _device_info(device: Device) -> DeviceInfo:
+    status = ("revoked" if device.revoked_at is not None
+              else "enrolled" if device.token_hash else "pending")
+    return DeviceInfo(device.id, device.kind, device.office_id, device.name, status,
+                      device.created_at, device.enrolled_at, device.last_seen_at,
+                      device.last_ip, device.revoked_at)
+
+
+def list_devices(core: Core, office: str | None = None) -> list[DeviceInfo]:
+    """Every registered device (of one office), by id."""
+    with core.db.read() as session:
+        query = select(Device).order_by(Device.id)
+        if office is not None:
+            query = query.where(Device.office_id == office)
+        return [_device_info(d) for d in session.execute(query).scalars()]
+
+
+def _device(session: Any, device_id: str) -> Device:
+    device = session.get(Device, device_id) if len(device_id) <= 64 else None
+    if device is None:
+        raise Refusal(404, "not_found", "Not found.")
+    return device  # type: ignore[no-any-return]
+
+
+def rename_device(core: Core, device_id: str, name: str | None) -> DeviceInfo:
+    """Give a device a name people recognise ("Kiosk lobby"); None or "" clears it."""
+    name = (name or "").strip() or None
+    if name is not None and (len(name) > DEVICE_NAME_MAX or not name.isprintable()):
+        raise Refusal(400, "invalid_request", "A device name is 1-100 printable characters.")
+    with core.db.write() as session:
+        device = _device(session, device_id)
+        device.name = name
+        return _device_info(device)
+
+
+def revoke_device(core: Core, device_id: str) -> DeviceInfo:
+    """Revoke a device: its token (and any unused enrolment link) stop working at its
+    next request, and every process drops its live Socket.IO connections. Registering
+    it again (`giliran device add`) gives a new enrolment link."""
+    with core.db.write() as session:
+        device = _device(session, device_id)
+        device.token_hash = None
+        device.enrol_code_hash = None
+        if device.revoked_at is None:
+            device.revoked_at = core.now()
+        info = _device_info(device)
+    core.bus.publish_control(ControlEvent("revoked", f"device:{device_id}"))
+    return info
+
+
+def revoked_among(core: Core, keys: set[str]) -> set[str]:
+    """Which of these principal keys ("device:<id>", "staff:<username>") lost access: a
+    device revoked or gone, a staff account disabled or gone. (A staff session ended by
+    its generation is caught at its next event, and by the control event.)"""
+    devices = {key.split(":", 1)[1] for key in keys if key.startswith("device:")}
+    staff = {key.split(":", 1)[1] for key in keys if key.startswith("staff:")}
+    with core.db.read() as session:
+        good_devices = set(session.execute(select(Device.id).where(
+            Device.id.in_(devices), Device.revoked_at.is_(None),
+            Device.token_hash.is_not(None))).scalars()) if devices else set()
+        good_staff = set(session.execute(select(Staff.username).where(
+            Staff.username.in_(staff), Staff.active.is_(True))).scalars()) if staff else set()
+    return ({f"device:{d}" for d in devices - good_devices}
+            | {f"staff:{s}" for s in staff - good_staff})
+
+
+# --- staff: list, enable/disable, password, sessions -------------------------------------------
+@dataclass(frozen=True)
+class StaffInfo:
+    """A staff account as the admin sees it (never its password or token)."""
+
+    username: str
+    role: str
+    office: str | None
+    active: bool
+    has_api_token: bool
+    created_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value.isoformat() + "Z" if isinstance(value, datetime) else value
+                for key, value in self.__dict__.items()}
+
+
+def _staff_info(staff: Staff) -> StaffInfo:
+    return StaffInfo(staff.username, staff.role, staff.office_id, bool(staff.active),
+                     staff.api_token_hash is not None, staff.created_at)
+
+
+def _staff(session: Any, username: str) -> Staff:
+    staff = session.execute(
+        select(Staff).where(Staff.username == username)
+    ).scalar_one_or_none() if len(username) <= 64 else None
+    if staff is None:
+        raise Refusal(404, "not_found", "Not found.")
+    return staff  # type: ignore[no-any-return]
+
+
+def list_staff(core: Core, office: str | None = None) -> list[StaffInfo]:
+    """Every staff account (of one office, with the accounts for every office), by name."""
+    with core.db.read() as session:
+        query = select(Staff).order_by(Staff.username)
+        if office is not None:
+            query = query.where((Staff.office_id == office) | Staff.office_id.is_(None))
+        return [_staff_info(s) for s in session.execute(query).scalars()]
+
+
+def _ended(core: Core, username: str) -> None:
+    core.bus.publish_control(ControlEvent("revoked", f"staff:{username}"))
+
+
+def end_sessions(core: Core, username: str) -> StaffInfo:
+    """End every browser session of the account now (its API token stays valid)."""
+    with core.db.write() as session:
+        staff = _staff(session, username)
+        staff.session_generation = (staff.session_generation or 0) + 1
+        info = _staff_info(staff)
+    _ended(core, username)
+    return info
+
+
+def set_staff_active(core: Core, username: str, active: bool) -> StaffInfo:
+    """Disable (or enable again) an account. Disabling ends its sessions, and its API
+    token is refused while it stays disabled."""
+    with core.db.write() as session:
+        staff = _staff(session, username)
+        staff.active = active
+        if not active:
+            staff.session_generation = (staff.session_generation or 0) + 1
+        info = _staff_info(staff)
+    if not active:
+        _ended(core, username)
+    return info
+
+
+def set_password(core: Core, username: str, password: str) -> StaffInfo:
+    """Set a new password (at least 8 characters); every session of the account ends."""
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 256:
+        raise Refusal(400, "invalid_request", "A password is 8-256 characters.")
+    with core.db.write() as session:
+        staff = _staff(session, username)
+        staff.password_hash = generate_password_hash(password)
+        staff.session_generation = (staff.session_generation or 0) + 1
+        info = _staff_info(staff)
+    _ended(core, username)
+    return info
 
 
 class RateLimiter:

@@ -10,10 +10,11 @@ from typing import Any
 
 import click
 
-from shared.config import ConfigError, load_config
+from shared.config import ConfigError
 
 
 def _core() -> Any:
+    from shared.app import load_config
     from shared.core import Core
 
     try:
@@ -31,7 +32,11 @@ def _prepared_core() -> Any:
 
     core = _core()
     upgrade()
-    core.ensure_offices()
+    try:
+        core.ensure_offices()
+    except ConfigError as exc:  # the live configuration and the file disagree
+        click.echo(str(exc), err=True)
+        sys.exit(2)
     return core
 
 
@@ -67,6 +72,8 @@ def serve(host: str | None, port: int | None, no_hardware: bool) -> None:
     from shared.config import check_secrets
 
     try:
+        from shared.app import load_config
+
         config = load_config()  # fail here, with the message, not inside the worker
         check_secrets(config)
     except ConfigError as exc:
@@ -121,7 +128,10 @@ def bookings() -> None:
 @bookings.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def bookings_import(file: Path) -> None:
-    """Upsert CSV or JSON bookings; report created, updated and refused rows."""
+    """Upsert CSV or JSON bookings; report created, updated, unchanged and refused rows.
+
+    Exits with status 1 when any row was refused (the good rows are stored anyway).
+    """
     from shared.bookings import import_file
 
     core = _prepared_core()
@@ -138,10 +148,60 @@ def bookings_import(file: Path) -> None:
         summary = import_file(core, handle, file.name, progress)
         bar.update(size - last[0])
     click.echo(f"created: {summary.created}  updated: {summary.updated}  "
-               f"refused: {summary.refused_count}")
+               f"unchanged: {summary.unchanged}  refused: {summary.refused_count}")
     for row in summary.refused:
         click.echo(f"  line {row['line']}: {row['reason']['id']} / {row['reason']['en']}")
-    sys.exit(1 if summary.refused_count and not (summary.created or summary.updated) else 0)
+    if summary.refused_count:
+        # Any refused row is a failure for a script or timer; the good rows are stored.
+        click.echo(f"{summary.refused_count} row(s) refused; the other rows were stored",
+                   err=True)
+        sys.exit(1)
+
+
+@bookings.command("inbox")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def bookings_inbox(folder: Path) -> None:
+    """Import every *.csv / *.json file waiting in FOLDER, oldest first.
+
+    Each file then moves to FOLDER/done/ (every row stored) or FOLDER/refused/ (with a
+    .txt report of the refused rows next to it). Files still being written should carry
+    another name (e.g. .part) and be renamed when complete. Exits with status 1 when any
+    row of any file was refused. Run by deploy/giliran-bookings.timer.
+    """
+    from datetime import datetime
+
+    from shared.bookings import import_file
+
+    waiting = sorted((path for path in folder.iterdir()
+                      if path.is_file() and path.suffix.lower() in (".csv", ".json")
+                      and not path.name.startswith(".")),
+                     key=lambda path: (path.stat().st_mtime, path.name))
+    if not waiting:
+        click.echo(f"no booking files in {folder}")
+        return
+    core = _prepared_core()
+    refused_total = 0
+    for path in waiting:
+        with path.open("rb") as handle:
+            summary = import_file(core, handle, path.name)
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        target = folder / ("refused" if summary.refused_count else "done")
+        target.mkdir(exist_ok=True)
+        moved = target / f"{stamp}-{path.name}"
+        path.rename(moved)
+        line = (f"{path.name}: created: {summary.created}  updated: {summary.updated}  "
+                f"unchanged: {summary.unchanged}  refused: {summary.refused_count}")
+        click.echo(line)
+        if summary.refused_count:
+            refused_total += summary.refused_count
+            report = [line] + [f"line {row['line']}: {row['reason']['id']} / "
+                               f"{row['reason']['en']}" for row in summary.refused]
+            moved.with_name(moved.name + ".txt").write_text("\n".join(report) + "\n",
+                                                            encoding="utf-8")
+    if refused_total:
+        click.echo(f"{refused_total} row(s) refused; the other rows were stored; see "
+                   f"{folder / 'refused'}", err=True)
+        sys.exit(1)
 
 
 @main.group()
@@ -170,9 +230,131 @@ def staff_add(user: str, role: str, office: str | None, token: bool,
         click.echo(api_token)
 
 
+def _refused(refusal: Any) -> None:
+    click.echo(f"{refusal.message['id']} / {refusal.message['en']}", err=True)
+    sys.exit(1)
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+@staff.command("list")
+@click.option("--office", default=None, help="Only the accounts that may see this office.")
+def staff_list(office: str | None) -> None:
+    """Staff accounts: name, role, office, active, API token."""
+    from shared.auth import list_staff
+
+    core = _prepared_core()
+    rows = list_staff(core, office)
+    click.echo(f"{'user':24} {'role':11} {'office':8} {'active':7} token")
+    for row in rows:
+        click.echo(f"{row.username:24} {row.role:11} {row.office or '*':8} "
+                   f"{'yes' if row.active else 'no':7} {'yes' if row.has_api_token else 'no'}")
+
+
+def _staff_change(change: Any, user: str, *args: Any) -> Any:
+    from shared.errors import Refusal
+
+    core = _prepared_core()
+    try:
+        return change(core, user, *args)
+    except Refusal as refusal:
+        _refused(refusal)
+
+
+@staff.command("disable")
+@click.argument("user")
+def staff_disable(user: str) -> None:
+    """Disable an account: its sessions end now, its API token is refused."""
+    from shared.auth import set_staff_active
+
+    _staff_change(set_staff_active, user, False)
+    click.echo(f"staff {user} disabled; its sessions ended")
+
+
+@staff.command("enable")
+@click.argument("user")
+def staff_enable(user: str) -> None:
+    """Enable a disabled account again."""
+    from shared.auth import set_staff_active
+
+    _staff_change(set_staff_active, user, True)
+    click.echo(f"staff {user} enabled")
+
+
+@staff.command("password")
+@click.argument("user")
+@click.option("--password", default=None, help="New password (asked for when omitted).")
+def staff_password(user: str, password: str | None) -> None:
+    """Set a new password; every session of the account ends."""
+    from shared.auth import set_password
+
+    if password is None:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    _staff_change(set_password, user, password)
+    click.echo(f"password of {user} changed; its sessions ended")
+
+
+@staff.command("logout")
+@click.argument("user")
+def staff_logout(user: str) -> None:
+    """End every browser session of an account now (its API token stays valid)."""
+    from shared.auth import end_sessions
+
+    _staff_change(end_sessions, user)
+    click.echo(f"every session of {user} ended")
+
+
 @main.group()
 def device() -> None:
     """Kiosks and boards."""
+
+
+@device.command("list")
+@click.option("--office", default=None)
+def device_list(office: str | None) -> None:
+    """Registered devices: id, kind, office, status, name, last seen and from where."""
+    from shared.auth import list_devices
+
+    core = _prepared_core()
+    click.echo(f"{'device':20} {'kind':8} {'office':8} {'status':9} {'last seen':21} "
+               f"{'address':16} name")
+    for row in list_devices(core, office):
+        click.echo(f"{row.id:20} {row.kind:8} {row.office:8} {row.status:9} "
+                   f"{_when(row.last_seen_at):21} {row.last_ip or '-':16} {row.name or ''}")
+
+
+@device.command("revoke")
+@click.argument("device_id")
+def device_revoke(device_id: str) -> None:
+    """Revoke a device: refused at its next request, its live connections dropped."""
+    from shared.auth import revoke_device
+    from shared.errors import Refusal
+
+    core = _prepared_core()
+    try:
+        revoke_device(core, device_id)
+    except Refusal as refusal:
+        _refused(refusal)
+    core.bus.close()  # with Redis the revocation was published; every process drops it
+    click.echo(f"device {device_id} revoked (`giliran device add` registers it again)")
+
+
+@device.command("rename")
+@click.argument("device_id")
+@click.argument("name")
+def device_rename(device_id: str, name: str) -> None:
+    """Give a device a name people recognise ("" clears it)."""
+    from shared.auth import rename_device
+    from shared.errors import Refusal
+
+    core = _prepared_core()
+    try:
+        rename_device(core, device_id, name)
+    except Refusal as refusal:
+        _refused(refusal)
+    click.echo(f"device {device_id} renamed")
 
 
 @device.command("add")
@@ -188,6 +370,45 @@ def device_add(kind: str, device_id: str, office: str | None, base_url: str | No
     code = create_device(core, kind, device_id, office)
     base = base_url or f"http://{core.config.host}:{core.config.port}"
     click.echo(f"{base}/enrol/{device_id}/{code}")
+
+
+@main.group("config")
+def config_group() -> None:
+    """The live configuration (database) and config.toml."""
+
+
+@config_group.command("export")
+@click.option("--output", "-o", default="-", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")
+def config_export(output: Path) -> None:
+    """Write the live configuration as TOML (for backups and review)."""
+    from shared.live_config import export_toml
+
+    text = export_toml(_prepared_core())
+    if str(output) == "-":
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"live configuration written to {output}", err=True)
+
+
+@config_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def config_import(file: Path) -> None:
+    """Apply a TOML file's live tables to the database (validated, audited, live)."""
+    from shared.live_config import import_toml
+
+    core = _prepared_core()
+    try:
+        changed = import_toml(core, file.read_text(encoding="utf-8"), "cli")
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    if not changed:
+        click.echo("nothing changed: the live configuration already equals the file")
+    for scope, version in changed.items():
+        click.echo(f"{scope}: now version {version}")
+    core.bus.wait_idle()
 
 
 @main.group()

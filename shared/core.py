@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -30,9 +30,16 @@ class Change:
     session: Session
     events: list[TicketEvent] = field(default_factory=list)
     version: int = 0
+    printers: frozenset[str] = frozenset()
+    # Print jobs queued in this transaction and not yet named by an event (shared.outbox).
+    print_jobs: list[str] = field(default_factory=list)
 
     def emit(self, kind: str, ticket: dict[str, Any], **fields: Any) -> None:
         # Every event gets its own version: boards detect a gap and ask for a snapshot.
+        if self.print_jobs:
+            # The printer's process learns of the jobs from the event (shared.outbox).
+            fields["detail"] = {**fields.get("detail", {}), "print_jobs": self.print_jobs}
+            self.print_jobs = []
         self.version = self.session.execute(
             update(OfficeRow)
             .where(OfficeRow.id == self.office)
@@ -57,9 +64,11 @@ class Core:
             redis_url = os.environ.get("GILIRAN_REDIS_URL")
             bus = RedisEventBus(redis_url) if redis_url else EventBus()
         self.bus = bus
-        # Filled in by the app: a printing service and device managers, when running.
-        self.printing: Any = None
-        self.devices: dict[str, Any] = {}
+        # The ids of the configured printers, given by the hardware at start-up in every
+        # process (shared.outbox queues print jobs only for these).
+        self.printers: frozenset[str] = frozenset()
+        # What /api/v1/health adds per room: each returns (fields to merge, healthy?).
+        self.health_checks: list[Callable[[], tuple[dict[str, Any], bool]]] = []
 
     # --- offices and time -------------------------------------------------------------
     def office(self, office_id: str) -> Office:
@@ -77,8 +86,8 @@ class Core:
     def today(self, office: Office) -> date:
         return local_date(self.now(), office.tz)
 
-    def rules(self, policy: str = "slot") -> Rules:
-        p = self.config.policy
+    def rules(self, policy: str = "slot", office: str | None = None) -> Rules:
+        p = self.config.policy_for(office)
         return Rules(max_wait_minutes=p.max_wait_minutes, priority_ratio=p.priority_ratio,
                      policy=policy)
 
@@ -88,13 +97,35 @@ class Core:
         """One write transaction for an office; its events are published after commit."""
         with self.db.office_lock(office_id):
             with self.db.write(office_id) as session:
-                change = Change(office_id, self.now(), session)
+                change = Change(office_id, self.now(), session, printers=self.printers)
                 yield change
             for event in change.events:
                 self.bus.publish(event)
 
+    @contextmanager
+    def change_all(self) -> Iterator[list[Change]]:
+        """One write transaction for every office at once (a change of the global
+        configuration): each office's lock in a fixed order, one Change per office on the
+        same session; their events are published after commit."""
+        offices = sorted(self.config.offices)
+        with ExitStack() as stack:
+            for office in offices:
+                stack.enter_context(self.db.office_lock(office))
+            with self.db.write() as session:
+                changes = [Change(office, self.now(), session, printers=self.printers)
+                           for office in offices]
+                yield changes
+            for change in changes:
+                for event in change.events:
+                    self.bus.publish(event)
+
     def ensure_offices(self) -> None:
-        """Create or refresh the rows of the configured offices."""
+        """Load the live configuration (seeded from the file into an empty database, the
+        database's afterwards: shared/live_config.py), then create or refresh the rows of
+        its offices."""
+        from shared.live_config import bootstrap
+
+        bootstrap(self)
         with self.db.write() as session:
             for office in self.config.offices.values():
                 row = session.get(OfficeRow, office.id)

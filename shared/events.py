@@ -29,8 +29,7 @@ CHANNEL = "giliran:events"
 class TicketEvent:
     """One committed change of an office's queue.
 
-    kind: checked_in, called, recalled, started, finished, moved, done, held, resumed,
-    transferred, missed, reinstated, cancelled, reprinted.
+    kind: one of shared.lifecycle.EVENT_KINDS (the table of the ticket's transitions).
     """
 
     office: str
@@ -51,7 +50,29 @@ class TicketEvent:
         return cls(**json.loads(raw))
 
 
+@dataclass(frozen=True)
+class ControlEvent:
+    """Not a change of a queue: an instruction every process carries out for itself.
+
+    kind "revoked": `principal` ("device:<id>" or "staff:<username>") lost its access (a
+    device revoked, a staff member's sessions ended or account disabled); each process
+    drops that principal's Socket.IO connections. Control events never reach the ticket
+    subscribers (boards, printers, LEDs); they go to `subscribe_control` subscribers.
+    """
+
+    kind: str
+    principal: str
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> ControlEvent:
+        return cls(**json.loads(raw))
+
+
 Subscriber = Callable[[TicketEvent], None]
+ControlSubscriber = Callable[[ControlEvent], None]
 
 
 class EventBus:
@@ -59,7 +80,8 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
-        self._queue: queue.Queue[TicketEvent | None] = queue.Queue()
+        self._control_subscribers: list[ControlSubscriber] = []
+        self._queue: queue.Queue[TicketEvent | ControlEvent | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._idle = threading.Condition()
@@ -67,24 +89,44 @@ class EventBus:
         # Events queued or being delivered, per office (see `has_later`).
         self._queued: dict[str, int] = {}
 
-    def subscribe(self, subscriber: Subscriber) -> None:
+    def subscribe(self, subscriber: Subscriber, first: bool = False) -> None:
+        """Add a subscriber; `first` puts it before the others (the configuration reload
+        runs before the boards' snapshot of the same event)."""
         with self._lock:
-            self._subscribers.append(subscriber)
+            if first:
+                self._subscribers.insert(0, subscriber)
+            else:
+                self._subscribers.append(subscriber)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         with self._lock:
             if subscriber in self._subscribers:
                 self._subscribers.remove(subscriber)
 
+    def subscribe_control(self, subscriber: ControlSubscriber) -> None:
+        with self._lock:
+            self._control_subscribers.append(subscriber)
+
+    def unsubscribe_control(self, subscriber: ControlSubscriber) -> None:
+        with self._lock:
+            if subscriber in self._control_subscribers:
+                self._control_subscribers.remove(subscriber)
+
     def publish(self, event: TicketEvent) -> None:
         """Hand a committed event to the subscribers (asynchronously, in order)."""
         self._deliver_locally(event)
 
-    def _deliver_locally(self, event: TicketEvent) -> None:
+    def publish_control(self, event: ControlEvent) -> None:
+        """Hand a control event to this process's control subscribers (and, with Redis,
+        every other process's)."""
+        self._deliver_locally(event)
+
+    def _deliver_locally(self, event: TicketEvent | ControlEvent) -> None:
         self._ensure_thread()
         with self._idle:
             self._pending += 1
-            self._queued[event.office] = self._queued.get(event.office, 0) + 1
+            key = _queue_key(event)
+            self._queued[key] = self._queued.get(key, 0) + 1
         self._queue.put(event)
 
     def _ensure_thread(self) -> None:
@@ -102,7 +144,9 @@ class EventBus:
             if event is None:
                 return
             with self._lock:
-                subscribers = list(self._subscribers)
+                subscribers: list[Any] = list(
+                    self._control_subscribers if isinstance(event, ControlEvent)
+                    else self._subscribers)
             for subscriber in subscribers:
                 try:
                     subscriber(event)
@@ -110,11 +154,12 @@ class EventBus:
                     log.exception("event subscriber %r failed", subscriber)
             with self._idle:
                 self._pending -= 1
-                left = self._queued.get(event.office, 1) - 1
+                key = _queue_key(event)
+                left = self._queued.get(key, 1) - 1
                 if left > 0:
-                    self._queued[event.office] = left
+                    self._queued[key] = left
                 else:
-                    self._queued.pop(event.office, None)
+                    self._queued.pop(key, None)
                 self._idle.notify_all()
 
     def has_later(self, event: TicketEvent) -> bool:
@@ -162,6 +207,14 @@ class RedisEventBus(EventBus):
         except Exception as exc:  # Redis down: other processes miss it, this one does not
             log.warning("redis publish failed (%s); event delivered locally only", exc)
 
+    def publish_control(self, event: ControlEvent) -> None:
+        envelope = json.dumps({"origin": self._origin, "control": event.to_json()})
+        self._deliver_locally(event)
+        try:
+            self._redis.publish(CHANNEL, envelope)
+        except Exception as exc:
+            log.warning("redis publish failed (%s); control event delivered locally only", exc)
+
     def _listen(self) -> None:
         while not self._stopping.is_set():
             try:
@@ -171,7 +224,11 @@ class RedisEventBus(EventBus):
                     if self._stopping.is_set():
                         return
                     data = json.loads(message["data"])
-                    if data["origin"] != self._origin:
+                    if data["origin"] == self._origin:
+                        continue
+                    if "control" in data:
+                        self._deliver_locally(ControlEvent.from_json(data["control"]))
+                    else:
                         self._deliver_locally(TicketEvent.from_json(data["event"]))
             except Exception as exc:
                 log.warning("redis listener lost (%s); retrying", exc)
@@ -180,3 +237,8 @@ class RedisEventBus(EventBus):
     def close(self) -> None:
         self._stopping.set()
         super().close()
+
+
+def _queue_key(event: TicketEvent | ControlEvent) -> str:
+    """What `has_later` counts by: an office's ticket events (control events apart)."""
+    return event.office if isinstance(event, TicketEvent) else "\0control"

@@ -92,9 +92,11 @@ class Ticket(Base):
     entered_station_at: Mapped[datetime] = mapped_column(DateTime)
     call_count: Mapped[int] = mapped_column(Integer, default=0)
     last_called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    estimated_wait_minutes: Mapped[int] = mapped_column(Integer, default=0)
     public_token: Mapped[str] = mapped_column(String(64), unique=True)
     issued_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # kiosk or staff
+    # The station flow the ticket was issued with: a later change of the service's flow
+    # (live configuration) never reroutes tickets already in the office. None: from config.
+    flow: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     booking: Mapped[Booking | None] = relationship()
     timeline: Mapped[list[TimelineEntry]] = relationship(
@@ -144,6 +146,8 @@ class Staff(Base):
     api_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Carried in the session cookie; raising it ends every session of the account.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Device(Base):
@@ -158,6 +162,28 @@ class Device(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     enrolled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    name: Mapped[str | None] = mapped_column(String(100), nullable=True)  # "Kiosk lobby"
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ConfigDocument(Base):
+    """The live configuration: one document per office (`office:<id>`) and one `global`.
+
+    A document holds the same tables config.toml has (an `[[offices]]` entry, or the
+    `policy`, `numbering`, `kiosk` and `announce` tables), validated by the same loader.
+    `version` rises by one per stored change; an edit names the version it started from.
+    """
+
+    __tablename__ = "config_documents"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
 
 
 class IdempotencyKey(Base):
@@ -173,4 +199,27 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-import shared.reports.models  # noqa: E402,F401  (survey and audit tables join the metadata)
+class PrintJob(Base):
+    """A document to print, committed in the same transaction as the change that asks
+    for it (a transactional outbox). The process that owns the printer claims the job
+    atomically (`queued` -> `printing`) just before sending bytes, so it prints at most
+    once across processes; a job found `printing` after a crash is marked `failed`,
+    never printed again; a `queued` one is printed when its printer's process runs."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (Index("ix_print_jobs_status_printer", "status", "printer"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    printer: Mapped[str] = mapped_column(String(64))  # the printer asked for
+    document: Mapped[str] = mapped_column(String(16))  # ticket | slip
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # queued | printing | printed | failed
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    printer_used: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

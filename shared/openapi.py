@@ -11,6 +11,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from shared import lifecycle
+from shared.groups import PRIORITY_GROUPS
+
 openapi = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
 JSON = "application/json"
@@ -102,10 +105,8 @@ SCHEMAS: dict[str, Any] = {
             "service": {"type": "string"},
             "slot": _ref("Slot"),
             "priority_group": {"type": ["string", "null"],
-                               "enum": ["lansia", "balita", "disabilitas", "hamil", "sakit",
-                                        None]},
-            "status": {"type": "string", "enum": ["waiting", "called", "serving", "held",
-                                                  "missed", "done", "cancelled"]},
+                               "enum": [*PRIORITY_GROUPS, None]},
+            "status": {"type": "string", "enum": list(lifecycle.STATES)},
             "station": {"type": ["string", "null"]},
             "counter": {"type": ["string", "null"]},
             "position": {"type": ["integer", "null"]},
@@ -210,8 +211,7 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
-ACTIONS = ["recall", "start", "finish", "no-show", "hold", "resume", "transfer", "reinstate",
-           "cancel"]
+ACTIONS = list(lifecycle.ACTIONS)
 
 PATHS: dict[str, Any] = {
     "/checkin": {"post": {

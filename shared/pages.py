@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -18,7 +19,7 @@ from flask import (
 
 from shared.auth import DEVICE_COOKIE, check_login, enrol_device
 from shared.errors import Refusal
-from shared.web import current_principal
+from shared.web import current_principal, end_staff_session, start_staff_session
 
 pages = Blueprint("pages", __name__)
 
@@ -36,6 +37,24 @@ def check_csrf() -> None:
     sent = request.form.get("csrf", "")
     if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
         raise Refusal(400, "invalid_request", "The form expired. Please try again.")
+
+
+def safe_next(target: str) -> str | None:
+    r"""`target` when it is a path on this server, else None.
+
+    Refused: anything with a scheme or host (`https://x`, `//x`), a backslash (`/\x`, which
+    browsers read as `//x`), and any control or space character: browsers drop tabs and
+    newlines from addresses, so `/%09/evil.example` would become `//evil.example`, and a
+    newline would split the Location header.
+    """
+    if not target.startswith("/") or target.startswith("//") or len(target) > 2048:
+        return None
+    if "\\" in target or any(ch.isspace() or not ch.isprintable() for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path.startswith("//"):
+        return None
+    return target
 
 
 @pages.app_context_processor
@@ -69,17 +88,13 @@ def enrol(device_id: str, code: str) -> Response:
 def login() -> Any:
     core = current_app.extensions["giliran"]
     error = None
-    next_url = request.args.get("next", "")
-    if not next_url.startswith("/") or next_url.startswith("//"):
-        next_url = url_for("counter.terminal")
+    next_url = safe_next(request.args.get("next", "")) or url_for("counter.terminal")
     if request.method == "POST":
         check_csrf()
         principal = check_login(core, request.form.get("username", "")[:64],
                                 request.form.get("password", "")[:256])
         if principal is not None and principal.role in ("officer", "supervisor", "admin"):
-            session.clear()
-            session["staff"] = principal.name
-            session.permanent = True
+            start_staff_session(principal.name)
             return redirect(next_url)
         error = "Wrong user name or password."
     return render_template("login.html", error=error, next_url=next_url), 401 if error else 200
@@ -87,6 +102,8 @@ def login() -> Any:
 
 @pages.post("/logout")
 def logout() -> Response:
+    """Log out: this account's sessions end on the server (a copied cookie is dead too)."""
     check_csrf()
+    end_staff_session()
     session.clear()
     return redirect(url_for("pages.login"))  # type: ignore[return-value]

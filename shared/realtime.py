@@ -21,6 +21,7 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
+from shared import lifecycle
 from shared.core import Core
 from shared.events import TicketEvent
 
@@ -28,18 +29,24 @@ log = logging.getLogger(__name__)
 
 socketio = SocketIO()
 
-CALL_KINDS = ("called", "recalled")
+CALL_KINDS = lifecycle.CALL_EVENTS
 Announcer = Callable[[str, TicketEvent], list[str]]
+Snapshot = Callable[[Core, str], dict[str, Any]]
 
 
-def bridge(core: Core, announce: Announcer | None = None) -> Callable[[TicketEvent], None]:
-    """A bus subscriber that forwards events to the Socket.IO rooms (on the bus's one
-    dispatcher thread, so in version order per office)."""
-    from display.board import snapshot
+def bridge(core: Core, announce: Announcer | None = None, *,
+           snapshot: Snapshot) -> Callable[[TicketEvent], None]:
+    """A bus subscriber that forwards events to the Socket.IO rooms; `snapshot` is the
+    board's (display.board.snapshot, given by the composition root)."""
 
     sent: dict[str, int] = {}  # office -> version of the last message sent to its room
 
     def forward(event: TicketEvent) -> None:
+        if event.kind == "announcement":
+            # A one-off text from an admin: shown now, spoken where the board's voice is on.
+            socketio.emit("announcement", {"version": event.version,
+                                           "text": event.detail.get("text", "")},
+                          namespace="/display", to=event.office)
         if event.kind in CALL_KINDS:
             called: dict[str, Any] = {
                 "version": event.version,
@@ -48,7 +55,7 @@ def bridge(core: Core, announce: Announcer | None = None) -> Callable[[TicketEve
                 "counter": event.counter,
                 "counter_name": event.counter_name,
                 "station": event.station,
-                "recall": event.kind == "recalled",
+                "recall": event.kind == lifecycle.RECALL_EVENT,
                 "announce": announce(event.office, event) if announce else [],
             }
             socketio.emit("called", called, namespace="/display", to=event.office)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import DateTime, and_, case, false, func, literal, not_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from shared import lifecycle, outbox
 from shared.checkin_rules import decide_checkin
 from shared.clock import local_to_utc, to_local
 from shared.config import PRIORITY_GROUPS, Counter, Office
@@ -30,11 +31,15 @@ from shared.ordering import (
     is_overdue,
     order_queue,
     position_from_counts,
+    waited,
 )
 from shared.scan import ScanError, parse_scan
 
-ACTIVE = ("waiting", "called", "serving", "held")
+ACTIVE = lifecycle.ACTIVE
 DEFAULT_SERVICE_MINUTES = 5.0
+CHECK_IN = lifecycle.transition("check_in")
+CALL = lifecycle.transition("call")
+REPRINT = lifecycle.transition("reprint")
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -44,7 +49,7 @@ def _recent_priority_calls(session: Session, office_id: str, stations: tuple[str
         return []
     rows = session.execute(
         select(TimelineEntry.detail)
-        .where(TimelineEntry.office_id == office_id, TimelineEntry.action == "called",
+        .where(TimelineEntry.office_id == office_id, TimelineEntry.action == lifecycle.CALL,
                TimelineEntry.station.in_(stations))
         .order_by(TimelineEntry.id.desc())
         .limit(window - 1)
@@ -70,22 +75,41 @@ def ordered_waiting_ids(core: Core, session: Session, office: Office,
     Reads only the columns the ordering needs: calling next and a new ticket's position
     need the order of the whole queue but only one ticket of it, and building hundreds
     of ORM objects under the office's write lock cost most of a call."""
+    items = waiting_items(core, session, office, stations, priority_only)
+    ratio = core.config.policy_for(office.id).priority_ratio
+    recent = _recent_priority_calls(session, office.id, stations, ratio[1]) if ratio else []
+    rules = core.rules(office=office.id)
+    return [item.ticket_id for item in order_queue(items, core.now(), rules, recent)]
+
+
+def waiting_items(core: Core, session: Session, office: Office, stations: tuple[str, ...],
+                  priority_only: bool = False) -> list[Waiting]:
+    """The waiting tickets of these stations today, as the ordering sees them."""
     query = select(Ticket.id, Ticket.place_key, Ticket.checked_in_at,
                    Ticket.entered_station_at, Ticket.priority_group).where(
         Ticket.office_id == office.id,
         Ticket.service_day == core.today(office),
-        Ticket.status == "waiting",
+        Ticket.status == lifecycle.WAITING,
         Ticket.station.in_(stations),
     )
     if priority_only:
         query = query.where(Ticket.priority_group.is_not(None))
-    items = [Waiting(ticket_id=row.id, place_key=row.place_key,
-                     checked_in_at=row.checked_in_at, entered_at=row.entered_station_at,
-                     priority=row.priority_group is not None)
-             for row in session.execute(query)]
-    ratio = core.config.policy.priority_ratio
-    recent = _recent_priority_calls(session, office.id, stations, ratio[1]) if ratio else []
-    return [item.ticket_id for item in order_queue(items, core.now(), core.rules(), recent)]
+    return [Waiting(ticket_id=row.id, place_key=row.place_key,
+                    checked_in_at=row.checked_in_at, entered_at=row.entered_station_at,
+                    priority=row.priority_group is not None)
+            for row in session.execute(query)]
+
+
+def longest_waiting(core: Core, session: Session, office: Office,
+                    station: str) -> tuple[int, timedelta] | None:
+    """The station's ticket that has waited longest as the counters' ordering counts a
+    wait (shared.ordering.waited: since it became due here), and that wait."""
+    now = core.now()
+    items = waiting_items(core, session, office, (station,))
+    if not items:
+        return None
+    longest = max(items, key=lambda item: (waited(item, now), -item.ticket_id))
+    return longest.ticket_id, waited(longest, now)
 
 
 def first_waiting_id(core: Core, session: Session, office: Office, stations: tuple[str, ...],
@@ -98,10 +122,10 @@ def first_waiting_id(core: Core, session: Session, office: Office, stations: tup
     Python building and sorting a row per waiting ticket under the office's lock.
     tests/core/test_position.py checks it against `ordered_waiting_ids`.
     """
-    rules = core.rules()
+    rules = core.rules(office=office.id)
     now = core.now()
     where = [Ticket.office_id == office.id, Ticket.service_day == core.today(office),
-             Ticket.status == "waiting", Ticket.station.in_(stations)]
+             Ticket.status == lifecycle.WAITING, Ticket.station.in_(stations)]
     prio = Ticket.priority_group.is_not(None)
     if priority_only:
         where.append(prio)
@@ -148,9 +172,9 @@ def waiting_position(core: Core, session: Session, office: Office, ticket: Ticke
     can land between the count and the commit; the printed position is the ticket's place
     at the moment it was issued. (Later changes move it, as they move every ticket.)
     """
-    if ticket.status != "waiting" or ticket.service_day != core.today(office):
+    if ticket.status != lifecycle.WAITING or ticket.service_day != core.today(office):
         return None
-    rules = core.rules()
+    rules = core.rules(office=office.id)
     now = core.now()
     me = Waiting(ticket_id=ticket.id, place_key=ticket.place_key,
                  checked_in_at=ticket.checked_in_at, entered_at=ticket.entered_station_at,
@@ -188,8 +212,8 @@ def waiting_position(core: Core, session: Session, office: Office, ticket: Ticke
                    count(and_(not_(late), prio)), count(and_(not_(late), not_(prio)))]
     row = session.execute(select(*columns).where(
         Ticket.office_id == office.id, Ticket.service_day == ticket.service_day,
-        Ticket.status == "waiting", Ticket.station == ticket.station)).one()
-    ratio = core.config.policy.priority_ratio
+        Ticket.status == lifecycle.WAITING, Ticket.station == ticket.station)).one()
+    ratio = core.config.policy_for(office.id).priority_ratio
     recent = (_recent_priority_calls(session, office.id, (ticket.station,), ratio[1])
               if ratio and not overdue else [])
     return 1 + position_from_counts(
@@ -200,11 +224,11 @@ def waiting_position(core: Core, session: Session, office: Office, ticket: Ticke
 
 def mean_service_minutes(core: Core, session: Session, office_id: str, station: str) -> float:
     """Rolling mean of the latest service times at a station, from the timeline."""
-    window = core.config.policy.service_time_window
+    window = core.config.policy_for(office_id).service_time_window
     finishes = session.execute(
         select(TimelineEntry.ticket_id, TimelineEntry.at)
         .where(TimelineEntry.office_id == office_id, TimelineEntry.station == station,
-               TimelineEntry.action.in_(("finished", "moved")))
+               TimelineEntry.action.in_(lifecycle.SERVICE_ENDS))
         .order_by(TimelineEntry.id.desc())
         .limit(window)
     ).all()
@@ -215,7 +239,7 @@ def mean_service_minutes(core: Core, session: Session, office_id: str, station: 
     for row in session.execute(
         select(TimelineEntry.ticket_id, TimelineEntry.at)
         .where(TimelineEntry.ticket_id.in_(ids), TimelineEntry.station == station,
-               TimelineEntry.action.in_(("called", "start")))
+               TimelineEntry.action.in_(lifecycle.SERVICE_STARTS))
         .order_by(TimelineEntry.id)
     ):
         starts.setdefault(row.ticket_id, row.at)  # the first call opens the service
@@ -227,7 +251,23 @@ def mean_service_minutes(core: Core, session: Session, office_id: str, station: 
 
 
 def counters_for(office: Office, station: str) -> list[Counter]:
-    return [c for c in office.counters.values() if station in c.stations and not c.priority_only]
+    """The open counters that serve everyone at a station (the wait estimate's divisor)."""
+    return [c for c in office.counters.values()
+            if station in c.stations and not c.priority_only and c.open]
+
+
+def ticket_flow(office: Office, ticket: Ticket) -> tuple[str, ...]:
+    """The stations of the ticket's visit: the flow it was issued with (a later change of
+    the service's flow leaves tickets already in the office on their way)."""
+    if ticket.flow:
+        return tuple(ticket.flow)
+    service = office.services.get(ticket.service)
+    return service.flow if service else ()
+
+
+def _refuse_closed_day(core: Core, office: Office) -> None:
+    if office.is_closed_on(core.today(office)):
+        raise Refusal(409, "closed", "The office is closed today.")
 
 
 def estimate_for(core: Core, session: Session, office: Office, station: str,
@@ -246,7 +286,7 @@ def ticket_dict(core: Core, session: Session, ticket: Ticket, position: int | No
     """The CONTRACT's Ticket object. A caller that already knows the waiting ticket's
     position (and estimate) passes them, so a queue list orders its station only once."""
     office = core.office(ticket.office_id)
-    if ticket.status == "waiting":
+    if ticket.status == lifecycle.WAITING:
         if position is None:
             position = waiting_position(core, session, office, ticket)
         if position is not None and estimate is None:
@@ -302,24 +342,30 @@ def get_ticket_by_token(core: Core, token: str) -> dict[str, Any]:
         return ticket_dict(core, session, ticket)
 
 
-def issuing_kiosk(core: Core, ticket_id: int) -> str | None:
-    with core.db.read() as session:
-        ticket = session.get(Ticket, ticket_id)
-        return ticket.issued_by if ticket else None
+def reprint(core: Core, ticket_id: int, staff: str, printer: Any,
+            office_ids: tuple[str, ...] | None) -> Issued:
+    """Print a ticket again: on `printer`, by default on the kiosk that issued it.
 
-
-def note_reprint(core: Core, ticket_id: int, staff: str, printer: str) -> None:
-    """Record a reprint in the timeline (no state change, no event for the board)."""
+    The print job and the timeline entry commit together; 409 when no such printer."""
+    if printer is not None and not isinstance(printer, str):
+        raise Refusal(400, "invalid_request", "printer must be text.")
     with core.db.read() as reader:
         found = reader.get(Ticket, ticket_id)
-        if found is None:
+        if found is None or (office_ids is not None and found.office_id not in office_ids):
             raise Refusal(404, "not_found", "No such ticket.")
         office_id = found.office_id
     with core.change(office_id) as change:
         session = change.session
         ticket = session.get(Ticket, ticket_id)
         assert ticket is not None
-        _record(change, ticket, "reprinted", staff=staff, printer=printer)
+        target = printer or _kiosk_printer(ticket.issued_by)
+        data = ticket_dict(core, session, ticket)
+        job = outbox.request(change, target, "ticket", data, ticket.id)
+        if job is None:
+            raise Refusal(409, "no_printer", "No printer is available for this ticket.")
+        _record(change, ticket, REPRINT.timeline, staff=staff, printer=target)
+        change.emit(REPRINT.event, _ticket_for_event(ticket), staff=staff)
+        return Issued(data, job)
 
 
 def timeline(core: Core, ticket_id: int) -> list[dict[str, Any]]:
@@ -401,6 +447,19 @@ def _record(change: Change, ticket: Ticket, action: str, staff: str | None = Non
 class CheckinResult:
     ticket: dict[str, Any]
     reprint: bool
+    print: dict[str, Any] | None = None  # the print job queued with it (shared.outbox)
+
+
+@dataclass
+class Issued:
+    """A ticket handed out, and its print job when a printer was asked for."""
+
+    ticket: dict[str, Any]
+    print: dict[str, Any] | None = None
+
+
+def _kiosk_printer(kiosk: str | None) -> str | None:
+    return outbox.kiosk_printer(kiosk) if kiosk else None
 
 
 def _ticket_for_event(ticket: Ticket) -> dict[str, Any]:
@@ -439,13 +498,9 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
                                   Booking.code == scanned.code)
         ).scalar_one_or_none()
         if booking is None:
-            elsewhere = session.execute(
-                select(Booking.office_id).where(Booking.code == scanned.code).limit(1)
-            ).scalar_one_or_none()
-            if elsewhere:
-                raise Refusal(409, "wrong_office",
-                              "This booking is for another office ({office}).",
-                              office=elsewhere)
+            # A bare code of another office's booking is "not found" here: telling a code
+            # guesser that it exists elsewhere would confirm a valid code (a signed token,
+            # above, names its own office, so it may say so).
             raise Refusal(404, "unknown_booking",
                           "Booking code not found. Please check the code or ask an officer.")
         if booking.cancelled:
@@ -454,11 +509,13 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             select(Ticket).where(Ticket.booking_id == booking.id)
         ).scalar_one_or_none()
         if existing is not None:
-            _record(change, existing, "reprinted", counter=None, kiosk=kiosk)
+            _record(change, existing, REPRINT.timeline, counter=None, kiosk=kiosk)
             data = ticket_dict(core, session, existing)
-            change.emit("reprinted", _ticket_for_event(existing))
-            return CheckinResult(data, reprint=True)
+            job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, existing.id)
+            change.emit(REPRINT.event, _ticket_for_event(existing))
+            return CheckinResult(data, reprint=True, print=job)
         today = core.today(office)
+        _refuse_closed_day(core, office)
         if booking.date != today:
             raise Refusal(409, "wrong_day",
                           "This booking is for {date}, not today.",
@@ -470,7 +527,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
                           time=office.last_checkin.strftime("%H:%M"))
         slot_start = local_to_utc(booking.date, booking.slot_start, office.tz)
         slot_end = local_to_utc(booking.date, booking.slot_end, office.tz)
-        policy = core.config.policy
+        policy = core.config.policy_for(office.id)
         decision = decide_checkin(slot_start, slot_end, now, policy.early_checkin_minutes,
                                   policy.late_grace_minutes, policy.late_policy)
         if decision.refusal == "too_early":
@@ -501,24 +558,31 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         ticket = Ticket(
             office_id=office.id, booking_id=booking.id, service_day=today,
             number=next_number(session, office.id, today, letter), kind="booked",
-            service=service.id, priority_group=booking.priority_group, status="waiting",
+            service=service.id, priority_group=booking.priority_group, status=CHECK_IN.target,
             station=service.flow[0], flow_position=0, counter=None,
             slot_start=slot_start, slot_end=slot_end, demoted=decision.demoted,
             place_key=decision.place_key, checked_in_at=now, entered_station_at=now,
             call_count=0, public_token=secrets.token_urlsafe(24), issued_by=kiosk,
+            flow=list(service.flow),
         )
         session.add(ticket)
         session.flush()
-        _record(change, ticket, "checked_in", kiosk=kiosk, demoted=decision.demoted)
+        _record(change, ticket, CHECK_IN.timeline, kiosk=kiosk, demoted=decision.demoted)
         data = ticket_dict(core, session, ticket)
-        ticket.estimated_wait_minutes = data["estimated_wait_minutes"]
-        change.emit("checked_in", _ticket_for_event(ticket), station=ticket.station)
-        return CheckinResult(data, reprint=False)
+        job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, ticket.id)
+        change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station)
+        return CheckinResult(data, reprint=False, print=job)
 
 
 def walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,
             staff: str | None) -> dict[str, Any]:
     """A ticket without a booking: priority groups, percepatan, and other walk-ins."""
+    return issue_walk_in(core, office_id, service_id, priority_group, staff).ticket
+
+
+def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,
+                  staff: str | None, printer: str | None = None) -> Issued:
+    """A walk-in ticket, printed on `printer` (a kiosk's, or `counter-<id>`) if it exists."""
     office = core.office(office_id)
     if not isinstance(service_id, str) or service_id not in office.services:
         raise Refusal(422, "invalid_request", "Unknown service.")
@@ -527,6 +591,7 @@ def walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,
     elif priority_group not in PRIORITY_GROUPS:
         raise Refusal(422, "invalid_request", "Unknown priority group.")
     service = office.services[service_id]
+    _refuse_closed_day(core, office)
     with core.change(office.id) as change:
         session = change.session
         now = change.now
@@ -551,19 +616,19 @@ def walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,
             office_id=office.id, booking_id=None, service_day=today,
             number=next_number(session, office.id, today, letter),
             kind="express" if service.express else "walkin", service=service.id,
-            priority_group=priority_group, status="waiting", station=service.flow[0],
+            priority_group=priority_group, status=CHECK_IN.target, station=service.flow[0],
             flow_position=0, counter=None, slot_start=None, slot_end=None, demoted=False,
             place_key=now, checked_in_at=now, entered_station_at=now, call_count=0,
-            public_token=secrets.token_urlsafe(24), issued_by=staff,
+            public_token=secrets.token_urlsafe(24), issued_by=staff, flow=list(service.flow),
         )
         session.add(ticket)
         session.flush()
-        _record(change, ticket, "checked_in", staff=staff, walkin=True)
+        _record(change, ticket, CHECK_IN.timeline, staff=staff, walkin=True)
         data = ticket_dict(core, session, ticket)
-        ticket.estimated_wait_minutes = data["estimated_wait_minutes"]
-        change.emit("checked_in", _ticket_for_event(ticket), station=ticket.station,
+        job = outbox.request(change, printer, "ticket", data, ticket.id)
+        change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station,
                     staff=staff)
-        return data
+        return Issued(data, job)
 
 
 # --- calling -----------------------------------------------------------------------------
@@ -572,6 +637,51 @@ def _counter(office: Office, counter_id: str) -> Counter:
     if counter is None:
         raise Refusal(404, "unknown_counter", "Unknown counter {counter}.", counter=counter_id)
     return counter
+
+
+def return_to_queue(change: Change, ticket: Ticket, staff: str | None) -> None:
+    """A called or serving ticket goes back to its station's queue at its own place (its
+    counter was closed): waiting again, with its place key and station unchanged."""
+    counter = ticket.counter
+    ticket.status = "waiting"
+    ticket.counter = None
+    ticket.call_count = 0
+    _record(change, ticket, "returned", staff=staff, counter=counter)
+    change.emit("returned", _ticket_for_event(ticket), counter=counter, station=ticket.station,
+                staff=staff)
+
+
+COUNTER_TICKET_CHOICES = ("return", "transfer")
+
+
+def release_counter(core: Core, change: Change, office: Office, counter_id: str,
+                    choice: Any, station: Any, staff: str | None) -> None:
+    """Before a counter closes or goes: its called or serving ticket returns to the queue
+    at its place (`return`) or moves to another station (`transfer`). Without a choice,
+    409 `counter_has_ticket` with the choices."""
+    ticket = change.session.execute(
+        select(Ticket).where(Ticket.office_id == office.id, Ticket.counter == counter_id,
+                             Ticket.status.in_(lifecycle.AT_COUNTER))
+    ).scalars().first()
+    if ticket is None:
+        return
+    if choice not in COUNTER_TICKET_CHOICES:
+        raise Refusal(409, "counter_has_ticket",
+                      "Counter {counter} has called {number}. Return the ticket to the queue "
+                      "or transfer it first.", counter=counter_id, number=ticket.number,
+                      ticket=ticket.number, choices=list(COUNTER_TICKET_CHOICES))
+    if choice == "return":
+        return_to_queue(change, ticket, staff)
+        return
+    station_before = ticket.station
+    outcome, detail = _apply(core, office, ticket, "transfer", {"station": station}, change.now)
+    step = lifecycle.transition("transfer", outcome)
+    if step.target is not None:
+        ticket.status = step.target
+    _record(change, ticket, step.timeline, staff=staff, counter=counter_id,
+            station=station_before, **detail)
+    change.emit(step.event, _ticket_for_event(ticket), counter=counter_id,
+                station=ticket.station, staff=staff, detail=detail)
 
 
 def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
@@ -584,6 +694,8 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
     """
     office = core.office(office_id)
     counter = _counter(office, counter_id)
+    if not counter.open:
+        raise Refusal(409, "counter_closed", "Counter {counter} is closed.", counter=counter.name)
     scope = f"next:{counter.id}"
     with core.change(office.id) as change:
         session = change.session
@@ -597,7 +709,7 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
         busy = session.execute(
             select(Ticket).where(Ticket.office_id == office.id,
                                  Ticket.counter == counter.id,
-                                 Ticket.status.in_(("called", "serving")))
+                                 Ticket.status.in_(lifecycle.AT_COUNTER))
         ).scalars().first()
         if busy is not None:
             raise Refusal(409, "counter_busy",
@@ -608,15 +720,15 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
         result: dict[str, Any] | None = None
         if head is not None:
             ticket = session.get_one(Ticket, head)
-            ticket.status = "called"
+            ticket.status = lifecycle.CALLED
             ticket.counter = counter.id
             ticket.call_count = 1
             ticket.last_called_at = now
-            _record(change, ticket, "called", staff=staff,
+            _record(change, ticket, CALL.timeline, staff=staff,
                     priority=ticket.priority_group is not None)
             session.flush()
             result = ticket_dict(core, session, ticket)
-            change.emit("called", _ticket_for_event(ticket), counter=counter.id,
+            change.emit(CALL.event, _ticket_for_event(ticket), counter=counter.id,
                         counter_name=counter.name, station=ticket.station, staff=staff)
         if idempotency_key:
             session.add(IdempotencyKey(
@@ -627,27 +739,13 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
         return result
 
 
-ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    # action: (states it is allowed from, the event kind it publishes)
-    "recall": (("called",), "recalled"),
-    "start": (("called",), "started"),
-    "finish": (("called", "serving"), "finished"),
-    "no-show": (("called",), "missed"),
-    "hold": (("called", "serving"), "held"),
-    "resume": (("held",), "resumed"),
-    "transfer": (("waiting", "called", "serving", "held"), "transferred"),
-    "reinstate": (("missed",), "reinstated"),
-    "cancel": (("waiting", "called", "serving", "held", "missed"), "cancelled"),
-}
-
-
 def act(core: Core, ticket_id: int, action: str, staff: str | None,
         office_ids: tuple[str, ...] | None, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Apply one counter action to a ticket (see ACTIONS); 409 when its state forbids it."""
-    if action not in ACTIONS:
+    """Apply one counter action to a ticket (shared.lifecycle); 409 when its state forbids
+    it."""
+    if action not in lifecycle.ACTIONS:
         raise Refusal(404, "unknown_action", "Unknown action {action}.", action=action)
     body = body or {}
-    allowed, kind = ACTIONS[action]
     with core.db.read() as reader:
         found = reader.get(Ticket, ticket_id)
         if found is None or (office_ids is not None and found.office_id not in office_ids):
@@ -658,30 +756,41 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
         now = change.now
         ticket = session.get(Ticket, ticket_id)
         assert ticket is not None
-        if ticket.status not in allowed:
+        if ticket.status not in lifecycle.sources_of(action):
             raise Refusal(409, "invalid_state",
                           "Ticket {number} is {state}; '{action}' is not possible now.",
                           number=ticket.number, state=ticket.status, action=action)
         counter_before = ticket.counter
         station_before = ticket.station
-        detail = _apply(core, office, ticket, action, body, now)
-        _record(change, ticket, action.replace("-", "_") if action != "finish" else
-                detail.pop("_timeline_action"), staff=staff, counter=counter_before,
+        outcome, detail = _apply(core, office, ticket, action, body, now)
+        step = lifecycle.transition(action, outcome)
+        if step.target is not None:
+            ticket.status = step.target
+        _record(change, ticket, step.timeline, staff=staff, counter=counter_before,
                 station=station_before, **detail)
         session.flush()
         data = ticket_dict(core, session, ticket)
+        if ticket.status == lifecycle.DONE and counter_before:
+            outbox.request(change, outbox.counter_printer(counter_before), "slip",
+                           _slip(office, ticket, now), ticket.id)
         counter_cfg = office.counters.get(counter_before or "")
-        event_kind = kind if action != "finish" else (
-            "done" if ticket.status == "done" else "moved")
-        change.emit(event_kind, _ticket_for_event(ticket), counter=counter_before,
+        change.emit(step.event, _ticket_for_event(ticket), counter=counter_before,
                     counter_name=counter_cfg.name if counter_cfg else None,
                     station=ticket.station, staff=staff, detail=detail)
         return data
 
 
+def _slip(office: Office, ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """What the payment slip prints: the number, the service and the day it was served."""
+    return {"office": office.id, "number": ticket.number, "service": ticket.service,
+            "date": to_local(now, office.tz).date().isoformat()}
+
+
 def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[str, Any],
-           now: datetime) -> dict[str, Any]:
-    policy = core.config.policy
+           now: datetime) -> tuple[str | None, dict[str, Any]]:
+    """The action's effect besides the state (which the lifecycle table sets): the outcome
+    (for an action with several) and the timeline entry's detail."""
+    policy = core.config.policy_for(office.id)
     if action == "recall":
         if ticket.last_called_at and now - ticket.last_called_at < timedelta(
             seconds=policy.recall_cooldown_seconds
@@ -690,63 +799,51 @@ def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[s
                           number=ticket.number)
         ticket.call_count += 1
         ticket.last_called_at = now
-        return {"calls": ticket.call_count}
+        return None, {"calls": ticket.call_count}
     if action == "start":
-        ticket.status = "serving"
-        return {}
+        return None, {}
     if action == "finish":
-        flow = office.services[ticket.service].flow if ticket.service in office.services else ()
+        flow = ticket_flow(office, ticket)
         position = ticket.flow_position + 1
         ticket.counter = None
         if position < len(flow):
             ticket.flow_position = position
             ticket.station = flow[position]
-            ticket.status = "waiting"
             ticket.entered_station_at = now
             ticket.call_count = 0
-            return {"_timeline_action": "moved", "to_station": ticket.station}
-        ticket.status = "done"
-        return {"_timeline_action": "finished"}
+            return lifecycle.NEXT_STATION, {"to_station": ticket.station}
+        return lifecycle.LAST_STATION, {}
     if action == "no-show":
         if ticket.call_count < policy.no_show_after_calls:
             raise Refusal(409, "call_again",
                           "Call {number} {times} time(s) before marking a no-show.",
                           number=ticket.number, times=policy.no_show_after_calls)
-        ticket.status = "missed"
         ticket.counter = None
-        return {}
+        return None, {}
     if action == "hold":
         reason = body.get("reason")
         if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
             raise Refusal(422, "invalid_request", "The reason must be a short text.")
-        ticket.status = "held"
         ticket.counter = None
-        return {"reason": reason} if reason else {}
-    if action == "resume":
-        ticket.status = "waiting"
+        return None, {"reason": reason} if reason else {}
+    if action in ("resume", "reinstate"):
         ticket.call_count = 0
-        return {}
+        return None, {}
     if action == "transfer":
         station = body.get("station")
         if not isinstance(station, str) or station not in office.stations:
             raise Refusal(422, "invalid_request", "Unknown station.")
-        flow = office.services[ticket.service].flow if ticket.service in office.services else ()
+        flow = ticket_flow(office, ticket)
         if station in flow:
             ticket.flow_position = flow.index(station)
         ticket.station = station
-        ticket.status = "waiting"
         ticket.counter = None
         ticket.entered_station_at = now
         ticket.call_count = 0
-        return {"to_station": station}
-    if action == "reinstate":
-        ticket.status = "waiting"
-        ticket.call_count = 0
-        return {}
+        return None, {"to_station": station}
     if action == "cancel":
-        ticket.status = "cancelled"
         ticket.counter = None
-        return {}
+        return None, {}
     raise Refusal(404, "unknown_action", "Unknown action {action}.", action=action)
 
 
@@ -757,12 +854,12 @@ def counter_state(core: Core, office_id: str, counter_id: str) -> dict[str, Any]
     with core.db.read() as session:
         current = session.execute(
             select(Ticket).where(Ticket.office_id == office.id, Ticket.counter == counter.id,
-                                 Ticket.status.in_(("called", "serving")))
+                                 Ticket.status.in_(lifecycle.AT_COUNTER))
         ).scalars().first()
         waiting = dict(session.execute(
             select(Ticket.station, func.count()).where(
                 Ticket.office_id == office.id, Ticket.service_day == core.today(office),
-                Ticket.status == "waiting", Ticket.station.in_(counter.stations))
+                Ticket.status == lifecycle.WAITING, Ticket.station.in_(counter.stations))
             .group_by(Ticket.station)
         ).all())  # type: ignore[arg-type]
         return {

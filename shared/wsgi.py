@@ -21,8 +21,7 @@ import os
 from flask import Flask
 from sqlalchemy import text
 
-from shared.app import create_app
-from shared.config import load_config
+from shared.app import create_app, load_config
 from shared.core import Core
 from shared.migrate import upgrade
 

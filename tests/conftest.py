@@ -12,6 +12,7 @@ import pytest
 
 os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(Path(".pytest_cache/escpos")))
 
+import shared.reports.models  # noqa: E402,F401  (the reports' tables join the metadata)
 from shared.clock import Clock  # noqa: E402
 from shared.config import Config, load_config  # noqa: E402
 from shared.core import Core  # noqa: E402

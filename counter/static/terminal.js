@@ -134,20 +134,15 @@
   };
   window.giliranTerminal = state;
 
-  const ENABLED = {
-    next: (t) => !t,
-    recall: (t) => t && t.status === "called",
-    start: (t) => t && t.status === "called",
-    finish: (t) => t && (t.status === "called" || t.status === "serving"),
-    hold: (t) => t && (t.status === "called" || t.status === "serving"),
-    transfer: (t) => Boolean(t),
-    "no-show": (t) => t && t.status === "called",
-    cancel: (t) => Boolean(t),
-  };
+  // Which actions a ticket's state allows comes from the server (shared/lifecycle.py).
+  function allows(ticket, action) {
+    if (action === "next") return !ticket;
+    return Boolean(ticket) && (DATA.allowed_actions[ticket.status] || []).includes(action);
+  }
 
   function renderButtons() {
     for (const button of document.querySelectorAll("#actions button[data-action]")) {
-      const allowed = ENABLED[button.dataset.action](state.current);
+      const allowed = allows(state.current, button.dataset.action);
       button.disabled = state.busy || !allowed;
     }
     document.body.classList.toggle("is-busy", state.busy);
@@ -270,9 +265,9 @@
         button.disabled = state.busy;
         buttons.append(button);
       };
-      if (t.status === "held") rowButton("resume", TEXT.resume);
-      if (t.status === "missed") rowButton("reinstate", TEXT.reinstate);
-      rowButton("cancel", TEXT.cancel);
+      if (allows(t, "resume")) rowButton("resume", TEXT.resume);
+      if (allows(t, "reinstate")) rowButton("reinstate", TEXT.reinstate);
+      if (allows(t, "cancel")) rowButton("cancel", TEXT.cancel);
       row.append(el("td", "number", t.number), status, where, buttons);
       body.append(row);
     }
@@ -437,7 +432,9 @@
   $("walkin-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const form = event.target;
-    const body = {service: form.service.value, priority_group: form.priority_group.value || null};
+    // The ticket prints on this counter's printer when one is configured (counter-<id>).
+    const body = {service: form.service.value, priority_group: form.priority_group.value || null,
+                  counter: COUNTER.id};
     run(async () => {
       const answer = await api("POST", "/api/v1/walkins", body);
       showMessage(fill(TEXT.walkin_issued, {number: answer.ticket.number}), "ok");

@@ -52,6 +52,8 @@
     infoText: null,
     connected: false,
     gapRequests: 0,
+    joined: false,
+    soundReports: [],
   };
   window.giliranBoard = state;  // for the curious and for tests
 
@@ -265,7 +267,43 @@
       els.audio.hidden = false;
       return;
     }
-    announcer.configure({onLockChange: (locked) => { els.audio.hidden = !locked; }});
+    announcer.configure({onLockChange: (locked) => {
+      els.audio.hidden = !locked;
+      reportSound(null, null);  // the server shows each board's sound state in /health
+    }});
+  }
+
+  // --- sound: the state for /health, and the remote sound check -------------------------
+  function soundLocked() {
+    const announcer = window.GiliranAnnouncer;
+    return !announcer || Boolean(announcer.locked);
+  }
+
+  function reportSound(check, played) {
+    const socket = state.socket;
+    if (!socket || !state.joined) return;
+    const report = {locked: soundLocked()};
+    if (check) {
+      report.check = check;
+      report.played = Boolean(played);
+    }
+    state.soundReports.push(report);
+    socket.emit("sound_state", report);
+  }
+
+  /** An admin asked for a sound check: the chime and a test phrase, then say how it went. */
+  function soundCheck(check) {
+    if (!check || typeof check.id !== "string" || !Array.isArray(check.urls)) return;
+    const announcer = window.GiliranAnnouncer;
+    if (!announcer) {
+      reportSound(check.id, false);
+      return;
+    }
+    // Locked: say so at once; the check still plays if someone unlocks the sound soon.
+    if (announcer.locked) reportSound(check.id, false);
+    announcer.enqueue({number: `sound-check ${check.id}`, urls: check.urls, recall: true,
+                       repeat: 1})
+      .then((entry) => reportSound(check.id, Boolean(entry && entry.clips > 0)));
   }
 
   // --- start --------------------------------------------------------------------------
@@ -291,15 +329,47 @@
       socket.emit("join", {office: OFFICE}, (answer) => {
         const ok = Boolean(answer && answer.ok);
         els.refused.hidden = ok;
+        state.joined = ok;
+        if (ok) reportSound(null, null);
       });
     });
     socket.on("disconnect", () => {
       state.connected = false;
+      state.joined = false;
       setOffline(true);
     });
     socket.on("connect_error", () => setOffline(true));
     socket.on("snapshot", (snap) => applySnapshot(snap));
     socket.on("called", (call) => onCalled(socket, call));
+    socket.on("announcement", (note) => showAnnouncement(note));
+    socket.on("sound_check", (check) => soundCheck(check));
+  }
+
+  // --- one-off announcements from the admin console ------------------------------------
+  const ANNOUNCEMENT_SECONDS = 60;
+
+  function showAnnouncement(note) {
+    if (!note || typeof note.text !== "string" || !note.text.trim()) return;
+    let banner = document.getElementById("announcement");
+    if (!banner) {
+      banner = el("div", "announcement");
+      banner.id = "announcement";
+      banner.setAttribute("role", "alert");
+      els.board.prepend(banner);
+    }
+    banner.textContent = note.text;
+    banner.hidden = false;
+    state.announcement = note.text;
+    window.clearTimeout(state.announcementTimer);
+    state.announcementTimer = window.setTimeout(() => { banner.hidden = true; },
+                                                ANNOUNCEMENT_SECONDS * 1000);
+    // Spoken by the browser's own voice where the board has one and its audio is unlocked.
+    const speech = window.speechSynthesis;
+    if (speech && typeof window.SpeechSynthesisUtterance === "function") {
+      const utterance = new window.SpeechSynthesisUtterance(note.text);
+      utterance.lang = "id-ID";
+      try { speech.speak(utterance); } catch (error) { /* no voice: shown only */ }
+    }
   }
 
   function start() {

@@ -40,9 +40,11 @@ from shared.green import run_in_os_thread
 
 log = logging.getLogger(__name__)
 
-JobStatus = Literal["queued", "printing", "printed", "failed"]
+JobStatus = Literal["queued", "printing", "printed", "failed", "skipped"]
 Printable = bytes | TicketPrint | PaymentSlip
 JobListener = Callable[["PrintJob"], None]
+# Asked once, just before a job's first bytes go out; False: do not print it ("skipped").
+JobClaim = Callable[["PrintJob"], bool]
 AlertListener = Callable[[dict[str, Any]], None]
 
 _ALERT_STATES = ("paper_near_end", "paper_out", "offline")
@@ -70,6 +72,7 @@ class PrintJob:
         self.finished_at: datetime | None = None
         self._tried: list[str] = []
         self._done = threading.Event()
+        self.claim: JobClaim | None = None
 
     @property
     def done(self) -> bool:
@@ -146,12 +149,16 @@ class PrintService:
 
     # The API the kiosk, counters and health page use.
 
-    def submit(self, printer_id: str, payload: Printable, kind: str = "ticket") -> PrintJob:
+    def submit(self, printer_id: str, payload: Printable, kind: str = "ticket", *,
+               job_id: str | None = None, claim: JobClaim | None = None) -> PrintJob:
         """Queue a document and return at once; never raises for printer trouble.
 
-        A reprint is the same ticket submitted again.
+        A reprint is the same ticket submitted again. `claim(job)` is asked just before
+        the job's bytes are first sent (a print job shared by several processes is taken
+        there); when it answers False the job ends ``skipped`` without printing.
         """
-        job = PrintJob(uuid.uuid4().hex, printer_id, kind, payload, self._now())
+        job = PrintJob(job_id or uuid.uuid4().hex, printer_id, kind, payload, self._now())
+        job.claim = claim
         with self._lock:
             self._jobs[job.id] = job
             while len(self._jobs) > _KEEP_JOBS:
@@ -276,6 +283,16 @@ class PrintService:
 
     def _process(self, job: PrintJob, printer: _Printer) -> None:
         settings = printer.settings
+        if job.claim is not None:
+            claim, job.claim = job.claim, None
+            try:
+                taken = claim(job)
+            except Exception:
+                log.exception("print job %s: claim failed", job.id)
+                taken = False
+            if not taken:
+                self._finish(job, "skipped", None, "not claimed")
+                return
         job._tried.append(settings.id)
         try:
             payload = self._render(job.payload, printer)

@@ -167,13 +167,36 @@ class BusWorker:
             self._dirty[command.address] = None
             return True
 
+    def set_state(self, address: int, command: Show | Clear) -> None:
+        """Make `command` the display's state unless it already is (a blink in progress
+        for the same number stays). Used to restore state from the database."""
+        try:
+            self._codec.encode(command)
+        except ValueError as exc:
+            log.warning("bus %s: %r refused: %s", self.settings.id, command, exc)
+            return
+        with self._lock:
+            current = self._desired.get(address)
+            if current is None:
+                return
+            if _state_of(_steady(current)) == _state_of(command):
+                # The same state: never blink again, and a start-up Clear stays pending.
+                return
+            self._desired[address] = command
+            self._dirty[address] = None
+
     def health(self) -> dict[str, Any]:
         with self._lock:
             displays: dict[str, Any] = {}
             for address, counter in self.settings.addresses.items():
                 shown = self._shown.get(address)
+                responding = self._responding.get(address)
                 displays[str(address)] = {
                     "counter": counter,
+                    # ok: answered; not_responding: its last command went unanswered;
+                    # unknown: not heard from yet (or a bus whose devices never answer).
+                    "state": ("unknown" if responding is None
+                              else "ok" if responding else "not_responding"),
                     "text": shown[0] if shown else None,
                     "blink": shown[1] if shown else False,
                     "responding": self._responding.get(address),
@@ -181,8 +204,11 @@ class BusWorker:
                     "last_ack_at": _iso(self._last_ack_at.get(address)),
                 }
             last_ack = max(self._last_ack_at.values(), default=None)
+            status = self._status_locked()
             return {
-                "status": self._status_locked(),
+                "status": status,
+                "alert": status == "down" or any(
+                    d["state"] == "not_responding" for d in displays.values()),
                 "office": self.settings.office,
                 "url": self.url,
                 "codec": self.settings.codec,

@@ -14,7 +14,8 @@ from shared.reports.render import FORMATS
 
 def _core() -> Any:
     """A core on a migrated database with the configured offices present."""
-    from shared.config import ConfigError, load_config
+    from shared.app import load_config
+    from shared.config import ConfigError
     from shared.core import Core
     from shared.migrate import upgrade
     from shared.reports.retention import retention_settings

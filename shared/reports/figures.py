@@ -13,7 +13,9 @@ the side. Definitions:
 - **On time**: a booked applicant who checked in between 15 minutes before the slot start
   and the slot end; the share counts those whose first call anywhere came by slot end.
 - Slot columns: *booked* (bookings, cancelled excluded), *arrived* (their tickets),
-  *served* (tickets that finished the last station), *no_show* (booked, never arrived),
+  *served* (tickets that finished the last station), *no_show* (booked, never arrived, and
+  the slot end plus `[policy] late_grace_minutes` has passed: until then they may still
+  come, even demoted), *expected* (booked, not arrived, that moment not yet passed),
   *missed* (called, marked no-show and not reinstated).
 - Percentiles interpolate linearly between ranks (as numpy's default does).
 """
@@ -29,15 +31,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.clock import to_local
+from shared import lifecycle
+from shared.clock import local_to_utc, to_local
 from shared.config import Office
 from shared.core import Core
 from shared.models import Booking, Ticket, TimelineEntry
 from shared.reports.retention import mask_name
 
 ON_TIME_EARLY = timedelta(minutes=15)
-QUEUE_ENTRIES = ("moved", "transfer")
-SERVICE_ENDS = ("moved", "finished")
+QUEUE_ENTRIES = lifecycle.QUEUE_ENTRIES
+SERVICE_ENDS = lifecycle.SERVICE_ENDS
 
 
 # --- small statistics ----------------------------------------------------------------------
@@ -105,7 +108,7 @@ class Visit:
     checked_in: datetime | None = None
     first_called: datetime | None = None
     finished: datetime | None = None
-    status: str = "waiting"
+    status: str = lifecycle.WAITING
     stints: list[Stint] = field(default_factory=list)
     entries: list[TimelineEntry] = field(default_factory=list)
 
@@ -116,25 +119,25 @@ def read_visit(ticket: Ticket, entries: Iterable[TimelineEntry]) -> Visit:
     for entry in visit.entries:
         visit.status = entry.status
         station = entry.station or ""
-        if entry.action == "checked_in":
+        if entry.action == lifecycle.CHECKED_IN:
             visit.checked_in = visit.checked_in or entry.at
             open_stint = Stint(station, entry.at)
             visit.stints.append(open_stint)
             continue
-        if entry.action in ("called", "start") and open_stint is not None \
+        if entry.action in lifecycle.SERVICE_STARTS and open_stint is not None \
                 and open_stint.station == station:
-            if entry.action == "called" and open_stint.first_called is None:
+            if entry.action == lifecycle.CALL and open_stint.first_called is None:
                 open_stint.first_called = entry.at
             if open_stint.service_start is None:
                 open_stint.service_start = entry.at
-        if entry.action == "called" and visit.first_called is None:
+        if entry.action == lifecycle.CALL and visit.first_called is None:
             visit.first_called = entry.at
         if entry.action in SERVICE_ENDS and open_stint is not None \
                 and open_stint.station == station and open_stint.ended is None:
             open_stint.ended = entry.at
             open_stint.counter = entry.counter
             open_stint.staff = entry.staff
-        if entry.action == "finished":
+        if entry.action == lifecycle.FINISHED:
             visit.finished = entry.at
         if entry.action in QUEUE_ENTRIES:
             target = (entry.detail or {}).get("to_station")
@@ -186,13 +189,24 @@ def load(session: Session, office_id: str, start: date, end: date
 
 def compute(office: Office, start: date, end: date, bookings: Sequence[Booking],
             visits: Sequence[Visit], bookings_by_id: dict[int, Booking],
-            with_names: bool = False) -> dict[str, Any]:
-    """Every figure of the report, as plain JSON-ready data."""
+            with_names: bool = False, now: datetime | None = None,
+            late_grace: timedelta = timedelta(minutes=15)) -> dict[str, Any]:
+    """Every figure of the report, as plain JSON-ready data.
+
+    ``now`` (naive UTC, as stored) decides which absent bookings are no-shows yet: only
+    those whose slot end plus ``late_grace`` has passed. None: every day is over.
+    """
     slots: dict[str, dict[str, Any]] = {}
 
     def slot_row(label: str) -> dict[str, Any]:
         return slots.setdefault(label, {"slot": label, "booked": 0, "cancelled": 0,
-                                        "arrived": 0, "served": 0, "no_show": 0, "missed": 0})
+                                        "arrived": 0, "served": 0, "no_show": 0, "missed": 0,
+                                        "expected": 0})
+
+    def still_may_come(booking: Booking) -> bool:
+        if now is None:
+            return False
+        return now <= local_to_utc(booking.date, booking.slot_end, office.tz) + late_grace
 
     arrived_bookings = {v.ticket.booking_id for v in visits if v.ticket.booking_id}
     for booking in bookings:
@@ -202,7 +216,7 @@ def compute(office: Office, start: date, end: date, bookings: Sequence[Booking],
             continue
         row["booked"] += 1
         if booking.id not in arrived_bookings:
-            row["no_show"] += 1
+            row["expected" if still_may_come(booking) else "no_show"] += 1
     for visit in visits:
         own = bookings_by_id.get(visit.ticket.booking_id or 0)
         if own is None:
@@ -210,7 +224,7 @@ def compute(office: Office, start: date, end: date, bookings: Sequence[Booking],
         row = slot_row(_slot_label(own.slot_start, own.slot_end))
         row["arrived"] += 1
         row["served"] += visit.finished is not None
-        row["missed"] += visit.status == "missed"
+        row["missed"] += visit.status == lifecycle.MISSED
     slot_rows = [slots[k] for k in sorted(slots)]
     quota = [{"slot": r["slot"], "bookings": r["booked"], "tickets": r["arrived"],
               "use": share(r["arrived"], r["booked"])} for r in slot_rows]
@@ -250,8 +264,8 @@ def compute(office: Office, start: date, end: date, bookings: Sequence[Booking],
                         row["served"] += 1
                         row["_service"].append(stint.service)
         for entry in visit.entries:
-            if entry.action in ("called", "no_show"):
-                field_name = "calls" if entry.action == "called" else "no_shows"
+            if entry.action in (lifecycle.CALL, lifecycle.NO_SHOW):
+                field_name = "calls" if entry.action == lifecycle.CALL else "no_shows"
                 for table, key, label in ((counters, entry.counter, "counter"),
                                           (officers, entry.staff, "staff")):
                     if key:
@@ -348,14 +362,14 @@ def compute(office: Office, start: date, end: date, bookings: Sequence[Booking],
             "tickets": len(visits),
             "arrived_booked": sum(r["arrived"] for r in slot_rows),
             "no_show": sum(r["no_show"] for r in slot_rows),
+            "expected": sum(r["expected"] for r in slot_rows),
             "walkin": kinds.get("walkin", 0),
             "express": kinds.get("express", 0),
             "priority": sum(groups.values()),
             "served": sum(1 for v in visits if v.finished is not None),
-            "missed": statuses.get("missed", 0),
-            "cancelled": statuses.get("cancelled", 0),
-            "still_open": sum(statuses.get(s, 0) for s in ("waiting", "called", "serving",
-                                                             "held")),
+            "missed": statuses.get(lifecycle.MISSED, 0),
+            "cancelled": statuses.get(lifecycle.CANCELLED, 0),
+            "still_open": sum(statuses.get(s, 0) for s in lifecycle.ACTIVE),
         },
         "first_call_wait": summary(first_waits),
         "on_time": {"on_time": on_time, "first_called_in_slot": in_slot,
@@ -382,7 +396,9 @@ def range_report(core: Core, office_id: str, start: date, end: date,
     office = core.office(office_id)
     with core.db.read() as session:
         bookings, visits, by_id = load(session, office.id, start, end)
-        report = compute(office, start, end, bookings, visits, by_id, with_names)
+        report = compute(office, start, end, bookings, visits, by_id, with_names,
+                         now=core.now().replace(tzinfo=None),
+                         late_grace=timedelta(minutes=core.config.policy.late_grace_minutes))
     report["generated_at"] = _local_iso(core.now(), office)
     return report
 

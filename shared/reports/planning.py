@@ -11,21 +11,39 @@ service times gives a new key.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time as timer
 from collections import OrderedDict
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
 from shared.core import Core
-from shared.simulation.office import bookings_for_day, scenario_for_office, service_history
+from shared.models import Booking as BookingRow
+from shared.simulation.office import (
+    SD_FACTOR,
+    WALK_TO_COUNTER_SECONDS,
+    bookings_for_day,
+    scenario_for_office,
+    service_history,
+)
 from shared.simulation.planner import MODES, Plan, plan_for_bookings
-from shared.simulation.scenario import Booking, Scenario
+from shared.simulation.scenario import Booking, Scenario, StationSpec
 
 RUNS = 5
 SEED = 1
 TARGET = 0.95
 CACHE_SIZE = 32
+# Service times are learned from the office's own timeline only from this many recent
+# services per station; fewer (five quick clicks while trying the system) would advise
+# closing counters. Below that, or when the learned mean is under MIN_MEAN_MINUTES, the
+# station's configured `service_minutes` is used, and the page says so.
+MIN_SERVICES = 10
+MIN_MEAN_MINUTES = 0.5
+# How far ahead the page looks for the next day with bookings when no date is given.
+LOOKAHEAD_DAYS = 60
 
 # The simulated figures the page shows, in order (the template holds their labels).
 FIGURES: tuple[tuple[str, str], ...] = (
@@ -63,6 +81,46 @@ def _plan(scenario: Scenario, bookings: list[Booking], mode: str) -> tuple[Plan,
     return entry
 
 
+def next_day_with_bookings(core: Core, office_id: str, after: date) -> date | None:
+    """The first day after ``after`` (within LOOKAHEAD_DAYS) with a booking not cancelled."""
+    with core.db.read() as session:
+        found = session.execute(
+            select(func.min(BookingRow.date)).where(
+                BookingRow.office_id == office_id, BookingRow.date > after,
+                BookingRow.date <= after + timedelta(days=LOOKAHEAD_DAYS),
+                BookingRow.cancelled.is_(False))
+        ).scalar_one_or_none()
+    return found if isinstance(found, date) else None
+
+
+def trusted_service_times(core: Core, office_id: str, scenario: Scenario,
+                          history: dict[str, int]) -> tuple[Scenario, dict[str, str]]:
+    """The scenario with learned service times only where enough services back them.
+
+    Returns the scenario to simulate and, per station, where its mean comes from:
+    "learned", "too_few" (fewer than MIN_SERVICES recorded) or "implausible" (a learned
+    mean under MIN_MEAN_MINUTES); the last two use the configured `service_minutes`.
+    """
+    office = core.office(office_id)
+    walk_minutes = WALK_TO_COUNTER_SECONDS / 60
+    sources: dict[str, str] = {}
+    stations: dict[str, StationSpec] = {}
+    for station_id, spec in scenario.stations.items():
+        if history.get(station_id, 0) < MIN_SERVICES:
+            sources[station_id] = "too_few"
+        elif spec.service_mean < MIN_MEAN_MINUTES:
+            sources[station_id] = "implausible"
+        else:
+            sources[station_id] = "learned"
+            stations[station_id] = spec
+            continue
+        configured = office.stations[station_id].service_minutes
+        mean = max(configured - walk_minutes, configured / 2)
+        stations[station_id] = dataclasses.replace(
+            spec, service_mean=round(mean, 3), service_sd=round(SD_FACTOR * mean, 3))
+    return dataclasses.replace(scenario, stations=stations), sources
+
+
 def _hhmm(moment: time) -> str:
     return moment.strftime("%H:%M")
 
@@ -85,8 +143,9 @@ def capacity_plan(core: Core, office_id: str, day: date, mode: str) -> dict[str,
     }
     if not bookings:
         return page
-    scenario = scenario_for_office(core, office.id)
     history = service_history(core, office.id)
+    scenario, sources = trusted_service_times(
+        core, office.id, scenario_for_office(core, office.id), history)
     result, seconds = _plan(scenario, bookings, mode)
     data = result.as_dict()
     stations = []
@@ -102,6 +161,7 @@ def capacity_plan(core: Core, office_id: str, day: date, mode: str) -> dict[str,
             "change": recommended - now,
             "service_mean": spec.service_mean,
             "history": history.get(station_id, 0),
+            "source": sources[station_id],
         })
     figures = []
     for key, kind in FIGURES:
@@ -123,8 +183,11 @@ def capacity_plan(core: Core, office_id: str, day: date, mode: str) -> dict[str,
         "added": sum(max(s["change"], 0) for s in stations),
         "spared": sum(max(-s["change"], 0) for s in stations),
         "seconds": round(seconds, 2),
+        "configured_times": sorted(k for k, v in sources.items() if v != "learned"),
+        "min_services": MIN_SERVICES,
     })
     return page
 
 
-__all__ = ["FIGURES", "capacity_plan"]
+__all__ = ["FIGURES", "MIN_SERVICES", "capacity_plan", "next_day_with_bookings",
+           "trusted_service_times"]

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from shared import lifecycle
 from shared.clock import local_to_utc, to_local
 from shared.core import Core
 from shared.errors import Refusal
@@ -321,7 +322,7 @@ def survey_ticket(core: Core, token: str) -> dict[str, Any]:
 def answer(core: Core, token: str, body: Any) -> dict[str, Any]:
     """Store a ticket's one survey answer: only once the visit is done, only once."""
     state = survey_ticket(core, token)
-    if state["status"] != "done":
+    if state["status"] != lifecycle.DONE:
         raise Refusal(409, "not_done",
                       "The survey opens once your visit is complete.")
     if state["answered"]:

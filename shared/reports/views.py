@@ -29,6 +29,7 @@ from flask import (
 )
 from werkzeug.exceptions import BadRequest
 
+from shared import lifecycle
 from shared.auth import Principal, require
 from shared.core import Core
 from shared.errors import Refusal
@@ -195,7 +196,10 @@ def plan_page() -> Any:
     office = _office_arg(_principal_offices())
     _supervisor(office)
     core = _core()
-    tomorrow = core.today(core.office(office)) + timedelta(days=1)
+    today = core.today(core.office(office))
+    # Without a date: the next day that has bookings (after a weekend or a holiday that is
+    # not tomorrow), else tomorrow.
+    tomorrow = planning.next_day_with_bookings(core, office, today) or today + timedelta(days=1)
     raw_date = request.args.get("date", "").strip()
     mode = request.args.get("mode", "") or MODES[0]
     offices = list(core.config.offices.values())
@@ -274,7 +278,7 @@ def survey_state(token: str) -> Response:
     state.pop("office", None)
     return jsonify({"survey": {
         **state,
-        "open": state["status"] == "done" and not state["answered"],
+        "open": state["status"] == lifecycle.DONE and not state["answered"],
         "questions": [
             {"element": e.code, "question": {"id": e.question_id, "en": e.question_en},
              "choices": [{"score": i + 1, "id": cid, "en": cen}

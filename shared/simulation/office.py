@@ -23,6 +23,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from shared import lifecycle
 from shared.config import Office, Service
 from shared.core import Core
 from shared.models import Booking as BookingRow
@@ -67,7 +68,7 @@ def service_history(core: Core, office_id: str) -> dict[str, int]:
             latest = (select(TimelineEntry.id)
                       .where(TimelineEntry.office_id == office.id,
                              TimelineEntry.station == station_id,
-                             TimelineEntry.action.in_(("finished", "moved")))
+                             TimelineEntry.action.in_(lifecycle.SERVICE_ENDS))
                       .order_by(TimelineEntry.id.desc())
                       .limit(window)
                       .subquery())

@@ -26,7 +26,8 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-PRIORITY_GROUPS = ("lansia", "balita", "disabilitas", "hamil", "sakit")
+from shared.groups import PRIORITY_GROUPS
+
 BEHAVIOURS = ("early", "on-time", "late", "walk-in")
 EXPRESS_PREFIX = "percepatan"
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from shared.app import load_config
 from shared.cli import main
-from shared.config import ConfigError, load_config, parse_config
+from shared.config import ConfigError, parse_config
 from tests.conftest import ROOT
 
 TEXT = (ROOT / "config.toml").read_text()

@@ -27,6 +27,7 @@ from shared.bookings import import_rows
 from shared.config import Config
 from shared.core import Core
 from shared.i18n import TRANSLATIONS, bilingual, catalogue
+from shared.web import staff_session_values
 from tests.conftest import booking_row, make_core
 
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
@@ -54,7 +55,7 @@ def enrol(core: Core, client: FlaskClient, device_id: str = "kiosk-1",
 def log_in(core: Core, client: FlaskClient, role: str = "officer") -> None:
     create_staff(core, "wayan", "rahasia-123", role)
     with client.session_transaction() as session:
-        session["staff"] = "wayan"
+        session.update(staff_session_values(core, "wayan"))
 
 
 def check_in(core: Core, client: FlaskClient, code: str = "DPS-0001") -> dict[str, object]:

@@ -66,9 +66,9 @@ def test_report_day_csv_json_html(migrated: Core, tmp_path: Path) -> None:
     slots = [s for s in sections if s.startswith("# arrivals_by_slot")][0]
     rows = list(csv.reader(io.StringIO(slots)))
     assert rows[1:] == [["slot", "booked", "cancelled", "arrived", "served", "no_show",
-                         "missed"],
-                        ["09:00-10:00", "4", "0", "3", "2", "1", "0"],
-                        ["10:00-11:00", "1", "0", "1", "0", "0", "1"]]
+                         "missed", "expected"],
+                        ["09:00-10:00", "4", "0", "3", "2", "1", "0", "0"],
+                        ["10:00-11:00", "1", "0", "1", "0", "0", "1", "0"]]
     data = json.loads(run("day", "--date", DAY, "--format", "json"))
     assert data["on_time"]["share"] == 0.75 and data["date"] == DAY
     out = tmp_path / "day.html"

@@ -54,9 +54,9 @@ def test_service_times_per_station_in_minutes(report: dict[str, Any]) -> None:
 def test_arrivals_by_slot_and_quota(report: dict[str, Any]) -> None:
     assert report["arrivals_by_slot"] == [
         {"slot": "09:00-10:00", "booked": 4, "cancelled": 0, "arrived": 3, "served": 2,
-         "no_show": 1, "missed": 0},
+         "no_show": 1, "missed": 0, "expected": 0},
         {"slot": "10:00-11:00", "booked": 1, "cancelled": 0, "arrived": 1, "served": 0,
-         "no_show": 0, "missed": 1},
+         "no_show": 0, "missed": 1, "expected": 0},
     ]
     assert report["quota"] == [
         {"slot": "09:00-10:00", "bookings": 4, "tickets": 3, "use": 0.75},
@@ -91,8 +91,8 @@ def test_throughput_per_counter_and_officer(report: dict[str, Any]) -> None:
 def test_totals_and_volumes(report: dict[str, Any]) -> None:
     assert report["totals"] == {
         "bookings": 5, "cancelled_bookings": 0, "tickets": 5, "arrived_booked": 4,
-        "no_show": 1, "walkin": 1, "express": 0, "priority": 1, "served": 2, "missed": 1,
-        "cancelled": 0, "still_open": 2,
+        "no_show": 1, "expected": 0, "walkin": 1, "express": 0, "priority": 1, "served": 2,
+        "missed": 1, "cancelled": 0, "still_open": 2,
     }
     assert report["volumes"] == {"kinds": {"booked": 4, "walkin": 1},
                                  "priority_groups": {"lansia": 1},
@@ -143,3 +143,30 @@ def test_percentile_interpolates_like_numpy() -> None:
     assert summary([])["mean"] is None
     with pytest.raises(ValueError):
         percentile([], 0.5)
+
+
+# --- a booking is a no-show only once its slot and the late grace have passed -------------
+def test_no_show_only_after_slot_end_and_grace(core: Core) -> None:
+    from shared.bookings import import_rows
+    from tests.conftest import booking_row
+    from tests.reports.helpers import at
+
+    rows = [booking_row(f"NOSHOW-{h:02d}", f"{h:02d}:00", f"{h + 1:02d}:00") for h in range(8, 15)]
+    assert import_rows(core, enumerate(rows, start=1)).refused_count == 0
+
+    def slots() -> dict[str, tuple[int, int]]:
+        report = day_report(core, "DPS", DAY)
+        return {r["slot"]: (r["no_show"], r["expected"]) for r in report["arrivals_by_slot"]}
+
+    at(core, "09:14")  # 08-09 ended 14 minutes ago: within the 15 minutes of grace
+    assert slots()["08:00-09:00"] == (0, 1)
+    at(core, "09:32")  # the tester's moment: only 08-09 is over, nothing later has begun
+    by_slot = slots()
+    assert by_slot["08:00-09:00"] == (1, 0)
+    assert all(by_slot[f"{h:02d}:00-{h + 1:02d}:00"] == (0, 1) for h in range(9, 15))
+    report = day_report(core, "DPS", DAY)
+    assert report["totals"]["no_show"] == 1 and report["totals"]["expected"] == 6
+    at(core, "10:16")
+    assert slots()["09:00-10:00"] == (1, 0)
+    at(core, "18:00")  # the day is over: every absent booking is a no-show
+    assert sum(n for n, _ in slots().values()) == 7

@@ -21,6 +21,7 @@ from shared.core import Core
 from shared.models import Booking as BookingRow
 from shared.simulation.office import bookings_for_day, scenario_for_office, service_history
 from shared.simulation.scenario import EXPRESS_PREFIX
+from shared.web import staff_session_values
 from tests.conftest import booking_row
 
 TOMORROW = "2026-12-02"  # the office clock is frozen on 2026-12-01 09:00 WITA
@@ -41,7 +42,7 @@ def client(app: Flask) -> FlaskClient:
 def login(client: FlaskClient, core: Core, username: str, role: str) -> None:
     create_staff(core, username, "rahasia-123", role)
     with client.session_transaction() as session:
-        session["staff"] = username
+        session.update(staff_session_values(core, username))
 
 
 def book(core: Core, count: int, day: str = TOMORROW, prefix: str = "PLAN") -> None:
@@ -198,3 +199,67 @@ def test_day_report_links_to_the_plan(core: Core, client: FlaskClient) -> None:
     login(client, core, "supervisor", "supervisor")
     html = client.get("/reports/day").get_data(as_text=True)
     assert 'href="/reports/plan' in html
+
+
+# --- first-week fixes: the next day with bookings, and service times worth trusting ----------
+def serve_quickly(core: Core, count: int, minutes: float = 0.0) -> None:
+    """`count` applicants served at berkas, each `minutes` from call to finish."""
+    rows = [booking_row(f"QUICK-{i:05d}") for i in range(count)]
+    assert import_rows(core, enumerate(rows, start=1)).refused_count == 0
+    for i in range(count):
+        ticket = visits.check_in(core, "DPS", f"QUICK-{i:05d}", "kiosk-1").ticket
+        assert visits.call_next(core, "DPS", "1", "ani") is not None
+        core.clock.freeze(core.now() + timedelta(minutes=minutes))
+        visits.act(core, ticket["id"], "finish", "ani", None)
+
+
+def test_plan_opens_on_the_next_day_with_bookings(core: Core, client: FlaskClient) -> None:
+    login(client, core, "supervisor", "supervisor")
+    empty = text_of(client.get("/reports/plan").get_data(as_text=True))
+    assert f"Tidak ada pemesanan untuk tanggal {TOMORROW}" in empty  # nothing booked at all
+    book(core, 14, day="2026-12-04")  # nothing on the 2nd and 3rd
+    book(core, 3, day="2026-12-09", prefix="LATER")
+    page = client.get("/reports/plan")
+    assert page.status_code == 200
+    text = text_of(page.get_data(as_text=True))
+    assert 'value="2026-12-04"' in page.get_data(as_text=True)
+    assert "Rekomendasi" in text and "14 pemesanan" in text
+
+
+def test_plan_does_not_learn_from_five_quick_clicks(core: Core, client: FlaskClient) -> None:
+    serve_quickly(core, 5)
+    assert service_history(core, "DPS")["berkas"] == 5
+    assert scenario_for_office(core, "DPS").stations["berkas"].service_mean == 0.0
+    book(core, 40)
+    login(client, core, "supervisor", "supervisor")
+    page = client.get(f"/reports/plan?date={TOMORROW}")
+    text = text_of(page.get_data(as_text=True))
+    # berkas is configured at 6 minutes call to finish: 5.5 without the walk to the counter
+    assert "5.5 (dari konfigurasi: baru 5 layanan tercatat, perlu 10" in text
+    assert "configured: only 5 services recorded, 10 needed" in text
+    assert "Not enough recorded services to learn service times at 4 station(s)" in text
+    assert "0.0 (" not in text
+
+
+def test_plan_refuses_implausibly_short_services_and_learns_from_enough(core: Core) -> None:
+    from shared.reports.planning import trusted_service_times
+
+    serve_quickly(core, 10)
+    history = service_history(core, "DPS")
+    scenario, sources = trusted_service_times(core, "DPS", scenario_for_office(core, "DPS"),
+                                              history)
+    assert sources["berkas"] == "implausible"
+    assert scenario.stations["berkas"].service_mean == pytest.approx(5.5)
+    assert scenario.stations["berkas"].service_sd == pytest.approx(0.4 * 5.5)
+
+
+def test_plan_learns_from_enough_real_services(core: Core) -> None:
+    from shared.reports.planning import trusted_service_times
+
+    serve_quickly(core, 10, minutes=9)
+    history = service_history(core, "DPS")
+    scenario, sources = trusted_service_times(core, "DPS", scenario_for_office(core, "DPS"),
+                                              history)
+    assert sources["berkas"] == "learned" and sources["foto"] == "too_few"
+    assert scenario.stations["berkas"].service_mean == pytest.approx(8.5)
+    assert scenario.stations["foto"].service_mean == pytest.approx(2.5)  # configured 3 min

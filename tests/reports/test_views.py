@@ -22,6 +22,7 @@ from shared.models import Ticket
 from shared.reports.models import SurveyResponse
 from shared.reports.retention import audit_entries
 from shared.reports.views import reports
+from shared.web import staff_session_values
 from tests.conftest import DAY, booking_row
 from tests.reports.helpers import drive_day
 
@@ -45,7 +46,7 @@ def client(app: Flask) -> FlaskClient:
 def login(client: FlaskClient, core: Core, username: str, role: str) -> None:
     create_staff(core, username, "rahasia-123", role)
     with client.session_transaction() as session:
-        session["staff"] = username
+        session.update(staff_session_values(core, username))
 
 
 def token_of(core: Core, ticket_id: int) -> str:

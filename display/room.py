@@ -1,0 +1,56 @@
+"""The display room's plug (shared.registry): the board page and its JSON, the
+`/display` Socket.IO namespace, the spoken announcements and their `[announce]` section."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from display.announce.blueprint import announce_blueprint
+from display.announce.calls import CallError, call_announcement, settings_for
+from display.board import snapshot
+from display.realtime import DisplayNamespace
+from display.soundcheck import install as install_board_sound
+from display.soundcheck import soundcheck
+from display.views import display
+from shared.config import Config
+from shared.core import Core
+from shared.events import TicketEvent
+from shared.realtime import socketio
+
+log = logging.getLogger(__name__)
+
+__all__ = ["announcer", "check_config", "register", "snapshot"]
+
+
+def check_config(config: Config) -> None:
+    settings_for(config)
+
+
+def register(app: Flask, core: Core) -> None:
+    app.register_blueprint(display)
+    app.register_blueprint(announce_blueprint, config=core.config)
+    socketio.on_namespace(DisplayNamespace("/display"))
+    app.register_blueprint(soundcheck)
+    install_board_sound(app, core)
+
+
+def announcer(core: Core) -> Any:
+    """The clip URLs a board plays for a call, from the office's [announce] settings."""
+    cached: dict[str, Any] = {"config": core.config, "settings": settings_for(core.config)}
+
+    def urls(office: str, event: TicketEvent) -> list[str]:
+        if cached["config"] is not core.config:  # the live configuration changed
+            cached.update(config=core.config, settings=settings_for(core.config))
+        try:
+            call = call_announcement(core.config, cached["settings"],
+                                     str(event.ticket.get("number")),
+                                     str(event.counter), event.station, office)
+        except CallError:
+            log.warning("no announcement for %s at %s", event.ticket.get("number"), event.counter)
+            return []
+        return list(call.urls)
+
+    return urls

@@ -1,0 +1,17 @@
+"""The kiosk room's plug (shared.registry): the check-in screen and the status page."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from kiosk.views import kiosk
+from shared.config import Config
+from shared.core import Core
+
+
+def check_config(config: Config) -> None:
+    """`[kiosk]` is read by the core's check-in (the code pattern): nothing of its own."""
+
+
+def register(app: Flask, core: Core) -> None:
+    app.register_blueprint(kiosk)

@@ -1,0 +1,143 @@
+"""Print requests as a transactional outbox.
+
+A change that hands the applicant a paper (a kiosk ticket, a reprint, a walk-in ticket
+issued at a counter, the payment slip at the end of the last station) adds a row to
+`print_jobs` inside its own transaction, so the request exists exactly when the ticket
+does. Whichever process owns that printer performs it, wherever the request landed:
+
+- the event the same transaction publishes names the new jobs in `detail["print_jobs"]`
+  (through Redis, every process sees it); the printer's process also sweeps the queued
+  jobs of its printers at start and every few seconds, so a lost event or a process that
+  was down at commit time loses nothing;
+- a job is claimed (`queued` -> `printing`, one conditional UPDATE) just before its bytes
+  are sent, so two processes never print it twice;
+- a job still `printing` after its process died is marked `failed` (it may or may not
+  have come out of the printer): it is never printed again, and the kiosk shows the
+  ticket on screen for the applicant to photograph.
+
+The printer ids that exist come from the hardware's own configuration section, given to
+the core at start-up (`Core.printers`); where nothing is configured, nothing is queued.
+Which printer serves what is one rule: a kiosk prints on the printer with its own id; a
+counter on `counter-<counter id>`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from shared.models import PrintJob
+
+if TYPE_CHECKING:
+    from shared.core import Change, Core
+
+QUEUED, PRINTING, PRINTED, FAILED = "queued", "printing", "printed", "failed"
+DOCUMENTS = ("ticket", "slip")
+
+
+def kiosk_printer(kiosk: str) -> str:
+    return kiosk
+
+
+def counter_printer(counter: str) -> str:
+    return f"counter-{counter}"
+
+
+def request(change: Change, printer: str | None, document: str, payload: dict[str, Any],
+            ticket_id: int | None) -> dict[str, Any] | None:
+    """Queue a document inside the change's transaction; None when no such printer."""
+    if printer is None or printer not in change.printers:
+        return None
+    assert document in DOCUMENTS
+    row = PrintJob(id=uuid.uuid4().hex, office_id=change.office, ticket_id=ticket_id,
+                   printer=printer, document=document, payload=payload, status=QUEUED,
+                   created_at=change.now)
+    change.session.add(row)
+    change.print_jobs.append(row.id)
+    return job_dict(row)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.replace(tzinfo=UTC).isoformat() if moment else None
+
+
+def job_dict(row: PrintJob) -> dict[str, Any]:
+    """The print-job resource: what a kiosk follows until `printed` or `failed`."""
+    used = row.printer_used
+    return {
+        "id": row.id,
+        "kind": row.document,
+        "printer": row.printer,
+        "status": row.status,
+        "printer_used": used,
+        "used_backup": used is not None and used != row.printer,
+        "error": row.error,
+        "attempts": list(row.attempts or []),
+        "created_at": _iso(row.created_at),
+        "finished_at": _iso(row.finished_at),
+    }
+
+
+def get(core: Core, job_id: str) -> dict[str, Any] | None:
+    with core.db.read() as session:
+        row = session.get(PrintJob, job_id)
+        return job_dict(row) if row is not None else None
+
+
+def queued(core: Core, printers: frozenset[str] | set[str], limit: int = 100) -> list[PrintJob]:
+    """Queued jobs for these printers, oldest first (detached rows, read-only)."""
+    if not printers:
+        return []
+    with core.db.read() as session:
+        return list(session.execute(
+            select(PrintJob).where(PrintJob.status == QUEUED, PrintJob.printer.in_(printers))
+            .order_by(PrintJob.created_at, PrintJob.id).limit(limit)
+        ).scalars())
+
+
+def claim(core: Core, job_id: str, owner: str) -> bool:
+    """Take a queued job for printing now; False when another process already did."""
+    with core.db.write() as session:
+        result = session.execute(
+            update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == QUEUED)
+            .values(status=PRINTING, claimed_by=owner, claimed_at=core.now())
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish(core: Core, job_id: str, owner: str, printed: bool, printer_used: str | None,
+           error: str | None, attempts: list[dict[str, str]]) -> None:
+    with core.db.write() as session:
+        session.execute(
+            update(PrintJob).where(PrintJob.id == job_id, PrintJob.claimed_by == owner,
+                                   PrintJob.status == PRINTING)
+            .values(status=PRINTED if printed else FAILED, printer_used=printer_used,
+                    error=error, attempts=attempts, finished_at=core.now())
+        )
+
+
+def fail_interrupted(core: Core, printers: frozenset[str] | set[str], owner: str,
+                     older_than: timedelta | None = None) -> int:
+    """Jobs left `printing` by a process that is gone: failed, never printed again.
+
+    At start (`older_than` None) every such job of our printers not claimed by this very
+    process is one; later, only those claimed longer ago than `older_than`."""
+    if not printers:
+        return 0
+    now = core.now()
+    condition = [PrintJob.status == PRINTING, PrintJob.printer.in_(printers)]
+    if older_than is None:
+        condition.append(PrintJob.claimed_by != owner)
+    else:
+        condition.append(PrintJob.claimed_at < now - older_than)
+    with core.db.write() as session:
+        result = session.execute(
+            update(PrintJob).where(*condition).values(
+                status=FAILED, finished_at=now,
+                error="interrupted while printing (the printing process stopped); "
+                      "not printed again")
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
