@@ -558,7 +558,8 @@ CHECKIN_HEADER = ["run", "scans", "check-ins/s", "p50 ms", "p99 ms", "tickets", 
 
 
 def checkin_run(label: str, urls: list[str], site: Site, booking_count: int,
-                duplicate_share: float = 0.1, kiosks: int = 8) -> CheckinRun:
+                duplicate_share: float = 0.1, kiosks: int = 8,
+                check_database: bool = True) -> CheckinRun:
     """`kiosks` kiosks (spread over `urls`) scanning every booking once and a share twice."""
     import random
 
@@ -613,7 +614,9 @@ def checkin_run(label: str, urls: list[str], site: Site, booking_count: int,
     for number in numbers.values():
         by_letter.setdefault(number[0], []).append(int(number[1:]))
     gapless = all(sorted(v) == list(range(1, len(v) + 1)) for v in by_letter.values())
-    gapless = gapless and _gapless_in_database(site) and created == booking_count
+    if check_database:  # the floor has no Giliran schema; its answers are checked above
+        gapless = gapless and _gapless_in_database(site)
+    gapless = gapless and created == booking_count
     return CheckinRun(label, len(scans), seconds, latencies, created, reprints, failures,
                       duplicates, gapless)
 
@@ -650,6 +653,108 @@ def _gapless_in_database(site: Site) -> bool:
 
 def rss_mb(kb: int) -> str:
     return f"{kb / 1024:.0f} MB"
+
+
+# --- serving model, the floor, idle boards ---------------------------------------------------
+def worker_pid(pid: int) -> int:
+    """The gunicorn worker under an arbiter (`giliran serve` execs gunicorn), else `pid`."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return pid
+    return int(children[0]) if children else pid
+
+
+#: Serving models compared: gunicorn's gevent worker (what `giliran serve` runs) and its
+#: gthread worker with Flask-SocketIO in threading mode (what it ran before).
+MODELS: dict[str, dict[str, str]] = {
+    "gevent": {"GILIRAN_WORKER_CLASS": "gevent"},
+    "threading": {"GILIRAN_WORKER_CLASS": "gthread", "GILIRAN_THREADS": "400"},
+}
+
+
+class FloorServer:
+    """B0, bench/floor_app.py, under gunicorn with the same model as Giliran's server."""
+
+    def __init__(self, directory: Path, model: str = "gevent") -> None:
+        from tests.live import free_port
+
+        self.directory = directory
+        self.port = free_port()
+        self.model = model
+        self.process: subprocess.Popen[bytes] | None = None
+        directory.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        import requests
+
+        worker = MODELS[self.model]
+        args = [str(Path(PY).parent / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{self.port}",
+                "-k", worker["GILIRAN_WORKER_CLASS"], "--worker-connections", "2000",
+                "--threads", worker.get("GILIRAN_THREADS", "1"), "--no-control-socket",
+                "--graceful-timeout", "3", "--chdir", str(ROOT / "bench"), "floor_app:app"]
+        env = dict(os.environ, FLOOR_DB=str(self.directory / "floor.sqlite3"))
+        log = (self.directory / "floor.log").open("ab")
+        self.process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError((self.directory / "floor.log").read_text()[-3000:])
+            try:
+                requests.get(f"{self.url}/api/v1/health", timeout=0.5)
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("the floor did not start")
+
+    def stop(self) -> None:
+        import signal
+
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+
+
+class IdleBoards:
+    """bench/idle_boards.py: many authenticated board connections that only answer pings."""
+
+    def __init__(self, url: str, tokens: list[str], directory: Path) -> None:
+        tokens_file = directory / "idle-tokens.json"
+        tokens_file.write_text(json.dumps(tokens))
+        self.proc = subprocess.Popen([PY, str(ROOT / "bench" / "idle_boards.py"), url,
+                                      str(tokens_file)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().split()
+        if not line or line[0] != "ready":
+            raise RuntimeError(f"idle boards did not start: {line!r}")
+        self.connected, self.refused = int(line[1]), int(line[2])
+        self.dropped = 0
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("stop\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline().split()
+        self.dropped = int(line[1]) if len(line) == 2 else -1
+        self.proc.wait(timeout=30)
+
+
+def ratio(value: float, floor: float) -> str:
+    """Giliran's figure against the floor's, as `2.1×`."""
+    if value != value or floor != floor or floor == 0:
+        return "–"
+    return f"{value / floor:.2f}×"
 
 
 if __name__ == "__main__" and len(sys.argv) == 6 and sys.argv[1] == "boards":

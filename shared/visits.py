@@ -112,6 +112,52 @@ def longest_waiting(core: Core, session: Session, office: Office,
     return longest.ticket_id, waited(longest, now)
 
 
+def first_waiting_id(core: Core, session: Session, office: Office, stations: tuple[str, ...],
+                     priority_only: bool = False) -> int | None:
+    """The id of the ticket `order_queue` puts first, found with `LIMIT 1` queries.
+
+    Calling next needs one ticket, not the order of the whole queue: the longest-overdue
+    ticket if any (rule 1), else the head of the lane the priority rule picks (rule 2),
+    by the base key (rules 3-4). The database sorts in C on its queue index instead of
+    Python building and sorting a row per waiting ticket under the office's lock.
+    tests/core/test_position.py checks it against `ordered_waiting_ids`.
+    """
+    rules = core.rules(office=office.id)
+    now = core.now()
+    where = [Ticket.office_id == office.id, Ticket.service_day == core.today(office),
+             Ticket.status == lifecycle.WAITING, Ticket.station.in_(stations)]
+    prio = Ticket.priority_group.is_not(None)
+    if priority_only:
+        where.append(prio)
+    key = ((Ticket.checked_in_at, Ticket.id) if rules.policy == "fifo"
+           else (Ticket.place_key, Ticket.checked_in_at, Ticket.id))
+
+    def first(*conditions: Any, order: tuple[Any, ...] = key) -> int | None:
+        found = session.execute(select(Ticket.id).where(*where, *conditions)
+                                .order_by(*order).limit(1)).scalar_one_or_none()
+        return int(found) if found is not None else None
+
+    if rules.max_wait_minutes is not None:
+        cutoff = now - timedelta(minutes=rules.max_wait_minutes)
+        late = and_(Ticket.entered_station_at < cutoff, Ticket.place_key < cutoff)
+        due = case((Ticket.entered_station_at > Ticket.place_key, Ticket.entered_station_at),
+                   else_=Ticket.place_key)
+        overdue = first(late, order=(due, *key))
+        if overdue is not None:
+            return overdue
+        where.append(not_(late))
+    head_priority = first(prio)
+    if rules.priority_ratio is None or head_priority is None:
+        return head_priority if head_priority is not None else first(not_(prio))
+    head_regular = first(not_(prio))
+    if head_regular is None:
+        return head_priority
+    share, window = rules.priority_ratio
+    recent = _recent_priority_calls(session, office.id, stations, window)
+    history = recent[-(window - 1):] if window > 1 else []
+    return head_priority if sum(history) < share else head_regular
+
+
 def waiting_position(core: Core, session: Session, office: Office, ticket: Ticket) -> int | None:
     """A waiting ticket's 1-based place in its station's calling order, by counting.
 
@@ -669,11 +715,11 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
             raise Refusal(409, "counter_busy",
                           "Counter is still serving {number}. Finish, hold or mark it "
                           "no-show first.", number=busy.number)
-        queue = ordered_waiting_ids(core, session, office, counter.stations,
-                                    priority_only=counter.priority_only)
+        head = first_waiting_id(core, session, office, counter.stations,
+                                priority_only=counter.priority_only)
         result: dict[str, Any] | None = None
-        if queue:
-            ticket = session.get_one(Ticket, queue[0])
+        if head is not None:
+            ticket = session.get_one(Ticket, head)
             ticket.status = lifecycle.CALLED
             ticket.counter = counter.id
             ticket.call_count = 1

@@ -82,3 +82,34 @@ def test_counted_position_on_postgresql(config: Config, postgres_core: Core) -> 
                                              session.get(Ticket, ticket_id))  # type: ignore[arg-type]
                      for ticket_id in order]
     assert positions == list(range(1, len(order) + 1))
+
+
+@pytest.mark.parametrize("priority", ["first", "1:3"])
+@pytest.mark.parametrize("max_wait", [90, 20, None])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_first_waiting_is_the_head_of_the_order(config: Config, core: Core, priority: str,
+                                                max_wait: int | None, seed: int) -> None:
+    """What call_next takes with LIMIT 1 queries is what the whole ordering puts first,
+    also after calls have eaten into the queue."""
+    policy = dataclasses.replace(config.policy, priority=priority, max_wait_minutes=max_wait)
+    core.config = dataclasses.replace(config, policy=policy)
+    _fill(core, seed)
+    office = core.office("DPS")
+    for stations, only in ((("berkas",), False), (("foto",), False),
+                           (("berkas", "foto"), False), (("berkas",), True)):
+        with core.db.write() as session:
+            for _ in range(4):
+                order = visits.ordered_waiting_ids(core, session, office, stations, only)
+                head = visits.first_waiting_id(core, session, office, stations, only)
+                assert head == (order[0] if order else None)
+                if head is None:
+                    break
+                ticket = session.get(Ticket, head)
+                assert ticket is not None
+                ticket.status = "called"
+                session.add(TimelineEntry(ticket_id=head, office_id=office.id, at=core.now(),
+                                          action="called", status="called",
+                                          station=ticket.station, counter="1", staff=None,
+                                          detail={"priority": ticket.priority_group
+                                                  is not None}))
+                session.flush()
