@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from counter.admin_views import admin
 from counter.realtime import CounterNamespace
 from counter.views import counter
 from shared.config import Config
@@ -18,4 +19,5 @@ def check_config(config: Config) -> None:
 
 def register(app: Flask, core: Core) -> None:
     app.register_blueprint(counter)
+    app.register_blueprint(admin)
     socketio.on_namespace(CounterNamespace("/counter"))

@@ -39,11 +39,14 @@ def register(app: Flask, core: Core) -> None:
 
 def announcer(core: Core) -> Any:
     """The clip URLs a board plays for a call, from the office's [announce] settings."""
-    settings = settings_for(core.config)
+    cached: dict[str, Any] = {"config": core.config, "settings": settings_for(core.config)}
 
     def urls(office: str, event: TicketEvent) -> list[str]:
+        if cached["config"] is not core.config:  # the live configuration changed
+            cached.update(config=core.config, settings=settings_for(core.config))
         try:
-            call = call_announcement(core.config, settings, str(event.ticket.get("number")),
+            call = call_announcement(core.config, cached["settings"],
+                                     str(event.ticket.get("number")),
                                      str(event.counter), event.station, office)
         except CallError:
             log.warning("no announcement for %s at %s", event.ticket.get("number"), event.counter)

@@ -11,8 +11,8 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import time
+from dataclasses import dataclass, field, replace
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,6 +59,7 @@ class Counter:
     name: str
     stations: tuple[str, ...]
     priority_only: bool = False
+    open: bool = True  # a closed counter calls nobody and counts in no estimate
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,17 @@ class Office:
     services: dict[str, Service]
     counters: dict[str, Counter]
     info: tuple[str, ...] = ()
+    # The office's own `policy` table: keys of [policy] that differ for this office.
+    policy_overrides: tuple[tuple[str, Any], ...] = ()
+    closed_days: tuple[date, ...] = ()
+    quota_per_slot: int = 0  # bookings per slot and service day; 0: no limit
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def is_closed_on(self, day: date) -> bool:
+        return day in self.closed_days
 
 
 @dataclass(frozen=True)
@@ -230,6 +238,18 @@ class Config:
     announce: Mapping[str, Any] = field(default_factory=dict)
     retention: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+    # The parsed TOML tables this configuration was built from (see shared/live_config.py).
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The rooms' section checks it passed (load_config); a live change runs them again.
+    checks: tuple[Callable[[Config], None], ...] = field(default=(), compare=False,
+                                                         repr=False)
+
+    def policy_for(self, office_id: str | None) -> Policy:
+        """The office's policy: [policy] with the office's own `policy` table applied."""
+        office = self.offices.get(office_id or "")
+        if office is None or not office.policy_overrides:
+            return self.policy
+        return replace(self.policy, **dict(office.policy_overrides))
 
     @property
     def base_url(self) -> str:
@@ -261,6 +281,8 @@ class _Reader:
         return ConfigError(key, message, self.line_of(key))
 
     def check_keys(self, table: Mapping[str, Any], allowed: set[str], path: str) -> None:
+        if not isinstance(table, Mapping):
+            raise self.error(path, f"expected a table, got {table!r}")
         for key in table:
             if key not in allowed:
                 full = f"{path}.{key}" if path else key
@@ -314,11 +336,11 @@ def _localised_name(r: _Reader, table: Mapping[str, Any], path: str) -> tuple[st
     return name_id, r.get(name, "en", str, f"{path}.name", name_id)
 
 
-def _office(r: _Reader, raw: Mapping[str, Any], path: str) -> Office:
+def _office(r: _Reader, raw: Mapping[str, Any], path: str, policy: Policy) -> Office:
     r.check_keys(
         raw,
         {"id", "name", "timezone", "opens", "last_checkin", "closes", "info",
-         "stations", "services", "counters"},
+         "stations", "services", "counters", "policy", "closed_days", "quota_per_slot"},
         path,
     )
     office_id = r.get(raw, "id", str, path)
@@ -367,14 +389,46 @@ def _office(r: _Reader, raw: Mapping[str, Any], path: str) -> Office:
     counters: dict[str, Counter] = {}
     for i, item in enumerate(r.get(raw, "counters", list, path)):
         p = f"{path}.counters[{i}]"
-        r.check_keys(item, {"id", "name", "stations", "priority_only"}, p)
+        r.check_keys(item, {"id", "name", "stations", "priority_only", "open"}, p)
         served = tuple(r.get(item, "stations", list, p))
         for station_id in served:
             if station_id not in stations:
                 raise r.error(f"{p}.stations", f"names unknown station {station_id!r}")
-        counter = Counter(str(r.get(item, "id", (str, int), p)), r.get(item, "name", str, p),
-                          served, r.get(item, "priority_only", bool, p, False))
+        if not served:
+            raise r.error(f"{p}.stations", "a counter needs at least one station")
+        counter_id = str(r.get(item, "id", (str, int), p))
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", counter_id):
+            raise r.error(f"{p}.id", "letters, digits, - and _ only")
+        if counter_id in counters:
+            raise r.error(f"{p}.id", f"counter {counter_id!r} is defined twice")
+        name = r.get(item, "name", str, p)
+        if not name.strip() or len(name) > 64:
+            raise r.error(f"{p}.name", "a name of 1-64 characters")
+        counter = Counter(counter_id, name, served, r.get(item, "priority_only", bool, p, False),
+                          r.get(item, "open", bool, p, True))
         counters[counter.id] = counter
+
+    info = r.get(raw, "info", list, path, [])
+    for i, line in enumerate(info):
+        if not isinstance(line, str) or len(line) > 500:
+            raise r.error(f"{path}.info[{i}]", "expected a text of at most 500 characters")
+    closed_days: list[date] = []
+    for i, day in enumerate(r.get(raw, "closed_days", list, path, [])):
+        if isinstance(day, date):
+            closed_days.append(day)
+            continue
+        try:
+            if not isinstance(day, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+                raise ValueError
+            closed_days.append(date.fromisoformat(day))
+        except ValueError:
+            raise r.error(f"{path}.closed_days[{i}]",
+                          f"expected a date YYYY-MM-DD, got {day!r}") from None
+    quota = r.get(raw, "quota_per_slot", int, path, 0)
+    if quota < 0:
+        raise r.error(f"{path}.quota_per_slot", "expected 0 (no limit) or more")
+    overrides = r.get(raw, "policy", dict, path, {})
+    office_policy = _policy(r, overrides, f"{path}.policy", policy)
 
     return Office(
         id=office_id,
@@ -386,8 +440,32 @@ def _office(r: _Reader, raw: Mapping[str, Any], path: str) -> Office:
         stations=stations,
         services=services,
         counters=counters,
-        info=tuple(r.get(raw, "info", list, path, [])),
+        info=tuple(info),
+        policy_overrides=tuple((k, getattr(office_policy, k)) for k in overrides),
+        closed_days=tuple(sorted(set(closed_days))),
+        quota_per_slot=quota,
     )
+
+
+def _policy(r: _Reader, raw: Mapping[str, Any], path: str, defaults: Policy) -> Policy:
+    """A [policy] table over `defaults` (the built-in ones, or [policy] for an office)."""
+    r.check_keys(raw, set(Policy.__dataclass_fields__), path)
+    values: dict[str, Any] = {}
+    for key in Policy.__dataclass_fields__:
+        kind: type | tuple[type, ...] = str if key in ("priority", "late_policy") else int
+        values[key] = r.get(raw, key, kind, path, getattr(defaults, key))
+    if values["late_policy"] not in ("demote", "refuse"):
+        raise r.error(f"{path}.late_policy", 'expected "demote" or "refuse"')
+    if values["priority"] != "first" and not re.fullmatch(r"[1-9]\d*:[1-9]\d*",
+                                                          values["priority"]):
+        raise r.error(f"{path}.priority", 'expected "first" or a ratio like "1:2"')
+    for key in ("early_checkin_minutes", "late_grace_minutes", "no_show_after_calls",
+                "recall_cooldown_seconds", "service_time_window"):
+        if not 0 <= values[key] <= 24 * 60:
+            raise r.error(f"{path}.{key}", "expected a number from 0 to 1440")
+    if values["max_wait_minutes"] is not None and values["max_wait_minutes"] <= 0:
+        values["max_wait_minutes"] = None
+    return Policy(**values)
 
 
 def _trusted_proxies(r: _Reader, server: dict[str, Any]) -> int:
@@ -404,6 +482,14 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
         raise ConfigError("(syntax)", str(exc), int(line.group(1)) if line else None) from None
+    return config_from_data(data, source, text)
+
+
+def config_from_data(data: Mapping[str, Any], source: str = "config.toml",
+                     text: str = "") -> Config:
+    """Validate parsed TOML tables (the file's, or the live ones from the database).
+
+    Raises ConfigError naming the key, and its line when the file text is given."""
     r = _Reader(text)
     r.check_keys(
         data,
@@ -414,22 +500,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
     server = r.get(data, "server", dict, "", {})
     r.check_keys(server, {"host", "port", "public_url", "trusted_proxies"}, "server")
 
-    policy_raw = r.get(data, "policy", dict, "", {})
-    r.check_keys(policy_raw, set(Policy.__dataclass_fields__), "policy")
-    defaults = Policy()
-    policy_values: dict[str, Any] = {}
-    for key in Policy.__dataclass_fields__:
-        kind: type | tuple[type, ...] = str if key in ("priority", "late_policy") else int
-        policy_values[key] = r.get(policy_raw, key, kind, "policy", getattr(defaults, key))
-    if policy_values["late_policy"] not in ("demote", "refuse"):
-        raise r.error("policy.late_policy", 'expected "demote" or "refuse"')
-    if policy_values["priority"] != "first" and not re.fullmatch(
-        r"[1-9]\d*:[1-9]\d*", policy_values["priority"]
-    ):
-        raise r.error("policy.priority", 'expected "first" or a ratio like "1:2"')
-    if policy_values["max_wait_minutes"] is not None and policy_values["max_wait_minutes"] <= 0:
-        policy_values["max_wait_minutes"] = None
-    policy = Policy(**policy_values)
+    policy = _policy(r, r.get(data, "policy", dict, "", {}), "policy", Policy())
 
     numbering_raw = r.get(data, "numbering", dict, "", {})
     r.check_keys(numbering_raw, set(Numbering.__dataclass_fields__), "numbering")
@@ -480,7 +551,9 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
 
     offices: dict[str, Office] = {}
     for i, raw_office in enumerate(r.get(data, "offices", list, "")):
-        office = _office(r, raw_office, f"offices[{i}]")
+        if not isinstance(raw_office, dict):
+            raise r.error(f"offices[{i}]", "expected a table")
+        office = _office(r, raw_office, f"offices[{i}]", policy)
         if office.id in offices:
             raise r.error(f"offices[{i}].id", f"office {office.id!r} is defined twice")
         offices[office.id] = office
@@ -509,6 +582,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         announce=r.get(data, "announce", dict, "", {}),
         retention=r.get(data, "retention", dict, "", {}),
         source=source,
+        raw=data,
     )
 
 
@@ -529,7 +603,7 @@ def load_config(path: Path | None = None, checks: Sequence[SectionCheck] = ()) -
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError("(file)", f"cannot read {path}: {exc.strerror}") from None
-    config = parse_config(text, str(path))
+    config = replace(parse_config(text, str(path)), checks=tuple(checks))
     run_checks(config, checks, text)
     return config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -86,8 +86,8 @@ class Core:
     def today(self, office: Office) -> date:
         return local_date(self.now(), office.tz)
 
-    def rules(self, policy: str = "slot") -> Rules:
-        p = self.config.policy
+    def rules(self, policy: str = "slot", office: str | None = None) -> Rules:
+        p = self.config.policy_for(office)
         return Rules(max_wait_minutes=p.max_wait_minutes, priority_ratio=p.priority_ratio,
                      policy=policy)
 
@@ -102,8 +102,30 @@ class Core:
             for event in change.events:
                 self.bus.publish(event)
 
+    @contextmanager
+    def change_all(self) -> Iterator[list[Change]]:
+        """One write transaction for every office at once (a change of the global
+        configuration): each office's lock in a fixed order, one Change per office on the
+        same session; their events are published after commit."""
+        offices = sorted(self.config.offices)
+        with ExitStack() as stack:
+            for office in offices:
+                stack.enter_context(self.db.office_lock(office))
+            with self.db.write() as session:
+                changes = [Change(office, self.now(), session, printers=self.printers)
+                           for office in offices]
+                yield changes
+            for change in changes:
+                for event in change.events:
+                    self.bus.publish(event)
+
     def ensure_offices(self) -> None:
-        """Create or refresh the rows of the configured offices."""
+        """Load the live configuration (seeded from the file into an empty database, the
+        database's afterwards: shared/live_config.py), then create or refresh the rows of
+        its offices."""
+        from shared.live_config import bootstrap
+
+        bootstrap(self)
         with self.db.write() as session:
             for office in self.config.offices.values():
                 row = session.get(OfficeRow, office.id)

@@ -13,6 +13,9 @@ from flask.json.provider import DefaultJSONProvider
 
 from shared.i18n import bilingual
 
+# Keyword values that also travel as fields of the error body (not only in the message).
+EXTRA_FIELDS = ("retry_at", "field", "reason", "current_version", "choices", "ticket")
+
 
 class GuardedJSONProvider(DefaultJSONProvider):
     """Flask's JSON, with "nested too deeply" as an ordinary parse error."""
@@ -37,7 +40,7 @@ class Refusal(Exception):
         self.code = code
         self.values = {k: v for k, v in extra.items() if not k.startswith("_")}
         self.message = bilingual(message, **self.values)
-        self.extra = {k: v for k, v in extra.items() if k in ("retry_at",)}
+        self.extra = {k: v for k, v in extra.items() if k in EXTRA_FIELDS}
         super().__init__(f"{code}: {self.message['en']}")
 
     def body(self) -> dict[str, Any]:

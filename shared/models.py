@@ -94,6 +94,9 @@ class Ticket(Base):
     last_called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     public_token: Mapped[str] = mapped_column(String(64), unique=True)
     issued_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # kiosk or staff
+    # The station flow the ticket was issued with: a later change of the service's flow
+    # (live configuration) never reroutes tickets already in the office. None: from config.
+    flow: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     booking: Mapped[Booking | None] = relationship()
     timeline: Mapped[list[TimelineEntry]] = relationship(
@@ -163,6 +166,24 @@ class Device(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ConfigDocument(Base):
+    """The live configuration: one document per office (`office:<id>`) and one `global`.
+
+    A document holds the same tables config.toml has (an `[[offices]]` entry, or the
+    `policy`, `numbering`, `kiosk` and `announce` tables), validated by the same loader.
+    `version` rises by one per stored change; an edit names the version it started from.
+    """
+
+    __tablename__ = "config_documents"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
 
 
 class IdempotencyKey(Base):

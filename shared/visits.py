@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, and_, case, false, func, literal, not_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from shared import lifecycle, outbox
@@ -24,7 +24,15 @@ from shared.config import PRIORITY_GROUPS, Counter, Office
 from shared.core import Change, Core
 from shared.errors import Refusal
 from shared.models import Booking, IdempotencyKey, NumberSequence, Ticket, TimelineEntry
-from shared.ordering import Waiting, estimate_wait_minutes, order_queue, waited
+from shared.ordering import (
+    Waiting,
+    due_since,
+    estimate_wait_minutes,
+    is_overdue,
+    order_queue,
+    position_from_counts,
+    waited,
+)
 from shared.scan import ScanError, parse_scan
 
 ACTIVE = lifecycle.ACTIVE
@@ -68,9 +76,10 @@ def ordered_waiting_ids(core: Core, session: Session, office: Office,
     need the order of the whole queue but only one ticket of it, and building hundreds
     of ORM objects under the office's write lock cost most of a call."""
     items = waiting_items(core, session, office, stations, priority_only)
-    ratio = core.config.policy.priority_ratio
+    ratio = core.config.policy_for(office.id).priority_ratio
     recent = _recent_priority_calls(session, office.id, stations, ratio[1]) if ratio else []
-    return [item.ticket_id for item in order_queue(items, core.now(), core.rules(), recent)]
+    rules = core.rules(office=office.id)
+    return [item.ticket_id for item in order_queue(items, core.now(), rules, recent)]
 
 
 def waiting_items(core: Core, session: Session, office: Office, stations: tuple[str, ...],
@@ -103,9 +112,73 @@ def longest_waiting(core: Core, session: Session, office: Office,
     return longest.ticket_id, waited(longest, now)
 
 
+def waiting_position(core: Core, session: Session, office: Office, ticket: Ticket) -> int | None:
+    """A waiting ticket's 1-based place in its station's calling order, by counting.
+
+    One aggregate query counts the tickets that come before it (overdue ones, the other
+    lane, its own lane by the base key) and `position_from_counts` applies the same rules
+    as `order_queue`, so the answer equals the ticket's index in `ordered_waiting_ids`
+    without loading and sorting the whole queue (17 ms with 1,000 waiting, now a
+    fraction of a millisecond plus one indexed query).
+
+    Exact under races: check-in calls it inside its own write transaction, which holds
+    the office's lock (and on PostgreSQL its row lock), so no other change of the office
+    can land between the count and the commit; the printed position is the ticket's place
+    at the moment it was issued. (Later changes move it, as they move every ticket.)
+    """
+    if ticket.status != lifecycle.WAITING or ticket.service_day != core.today(office):
+        return None
+    rules = core.rules(office=office.id)
+    now = core.now()
+    me = Waiting(ticket_id=ticket.id, place_key=ticket.place_key,
+                 checked_in_at=ticket.checked_in_at, entered_at=ticket.entered_station_at,
+                 priority=ticket.priority_group is not None)
+
+    def key(t: Any) -> Any:
+        if rules.policy == "fifo":
+            return tuple_(t.checked_in_at, t.id)
+        return tuple_(t.place_key, t.checked_in_at, t.id)
+
+    my_key = (tuple_(literal(me.checked_in_at, DateTime), literal(me.ticket_id))
+              if rules.policy == "fifo" else
+              tuple_(literal(me.place_key, DateTime), literal(me.checked_in_at, DateTime),
+                     literal(me.ticket_id)))
+    if rules.max_wait_minutes is None:
+        late: Any = false()
+    else:
+        cutoff = now - timedelta(minutes=rules.max_wait_minutes)
+        late = and_(Ticket.entered_station_at < cutoff, Ticket.place_key < cutoff)
+    prio = Ticket.priority_group.is_not(None)
+    mine = prio if me.priority else Ticket.priority_group.is_(None)
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    overdue = is_overdue(me, now, rules)
+    if overdue:
+        due = case((Ticket.entered_station_at > Ticket.place_key, Ticket.entered_station_at),
+                   else_=Ticket.place_key)
+        my_due = due_since(me)
+        ahead_condition = and_(late, or_(due < my_due, and_(due == my_due, key(Ticket) < my_key)))
+        columns = [count(ahead_condition), literal(0), literal(0), literal(0)]
+    else:
+        columns = [count(late), count(and_(not_(late), mine, key(Ticket) < my_key)),
+                   count(and_(not_(late), prio)), count(and_(not_(late), not_(prio)))]
+    row = session.execute(select(*columns).where(
+        Ticket.office_id == office.id, Ticket.service_day == ticket.service_day,
+        Ticket.status == lifecycle.WAITING, Ticket.station == ticket.station)).one()
+    ratio = core.config.policy_for(office.id).priority_ratio
+    recent = (_recent_priority_calls(session, office.id, (ticket.station,), ratio[1])
+              if ratio and not overdue else [])
+    return 1 + position_from_counts(
+        overdue=overdue, overdue_ahead=int(row[0]), priority=me.priority,
+        lane_ahead=int(row[1]), priority_total=int(row[2]), regular_total=int(row[3]),
+        rules=rules, recent_calls=recent)
+
+
 def mean_service_minutes(core: Core, session: Session, office_id: str, station: str) -> float:
     """Rolling mean of the latest service times at a station, from the timeline."""
-    window = core.config.policy.service_time_window
+    window = core.config.policy_for(office_id).service_time_window
     finishes = session.execute(
         select(TimelineEntry.ticket_id, TimelineEntry.at)
         .where(TimelineEntry.office_id == office_id, TimelineEntry.station == station,
@@ -132,7 +205,23 @@ def mean_service_minutes(core: Core, session: Session, office_id: str, station: 
 
 
 def counters_for(office: Office, station: str) -> list[Counter]:
-    return [c for c in office.counters.values() if station in c.stations and not c.priority_only]
+    """The open counters that serve everyone at a station (the wait estimate's divisor)."""
+    return [c for c in office.counters.values()
+            if station in c.stations and not c.priority_only and c.open]
+
+
+def ticket_flow(office: Office, ticket: Ticket) -> tuple[str, ...]:
+    """The stations of the ticket's visit: the flow it was issued with (a later change of
+    the service's flow leaves tickets already in the office on their way)."""
+    if ticket.flow:
+        return tuple(ticket.flow)
+    service = office.services.get(ticket.service)
+    return service.flow if service else ()
+
+
+def _refuse_closed_day(core: Core, office: Office) -> None:
+    if office.is_closed_on(core.today(office)):
+        raise Refusal(409, "closed", "The office is closed today.")
 
 
 def estimate_for(core: Core, session: Session, office: Office, station: str,
@@ -153,8 +242,7 @@ def ticket_dict(core: Core, session: Session, ticket: Ticket, position: int | No
     office = core.office(ticket.office_id)
     if ticket.status == lifecycle.WAITING:
         if position is None:
-            queue = ordered_waiting_ids(core, session, office, (ticket.station,))
-            position = next((i + 1 for i, t in enumerate(queue) if t == ticket.id), None)
+            position = waiting_position(core, session, office, ticket)
         if position is not None and estimate is None:
             estimate = estimate_for(core, session, office, ticket.station, position - 1)
     else:
@@ -381,6 +469,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             change.emit(REPRINT.event, _ticket_for_event(existing))
             return CheckinResult(data, reprint=True, print=job)
         today = core.today(office)
+        _refuse_closed_day(core, office)
         if booking.date != today:
             raise Refusal(409, "wrong_day",
                           "This booking is for {date}, not today.",
@@ -392,7 +481,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
                           time=office.last_checkin.strftime("%H:%M"))
         slot_start = local_to_utc(booking.date, booking.slot_start, office.tz)
         slot_end = local_to_utc(booking.date, booking.slot_end, office.tz)
-        policy = core.config.policy
+        policy = core.config.policy_for(office.id)
         decision = decide_checkin(slot_start, slot_end, now, policy.early_checkin_minutes,
                                   policy.late_grace_minutes, policy.late_policy)
         if decision.refusal == "too_early":
@@ -428,6 +517,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             slot_start=slot_start, slot_end=slot_end, demoted=decision.demoted,
             place_key=decision.place_key, checked_in_at=now, entered_station_at=now,
             call_count=0, public_token=secrets.token_urlsafe(24), issued_by=kiosk,
+            flow=list(service.flow),
         )
         session.add(ticket)
         session.flush()
@@ -455,6 +545,7 @@ def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: A
     elif priority_group not in PRIORITY_GROUPS:
         raise Refusal(422, "invalid_request", "Unknown priority group.")
     service = office.services[service_id]
+    _refuse_closed_day(core, office)
     with core.change(office.id) as change:
         session = change.session
         now = change.now
@@ -482,7 +573,7 @@ def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: A
             priority_group=priority_group, status=CHECK_IN.target, station=service.flow[0],
             flow_position=0, counter=None, slot_start=None, slot_end=None, demoted=False,
             place_key=now, checked_in_at=now, entered_station_at=now, call_count=0,
-            public_token=secrets.token_urlsafe(24), issued_by=staff,
+            public_token=secrets.token_urlsafe(24), issued_by=staff, flow=list(service.flow),
         )
         session.add(ticket)
         session.flush()
@@ -502,6 +593,51 @@ def _counter(office: Office, counter_id: str) -> Counter:
     return counter
 
 
+def return_to_queue(change: Change, ticket: Ticket, staff: str | None) -> None:
+    """A called or serving ticket goes back to its station's queue at its own place (its
+    counter was closed): waiting again, with its place key and station unchanged."""
+    counter = ticket.counter
+    ticket.status = "waiting"
+    ticket.counter = None
+    ticket.call_count = 0
+    _record(change, ticket, "returned", staff=staff, counter=counter)
+    change.emit("returned", _ticket_for_event(ticket), counter=counter, station=ticket.station,
+                staff=staff)
+
+
+COUNTER_TICKET_CHOICES = ("return", "transfer")
+
+
+def release_counter(core: Core, change: Change, office: Office, counter_id: str,
+                    choice: Any, station: Any, staff: str | None) -> None:
+    """Before a counter closes or goes: its called or serving ticket returns to the queue
+    at its place (`return`) or moves to another station (`transfer`). Without a choice,
+    409 `counter_has_ticket` with the choices."""
+    ticket = change.session.execute(
+        select(Ticket).where(Ticket.office_id == office.id, Ticket.counter == counter_id,
+                             Ticket.status.in_(lifecycle.AT_COUNTER))
+    ).scalars().first()
+    if ticket is None:
+        return
+    if choice not in COUNTER_TICKET_CHOICES:
+        raise Refusal(409, "counter_has_ticket",
+                      "Counter {counter} has called {number}. Return the ticket to the queue "
+                      "or transfer it first.", counter=counter_id, number=ticket.number,
+                      ticket=ticket.number, choices=list(COUNTER_TICKET_CHOICES))
+    if choice == "return":
+        return_to_queue(change, ticket, staff)
+        return
+    station_before = ticket.station
+    outcome, detail = _apply(core, office, ticket, "transfer", {"station": station}, change.now)
+    step = lifecycle.transition("transfer", outcome)
+    if step.target is not None:
+        ticket.status = step.target
+    _record(change, ticket, step.timeline, staff=staff, counter=counter_id,
+            station=station_before, **detail)
+    change.emit(step.event, _ticket_for_event(ticket), counter=counter_id,
+                station=ticket.station, staff=staff, detail=detail)
+
+
 def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
               idempotency_key: str | None = None) -> dict[str, Any] | None:
     """Call the first waiting ticket for this counter; None when nobody waits.
@@ -512,6 +648,8 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
     """
     office = core.office(office_id)
     counter = _counter(office, counter_id)
+    if not counter.open:
+        raise Refusal(409, "counter_closed", "Counter {counter} is closed.", counter=counter.name)
     scope = f"next:{counter.id}"
     with core.change(office.id) as change:
         session = change.session
@@ -606,7 +744,7 @@ def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[s
            now: datetime) -> tuple[str | None, dict[str, Any]]:
     """The action's effect besides the state (which the lifecycle table sets): the outcome
     (for an action with several) and the timeline entry's detail."""
-    policy = core.config.policy
+    policy = core.config.policy_for(office.id)
     if action == "recall":
         if ticket.last_called_at and now - ticket.last_called_at < timedelta(
             seconds=policy.recall_cooldown_seconds
@@ -619,7 +757,7 @@ def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[s
     if action == "start":
         return None, {}
     if action == "finish":
-        flow = office.services[ticket.service].flow if ticket.service in office.services else ()
+        flow = ticket_flow(office, ticket)
         position = ticket.flow_position + 1
         ticket.counter = None
         if position < len(flow):
@@ -649,7 +787,7 @@ def _apply(core: Core, office: Office, ticket: Ticket, action: str, body: dict[s
         station = body.get("station")
         if not isinstance(station, str) or station not in office.stations:
             raise Refusal(422, "invalid_request", "Unknown station.")
-        flow = office.services[ticket.service].flow if ticket.service in office.services else ()
+        flow = ticket_flow(office, ticket)
         if station in flow:
             ticket.flow_position = flow.index(station)
         ticket.station = station

@@ -4,8 +4,9 @@
  * State comes from the server as versioned messages in the /display namespace:
  *   snapshot {version, now, now_serving, recent, waiting, stations, serving_slot, info}
  *   called   {version, number, counter, counter_name, station, recall, announce}
- * A snapshot is applied only when its version is >= the last one applied. A "called" newer
- * than lastVersion + 1 means messages were missed, so the board asks for a snapshot. Every
+ * A snapshot is applied only when its version is >= the last one applied. A "called" whose
+ * `previous` (the last version the server sent to the room) is newer than the board's
+ * last version means messages were missed, so the board asks for a snapshot. Every
  * "called" is spoken once (by version), even when a snapshot already showed it. After a
  * reconnect the board joins again and takes the join snapshot whatever its version (the
  * server may have been restored from a backup).
@@ -241,7 +242,13 @@
     if (!call || typeof call.version !== "number") return;
     announce(call);
     if (call.version <= state.lastVersion) return;  // a snapshot already showed it
-    if (state.lastVersion >= 0 && call.version > state.lastVersion + 1) {
+    // "previous" is the version of the last message the server sent to this room (it
+    // skips snapshots of changes that a later snapshot shows): older than ours means we
+    // missed something. Without it, any version beyond the next one is a gap.
+    const missed = typeof call.previous === "number"
+      ? call.previous > state.lastVersion
+      : call.version > state.lastVersion + 1;
+    if (state.lastVersion >= 0 && missed) {
       requestSnapshot(socket);  // we missed something: ask for the whole picture
       return;
     }
@@ -334,7 +341,35 @@
     socket.on("connect_error", () => setOffline(true));
     socket.on("snapshot", (snap) => applySnapshot(snap));
     socket.on("called", (call) => onCalled(socket, call));
+    socket.on("announcement", (note) => showAnnouncement(note));
     socket.on("sound_check", (check) => soundCheck(check));
+  }
+
+  // --- one-off announcements from the admin console ------------------------------------
+  const ANNOUNCEMENT_SECONDS = 60;
+
+  function showAnnouncement(note) {
+    if (!note || typeof note.text !== "string" || !note.text.trim()) return;
+    let banner = document.getElementById("announcement");
+    if (!banner) {
+      banner = el("div", "announcement");
+      banner.id = "announcement";
+      banner.setAttribute("role", "alert");
+      els.board.prepend(banner);
+    }
+    banner.textContent = note.text;
+    banner.hidden = false;
+    state.announcement = note.text;
+    window.clearTimeout(state.announcementTimer);
+    state.announcementTimer = window.setTimeout(() => { banner.hidden = true; },
+                                                ANNOUNCEMENT_SECONDS * 1000);
+    // Spoken by the browser's own voice where the board has one and its audio is unlocked.
+    const speech = window.speechSynthesis;
+    if (speech && typeof window.SpeechSynthesisUtterance === "function") {
+      const utterance = new window.SpeechSynthesisUtterance(note.text);
+      utterance.lang = "id-ID";
+      try { speech.speak(utterance); } catch (error) { /* no voice: shown only */ }
+    }
   }
 
   function start() {

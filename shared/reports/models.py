@@ -46,13 +46,16 @@ class SurveyResponse(Base):
 
 
 class AuditEntry(Base):
-    """Who did what with people's data: exports, purges. Append-only."""
+    """Who did what: exports and purges of people's data, configuration, staff and device
+    changes (old -> new in `detail`). Append-only."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_at", "at"),)
+    __table_args__ = (Index("ix_audit_at", "at"), Index("ix_audit_office_at", "office_id", "at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
     staff: Mapped[str] = mapped_column(String(64))  # a username, or "cli"
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The office the entry concerns (None: every office, or none in particular).
+    office_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -1,0 +1,139 @@
+"""The admin console (`/admin`, role admin, limited to its offices).
+
+Static shells filled from the live configuration; their script (`admin.js`) edits through
+the administration REST resources (/api/v1, shared/admin_api.py), always naming the
+version the page was loaded with, so a second admin editing the same office gets the
+409 and a fresh page instead of overwriting.
+
+`GET /admin/api/overview` is the multi-office overview the first page polls: per office,
+waiting by station, the longest wait, counters open, devices offline and printer faults.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as BaseResponse
+
+from counter.views import overview as office_overview
+from shared import live_config
+from shared.auth import Principal, require
+from shared.config import PRIORITY_GROUPS, Office
+from shared.core import Core
+from shared.web import current_principal
+
+admin = Blueprint("admin", __name__, static_folder="static",
+                  static_url_path="/admin/static", template_folder="templates")
+
+# A device not heard from for this long counts as offline on the overview.
+OFFLINE_AFTER = timedelta(minutes=2)
+
+
+def _core() -> Core:
+    return current_app.extensions["giliran"]  # type: ignore[no-any-return]
+
+
+def _admin_or_login() -> Principal | BaseResponse:
+    principal = current_principal()
+    if principal is None or not principal.is_staff:
+        target = request.full_path if request.query_string else request.path
+        return redirect(url_for("pages.login", next=target))
+    if principal.role != "admin":
+        return Response(render_template("counter/forbidden.html"), status=403)
+    return principal
+
+
+def _offices(principal: Principal) -> list[Office]:
+    return [o for o in _core().config.offices.values() if principal.may_see_office(o.id)]
+
+
+def _office(principal: Principal, office_id: str) -> Office:
+    office = _core().config.offices.get(office_id)
+    if office is None or not principal.may_see_office(office_id):
+        raise NotFound()
+    return office
+
+
+def _page(template: str, principal: Principal, **values: Any) -> str:
+    return render_template(template, principal=principal, offices=_offices(principal),
+                           all_offices=principal.offices is None, **values)
+
+
+@admin.get("/admin")
+def home() -> Any:
+    principal = _admin_or_login()
+    if isinstance(principal, BaseResponse):
+        return principal
+    return _page("admin/overview.html", principal)
+
+
+@admin.get("/admin/office/<office_id>")
+def office_page(office_id: str) -> Any:
+    principal = _admin_or_login()
+    if isinstance(principal, BaseResponse):
+        return principal
+    office = _office(principal, office_id)
+    version, document = live_config.document(_core(), live_config.office_scope(office.id))
+    policy = _core().config.policy_for(office.id)
+    return _page("admin/office.html", principal, office=office, version=version,
+                 document=document, policy=policy, groups=PRIORITY_GROUPS,
+                 global_policy=_core().config.policy)
+
+
+@admin.get("/admin/audit")
+def audit_page() -> Any:
+    principal = _admin_or_login()
+    if isinstance(principal, BaseResponse):
+        return principal
+    return _page("admin/audit.html", principal)
+
+
+# --- the overview's data ---------------------------------------------------------------------
+def _device_health(core: Core, office: Office) -> dict[str, Any]:
+    """Devices offline (enrolled, not seen for OFFLINE_AFTER) and printer faults."""
+    offline: list[str] = []
+    faults: list[str] = []
+    for check in core.health_checks:  # the hardware room's printers and serial buses
+        state, _ok = check()
+        for printer_id, printer in state.get("printers", {}).items():
+            if printer.get("alert"):
+                faults.append(printer_id)
+        for bus_id, bus in state.get("devices", {}).get("serial", {}).items():
+            if bus.get("status") != "up":
+                faults.append(f"serial:{bus_id}")
+    return {"devices_offline": offline, "faults": faults}
+
+
+@admin.get("/admin/api/overview")
+def overview_data() -> Response:
+    principal = require(current_principal(), "admin")
+    core = _core()
+    result = []
+    for office in _offices(principal):
+        data = office_overview(core, office)
+        counters = data.get("counters", [])
+        result.append({
+            "id": office.id, "name": office.name,
+            "stations": [{"id": s["id"], "name": s["name"], "waiting": s["waiting"],
+                          "longest_wait_minutes": s["longest_wait_minutes"]}
+                         for s in data.get("stations", [])],
+            "longest_wait_minutes": max((s["longest_wait_minutes"] or 0
+                                         for s in data.get("stations", [])), default=0),
+            "waiting": sum(s["waiting"] for s in data.get("stations", [])),
+            "counters_open": sum(1 for c in office.counters.values() if c.open),
+            "counters": len(counters),
+            **_device_health(core, office),
+        })
+    return jsonify({"offices": result})

@@ -1,0 +1,321 @@
+/* The admin console: forms that edit the live configuration through /api/v1.
+   Every edit names the version the page was loaded with (If-Match); a refusal shows its
+   bilingual message and marks the field it names; a success reloads the page. */
+"use strict";
+(() => {
+  const main = document.getElementById("admin");
+  if (!main) return;
+  const page = main.dataset.page;
+  const box = document.getElementById("message");
+  const FLASH = "giliran-admin-flash";
+
+  function readJson(id) {
+    const node = document.getElementById(id);
+    return node ? JSON.parse(node.innerHTML) : {};
+  }
+
+  function show(message, kind) {
+    box.hidden = false;
+    box.className = `message message-${kind}`;
+    document.getElementById("message-id").textContent = message.id;
+    document.getElementById("message-en").textContent = message.en;
+    box.dataset.kind = kind;
+  }
+
+  function flashAfterReload(message) {
+    sessionStorage.setItem(FLASH, JSON.stringify(message));
+    window.location.reload();
+  }
+
+  const flashed = sessionStorage.getItem(FLASH);
+  if (flashed) {
+    sessionStorage.removeItem(FLASH);
+    show(JSON.parse(flashed), "ok");
+  }
+
+  async function send(method, url, body, withVersion) {
+    const headers = {"Content-Type": "application/json", "Accept": "application/json"};
+    if (withVersion) headers["If-Match"] = `"${main.dataset.version}"`;
+    let response;
+    try {
+      response = await fetch(url, {method, headers, body: body ? JSON.stringify(body) : undefined,
+                                   credentials: "same-origin"});
+    } catch (err) {
+      return {ok: false, status: 0, data: null};
+    }
+    let data = null;
+    try { data = await response.json(); } catch (err) { data = null; }
+    return {ok: response.ok, status: response.status, data};
+  }
+
+  function markInvalid(field) {
+    document.querySelectorAll(".invalid").forEach((n) => n.classList.remove("invalid"));
+    if (!field) return;
+    // The most specific element whose data-key the field starts with.
+    let best = null;
+    document.querySelectorAll("[data-key]").forEach((node) => {
+      const key = node.dataset.key;
+      if ((field === key || field.startsWith(key + ".") || field.startsWith(key + "["))
+          && (!best || key.length > best.dataset.key.length)) best = node;
+    });
+    if (best) best.classList.add("invalid");
+  }
+
+  function refused(result, text) {
+    const error = result.data && result.data.error;
+    if (!error) {
+      show(text.network || {id: "Gagal", en: "Failed"}, "error");
+      return null;
+    }
+    show(error.message, "error");
+    markInvalid(error.field);
+    if (error.current_version) main.dataset.stale = String(error.current_version);
+    return error;
+  }
+
+  function lines(value) {
+    return value.split("\n").map((s) => s.trim()).filter((s) => s);
+  }
+
+  function toNumber(value) {
+    return value === "" ? null : Number(value);
+  }
+
+  // --- the office page ------------------------------------------------------------------
+  function officePage() {
+    const office = main.dataset.office;
+    const text = readJson("office-text");
+    const globalPolicy = readJson("global-policy");
+    const base = `/api/v1/offices/${encodeURIComponent(office)}`;
+
+    function counterBody(form) {
+      return {
+        name: form.elements.name.value,
+        stations: [...form.querySelectorAll("input[name=stations]:checked")].map((i) => i.value),
+        priority_only: form.elements.priority_only.checked,
+        open: form.elements.open.checked,
+      };
+    }
+
+    async function saveCounter(form, extra) {
+      const id = form.dataset.id;
+      const result = await send("PATCH", `${base}/counters/${encodeURIComponent(id)}`,
+                                {...counterBody(form), ...(extra || {})}, true);
+      if (result.ok) return flashAfterReload(text.saved);
+      const error = refused(result, text);
+      if (error && error.code === "counter_has_ticket") askTicket(form, error);
+    }
+
+    function askTicket(form, error, remove) {
+      const ask = form.querySelector(".ask");
+      ask.replaceChildren();
+      const q = document.createElement("p");
+      q.textContent = `${text.ask_ticket.id} / ${text.ask_ticket.en} (${error.ticket})`;
+      const back = document.createElement("button");
+      back.type = "button";
+      back.dataset.choice = "return";
+      back.textContent = `${text.return.id} / ${text.return.en}`;
+      const move = document.createElement("button");
+      move.type = "button";
+      move.dataset.choice = "transfer";
+      move.textContent = `${text.transfer.id} / ${text.transfer.en}`;
+      const select = document.createElement("select");
+      select.name = "transfer_station";
+      form.querySelectorAll("input[name=stations]").forEach((i) => {
+        const option = document.createElement("option");
+        option.value = i.value;
+        option.textContent = i.value;
+        select.append(option);
+      });
+      ask.append(q, back, " ", move, " ", select);
+      ask.hidden = false;
+      back.addEventListener("click", () => (remove ? removeCounter(form, {ticket: "return"})
+                                                   : saveCounter(form, {ticket: "return"})));
+      move.addEventListener("click", () => {
+        const choice = {ticket: "transfer", station: select.value};
+        return remove ? removeCounter(form, choice) : saveCounter(form, choice);
+      });
+    }
+
+    async function removeCounter(form, choice) {
+      const id = form.dataset.id;
+      const result = await send("DELETE", `${base}/counters/${encodeURIComponent(id)}`,
+                                choice || null, true);
+      if (result.ok) return flashAfterReload(text.saved);
+      const error = refused(result, text);
+      if (error && error.code === "counter_has_ticket") askTicket(form, error, true);
+    }
+
+    function policyOverrides(form) {
+      const policy = {};
+      for (const input of form.querySelectorAll("[name^='policy.']")) {
+        const key = input.name.slice(7);
+        let value = input.type === "number" ? toNumber(input.value) : input.value.trim();
+        if (key === "max_wait_minutes" && value === 0) value = null;
+        if (value !== globalPolicy[key]) policy[key] = value === null ? 0 : value;
+      }
+      return policy;
+    }
+
+    function officeBody(form) {
+      const body = {
+        opens: form.elements.opens.value.trim(),
+        last_checkin: form.elements.last_checkin.value.trim(),
+        closes: form.elements.closes.value.trim(),
+        // Defaults are left out of the document (null removes a key).
+        quota_per_slot: toNumber(form.elements.quota_per_slot.value) || null,
+        closed_days: lines(form.elements.closed_days.value),
+      };
+      if (!body.closed_days.length) body.closed_days = null;
+      const policy = policyOverrides(form);
+      body.policy = Object.keys(policy).length ? policy : null;
+      return body;
+    }
+
+    function servicesBody(form) {
+      const services = [];
+      for (const fs of form.querySelectorAll("fieldset.service")) {
+        const get = (name) => fs.querySelector(`[name=${name}]`);
+        const id = get("id").value.trim();
+        if (!id) continue;
+        const service = {
+          id,
+          name: {id: get("name_id").value.trim(), en: get("name_en").value.trim()},
+          flow: get("flow").value.split(",").map((s) => s.trim()).filter((s) => s),
+        };
+        if (get("express").checked) service.express = true;
+        if (get("walkin_from").value.trim()) service.walkin_from = get("walkin_from").value.trim();
+        if (get("walkin_until").value.trim()) service.walkin_until = get("walkin_until").value.trim();
+        services.push(service);
+      }
+      return {services};
+    }
+
+    document.querySelectorAll("form[data-kind]").forEach((form) => {
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const kind = form.dataset.kind;
+        let result;
+        if (kind === "counter") return saveCounter(form);
+        if (kind === "counter-add") {
+          result = await send("POST", `${base}/counters`,
+                              {id: form.elements.id.value.trim(), ...counterBody(form)}, true);
+        } else if (kind === "info") {
+          result = await send("PUT", `${base}/info`, {info: lines(form.elements.info.value)}, true);
+        } else if (kind === "announcement") {
+          result = await send("POST", `${base}/announcement`, {text: form.elements.text.value});
+          if (result.ok) {
+            form.reset();
+            return show(text.sent, "ok");
+          }
+        } else if (kind === "office") {
+          result = await send("PATCH", `${base}/config`, officeBody(form), true);
+        } else if (kind === "services") {
+          result = await send("PATCH", `${base}/config`, servicesBody(form), true);
+        }
+        if (result && result.ok) return flashAfterReload(text.saved);
+        if (result) refused(result, text);
+      });
+      form.querySelectorAll("[data-action=delete]").forEach((button) => {
+        button.addEventListener("click", () => {
+          const message = text.confirm_delete;
+          const q = `${message.id.replace("{counter}", form.dataset.id)} / `
+                  + `${message.en.replace("{counter}", form.dataset.id)}`;
+          if (window.confirm(q)) removeCounter(form);
+        });
+      });
+    });
+  }
+
+  // --- the overview -------------------------------------------------------------------------
+  function overviewPage() {
+    const text = readJson("overview-text");
+    const body = document.querySelector("#overview tbody");
+    const cell = (value) => {
+      const td = document.createElement("td");
+      td.textContent = value;
+      return td;
+    };
+    async function refresh() {
+      const result = await send("GET", main.dataset.overviewUrl);
+      if (!result.ok) return;
+      body.replaceChildren();
+      for (const office of result.data.offices) {
+        const tr = document.createElement("tr");
+        tr.dataset.office = office.id;
+        const link = document.createElement("a");
+        link.href = `/admin/office/${encodeURIComponent(office.id)}`;
+        link.textContent = `${office.id} · ${office.name}`;
+        const name = document.createElement("td");
+        name.append(link);
+        const stations = office.stations.map((s) => `${s.name.id}: ${s.waiting}`).join(" · ");
+        const minutes = text.minutes.id.replace("{minutes}", office.longest_wait_minutes);
+        tr.append(name, cell(stations), cell(minutes),
+                  cell(`${office.counters_open} / ${office.counters}`),
+                  cell(office.devices_offline.join(", ") || "–"),
+                  cell(office.faults.join(", ") || "–"));
+        tr.querySelector("td:nth-child(2)").dataset.waiting = String(office.waiting);
+        body.append(tr);
+      }
+      main.dataset.refreshed = String(Date.now());
+    }
+    refresh();
+    window.setInterval(refresh, 5000);
+  }
+
+  // --- the audit log ------------------------------------------------------------------------
+  function auditPage() {
+    const form = document.getElementById("audit-filter");
+    const body = document.querySelector("#audit tbody");
+    const csv = document.getElementById("audit-csv");
+    function query() {
+      const params = new URLSearchParams();
+      for (const name of ["office", "who", "since"]) {
+        const value = form.elements[name].value.trim();
+        if (value) params.set(name, value);
+      }
+      return params;
+    }
+    function describe(entry) {
+      const changes = entry.detail.changes;
+      if (!changes) {
+        const rest = {...entry.detail};
+        delete rest.scope;
+        delete rest.version;
+        return JSON.stringify(rest);
+      }
+      return changes.map((c) => `${c.path}: ${JSON.stringify(c.old)} → ${JSON.stringify(c.new)}`)
+        .join("\n");
+    }
+    async function load() {
+      const params = query();
+      const csvParams = new URLSearchParams(params);
+      csvParams.set("format", "csv");
+      csv.href = `/api/v1/audit?${csvParams}`;
+      const result = await send("GET", `/api/v1/audit?${params}`);
+      if (!result.ok) return refused(result, {});
+      body.replaceChildren();
+      for (const entry of result.data.audit) {
+        const tr = document.createElement("tr");
+        for (const value of [entry.at.replace("T", " ").replace("Z", ""), entry.who,
+                             entry.office || "–", entry.action, describe(entry)]) {
+          const td = document.createElement("td");
+          td.textContent = value;
+          tr.append(td);
+        }
+        body.append(tr);
+      }
+      main.dataset.loaded = String(result.data.audit.length);
+    }
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      load();
+    });
+    load();
+  }
+
+  window.GiliranAdmin = {send, show, refused, flashAfterReload, readJson, main};
+  if (page === "office") officePage();
+  if (page === "overview") overviewPage();
+  if (page === "audit") auditPage();
+})();

@@ -1,0 +1,191 @@
+"""The administration REST resources through the Flask test client."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from shared import visits
+from tests.admin.conftest import Admin, error
+
+
+def test_put_info_reaches_the_board_snapshot(adm: Admin) -> None:
+    response = adm.call("PUT", "/offices/DPS/info", {"info": ["Libur Lebaran 10-14 April"]})
+    assert response.status_code == 200 and response.get_json()["version"] == 2
+    assert response.headers["ETag"] == '"2"'
+    board = adm.call("GET", "/board/DPS", who=adm.display).get_json()
+    assert board["info"] == ["Libur Lebaran 10-14 April"]
+
+
+def test_info_must_be_texts(adm: Admin) -> None:
+    response = adm.call("PUT", "/offices/DPS/info", {"info": [1]})
+    assert response.status_code == 422
+    body = error(response)
+    assert body["field"] == "info[0]" and body["code"] == "invalid_config"
+    assert adm.call("GET", "/offices/DPS/config").get_json()["version"] == 1
+
+
+def test_add_counter_then_call_next_at_once(adm: Admin) -> None:
+    assert adm.call("POST", "/checkin", {"scan": "ADM-00001"}, adm.officer).status_code == 201
+    response = adm.call("POST", "/offices/DPS/counters",
+                        {"id": "9", "name": "Loket 9", "stations": ["berkas"]})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["counter"] == {
+        "id": "9", "name": "Loket 9", "stations": ["berkas"], "priority_only": False,
+        "open": True, "ticket": None}
+    called = adm.call("POST", "/counters/9/next", who=adm.officer)
+    assert called.status_code == 200 and called.get_json()["ticket"]["counter"] == "9"
+    listed = adm.call("GET", "/offices/DPS/counters").get_json()
+    number = called.get_json()["ticket"]["number"]
+    assert [c for c in listed["counters"] if c["id"] == "9"][0]["ticket"] == number
+
+
+def test_add_counter_refusals(adm: Admin) -> None:
+    assert error(adm.call("POST", "/offices/DPS/counters",
+                          {"id": "1", "name": "x", "stations": ["berkas"]}))["code"] == \
+        "counter_exists"
+    bad = error(adm.call("POST", "/offices/DPS/counters",
+                         {"id": "9", "name": "Loket 9", "stations": ["dapur"]}))
+    assert bad["field"] == "counters[11].stations"
+    assert "dapur" in bad["message"]["id"] and "dapur" in bad["message"]["en"]
+    unknown = error(adm.call("POST", "/offices/DPS/counters",
+                             {"id": "9", "name": "Loket 9", "stations": ["berkas"], "warna": 1}))
+    assert unknown["field"] == "counters[11].warna"
+
+
+def test_rename_and_close_a_counter(adm: Admin) -> None:
+    response = adm.call("PATCH", "/offices/DPS/counters/2", {"name": "Loket Dua", "open": False},
+                        **{"If-Match": '"1"'})
+    assert response.status_code == 200
+    assert response.get_json()["counter"]["open"] is False
+    assert adm.core.config.offices["DPS"].counters["2"].name == "Loket Dua"
+    assert error(adm.call("POST", "/counters/2/next", who=adm.officer))["code"] == \
+        "counter_closed"
+
+
+def test_second_admin_with_the_same_version_gets_409(adm: Admin) -> None:
+    first = adm.call("PATCH", "/offices/DPS/counters/2", {"name": "A", "version": 1})
+    second = adm.call("PATCH", "/offices/DPS/counters/2", {"name": "B", "version": 1},
+                      who=adm.dps)
+    assert first.status_code == 200 and second.status_code == 409
+    assert error(second)["current_version"] == 2
+    assert adm.core.config.offices["DPS"].counters["2"].name == "A"
+
+
+def test_closing_a_counter_with_a_called_ticket_asks_first(adm: Admin) -> None:
+    adm.call("POST", "/checkin", {"scan": "ADM-00001"}, adm.officer)
+    adm.call("POST", "/checkin", {"scan": "ADM-00002"}, adm.officer)
+    called = adm.call("POST", "/counters/1/next", who=adm.officer).get_json()["ticket"]
+    asked = adm.call("PATCH", "/offices/DPS/counters/1", {"open": False})
+    assert asked.status_code == 409
+    body = error(asked)
+    assert body["code"] == "counter_has_ticket" and body["choices"] == ["return", "transfer"]
+    assert adm.core.config.offices["DPS"].counters["1"].open is True
+    done = adm.call("PATCH", "/offices/DPS/counters/1", {"open": False, "ticket": "return"})
+    assert done.status_code == 200
+    with adm.core.db.read() as session:
+        queue = visits.station_queue(adm.core, "DPS", "berkas")
+    assert [t["number"] for t in queue][0] == called["number"]  # at its own place
+    assert queue[0]["status"] == "waiting"
+    del session
+
+
+def test_delete_counter_transfers_its_ticket(adm: Admin) -> None:
+    adm.call("POST", "/checkin", {"scan": "ADM-00001"}, adm.officer)
+    adm.call("POST", "/offices/DPS/counters", {"id": "8", "name": "Loket 8",
+                                               "stations": ["berkas"]})
+    ticket = adm.call("POST", "/counters/8/next", who=adm.officer).get_json()["ticket"]
+    assert adm.call("DELETE", "/offices/DPS/counters/8").status_code == 409
+    gone = adm.call("DELETE", "/offices/DPS/counters/8?ticket=transfer&station=wawancara")
+    assert gone.status_code == 200
+    assert "8" not in adm.core.config.offices["DPS"].counters
+    moved = adm.call("GET", f"/tickets/{ticket['id']}", who=adm.officer).get_json()["ticket"]
+    assert moved["station"] == "wawancara" and moved["status"] == "waiting"
+
+
+def test_delete_counter_on_a_serial_bus_is_refused_with_the_key(adm: Admin) -> None:
+    body = error(adm.call("DELETE", "/offices/DPS/counters/3"))
+    assert body["code"] == "invalid_config" and body["field"].startswith("serial[0]")
+
+
+def test_patch_office_config_hours_windows_quota(adm: Admin) -> None:
+    response = adm.call("PATCH", "/offices/DPS/config", {
+        "opens": "07:30", "closed_days": ["2026-12-25"], "quota_per_slot": 40,
+        "policy": {"early_checkin_minutes": 60, "priority": "1:3"}})
+    assert response.status_code == 200, response.get_json()
+    office = adm.core.config.offices["DPS"]
+    assert office.opens.strftime("%H:%M") == "07:30" and office.quota_per_slot == 40
+    assert adm.core.config.policy_for("DPS").priority_ratio == (1, 3)
+    bad = error(adm.call("PATCH", "/offices/DPS/config", {"closes": "25:00"}))
+    assert bad["field"] == "closes"
+    assert bad["reason"]["id"].startswith("harus berupa jam")
+
+
+def test_office_admin_is_limited_to_its_offices(adm: Admin) -> None:
+    assert adm.call("GET", "/offices/DPS/counters", who=adm.dps).status_code == 200
+    assert adm.call("GET", "/config", who=adm.dps).status_code == 403
+    assert adm.call("PUT", "/offices/DPS/info", {"info": []}, who=adm.officer).status_code == 403
+    assert adm.call("GET", "/offices/NOWHERE/counters").status_code == 404
+    assert adm.client.get("/api/v1/offices/DPS/counters").status_code == 401
+
+
+def test_global_policy_patch(adm: Admin) -> None:
+    response = adm.call("PATCH", "/config", {"policy": {"late_grace_minutes": 30}})
+    assert response.status_code == 200
+    assert adm.core.config.policy.late_grace_minutes == 30
+    assert error(adm.call("PATCH", "/config", {"policy": {"late_policy": "maybe"}}))["field"] \
+        == "policy.late_policy"
+
+
+def test_bad_version_and_body(adm: Admin) -> None:
+    assert adm.call("PUT", "/offices/DPS/info", {"info": [], "version": "x"}).status_code == 400
+    assert adm.call("PATCH", "/offices/DPS/config", {"stations": 5}).status_code == 422
+    assert adm.call("PATCH", "/offices/DPS/config", {"counters": [7]}).status_code == 422
+    assert adm.call("PATCH", "/offices/DPS/config", {"id": "X"}).status_code == 422
+
+
+def test_announcement_is_audited(adm: Admin) -> None:
+    response = adm.call("POST", "/offices/DPS/announcement", {"text": "Sistem akan dimulai ulang"})
+    assert response.status_code == 201
+    assert adm.call("POST", "/offices/DPS/announcement", {"text": ""}).status_code == 422
+    audit = adm.call("GET", "/audit?office=DPS").get_json()["audit"]
+    assert audit[0]["action"] == "announcement"
+
+
+def test_audit_filters_and_csv(adm: Admin) -> None:
+    adm.call("PUT", "/offices/DPS/info", {"info": ["=1+1"]}, who=adm.dps)
+    entries = adm.call("GET", "/audit?who=admin-dps").get_json()["audit"]
+    assert [e["action"] for e in entries] == ["info.update"]
+    assert entries[0]["detail"]["changes"][0]["new"] == ["=1+1"]
+    assert adm.call("GET", "/audit?since=2999-01-01").get_json()["audit"] == []
+    assert adm.call("GET", "/audit?since=yesterday").status_code == 400
+    response = adm.call("GET", "/audit?format=csv&who=admin-dps")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["at", "who", "office", "action", "path", "old", "new"]
+    assert rows[1][1:5] == ["admin-dps", "DPS", "info.update", "info"]
+    # Office admins see only their offices' entries (not the global seed).
+    seen = {e["office"] for e in adm.call("GET", "/audit", who=adm.dps).get_json()["audit"]}
+    assert seen == {"DPS"}
+
+
+def test_pages_render_for_an_admin_only(adm: Admin) -> None:
+    from shared.auth import create_staff
+    from shared.web import staff_session_values
+
+    create_staff(adm.core, "kepala2", "pw-kepala2", "admin")
+    create_staff(adm.core, "petugas2", "pw-petugas2", "officer")
+    client = adm.app.test_client()
+    assert client.get("/admin").status_code == 302
+    with client.session_transaction() as session:
+        session.update(staff_session_values(adm.core, "petugas2"))
+    assert client.get("/admin/office/DPS").status_code in (302, 403)
+    with client.session_transaction() as session:
+        session.update(staff_session_values(adm.core, "kepala2"))
+    for path in ("/admin", "/admin/office/DPS", "/admin/audit"):
+        page = client.get(path)
+        assert page.status_code == 200, (path, page.get_data(as_text=True)[:500])
+        assert "<script>" not in page.get_data(as_text=True)  # no inline script
+    assert client.get("/admin/office/NOWHERE").status_code == 404
+    data = client.get("/admin/api/overview").get_json()
+    assert data["offices"][0]["id"] == "DPS" and data["offices"][0]["counters_open"] == 11
