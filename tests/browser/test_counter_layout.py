@@ -78,3 +78,23 @@ def test_terminal_fits_1366(context: Any, live: LiveServer, artifacts: Path) -> 
     assert page.locator("#parked button[data-row-action='resume']").count() == 2
     problems = page.evaluate(CLIPPED_JS)
     assert problems == [], problems
+
+
+def test_supervisor_shows_device_times_in_office_time(browser: Any, live: LiveServer) -> None:
+    live.staff("kepala", "pw", role="supervisor")
+    context = browser.new_context(viewport={"width": 1366, "height": 768},
+                                  timezone_id="America/New_York")
+    try:
+        page = context.new_page()
+        login(page, live, "kepala", "pw", "/counter/supervisor")
+        # The simulated serial bus answers at start: its last_ack_at is a device time.
+        page.wait_for_function("document.getElementById('health').textContent"
+                               ".includes('last_ack_at')", timeout=15_000)
+        text = page.locator("#health").inner_text()
+        assert "WITA" in text
+        assert "+00:00" not in text and "Z " not in text
+        assert page.evaluate("window.giliranSupervisor.officeTime("
+                             "'2026-12-01T01:05:09.123+00:00')") == "01-12-2026 09:05:09 WITA"
+        assert page.evaluate("window.giliranSupervisor.officeTime('B012')") is None
+    finally:
+        context.close()
