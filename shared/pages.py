@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
@@ -68,6 +69,14 @@ def _template_helpers() -> dict[str, Any]:
 def index() -> str:
     core = current_app.extensions["giliran"]
     return render_template("index.html", offices=list(core.config.offices.values()))
+
+
+@pages.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says."""
+    response = send_from_directory(current_app.static_folder or "static", "favicon.ico",
+                                   mimetype="image/vnd.microsoft.icon", max_age=86400)
+    return response
 
 
 @pages.get("/enrol/<device_id>/<code>")

@@ -23,3 +23,14 @@ def test_reused_enrolment_link_shows_a_bilingual_page(core: Core) -> None:
     assert not html.lstrip().startswith("{")
     long = client.get("/enrol/" + "x" * 80 + "/code")
     assert long.status_code == 404 and long.mimetype == "text/html"
+
+
+def test_favicon_on_every_page(core: Core) -> None:
+    client = create_app(core=core).test_client()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
+    assert icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    page = client.get("/login").get_data(as_text=True)
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and b"<svg" in svg.data
