@@ -29,7 +29,7 @@ run: venv vendor
 	$(BIN)/giliran secrets init
 	$(BIN)/giliran db upgrade
 	@clock="$${GILIRAN_CLOCK:-$$($(BIN)/giliran demo clock)}"; \
-	if [ -n "$$clock" ]; then echo "Office closed now: demo clock starts at $$clock (office time)"; fi; \
+	if [ -n "$$clock" ]; then echo "Office closed now: demo clock at $$clock (office time; it runs on across restarts, see var/demo-clock.json)"; fi; \
 	export GILIRAN_CLOCK="$$clock"; \
 	$(BIN)/giliran demo seed && $(BIN)/giliran serve
 

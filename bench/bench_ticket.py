@@ -40,7 +40,7 @@ def ticket(n: int) -> TicketPrint:
         position=1 + n % 40,
         estimated_wait_minutes=5 + n % 60,
         issued_at_local="24-11-2026 09:14 WITA",
-        status_url=f"https://antrian.example.go.id/t/{n:08d}Xk3v9QpL2mNs8RtY",
+        status_url=f"https://antrean.example.go.id/t/{n:08d}Xk3v9QpL2mNs8RtY",
     )
 
 

@@ -44,6 +44,8 @@ from shared.web import current_principal
 
 STAFF_ROLES = ("officer", "supervisor", "admin")
 SUPERVISOR_ROLES = ("supervisor", "admin")
+# The names offices use for their zone on screens.
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 LISTABLE = lifecycle.STATES
 MAX_LISTED = 200
 
@@ -218,7 +220,10 @@ def supervisor() -> Any:
         return render_template("counter/forbidden.html"), 403
     office = _office_for(principal)
     data = {"office": office.id, "counters": [_counter_dict(office, c) for c in office.counters],
-            "station_order": list(office.stations), **_names(office)}
+            "station_order": list(office.stations), **_names(office),
+            # Device times (printers, serial displays) are shown in the office's zone.
+            "timezone": office.timezone,
+            "zone_name": ZONE_NAMES.get(office.timezone, office.timezone)}
     from shared.public_url import public_url_warning
 
     return render_template("counter/supervisor.html", office=office, data=data,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from kiosk.ticket_realtime import install as install_ticket_push
 from kiosk.views import kiosk
 from shared.config import Config
 from shared.core import Core
@@ -15,3 +16,4 @@ def check_config(config: Config) -> None:
 
 def register(app: Flask, core: Core) -> None:
     app.register_blueprint(kiosk)
+    install_ticket_push(app, core)

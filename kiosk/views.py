@@ -2,7 +2,9 @@
 
 `/kiosk/<kiosk_id>` is the full-screen touch page of an enrolled kiosk (or of a logged-in
 officer); it posts scans to `/api/v1/checkin`. `/t/<token>` is the phone-sized status page
-whose address is the QR code on the ticket; it polls `/api/v1/t/<token>.json`.
+whose address is the QR code on the ticket; its changes are pushed in the `/ticket`
+Socket.IO namespace (kiosk/ticket_realtime.py), `/api/v1/t/<token>.json` is polled only
+while that connection is down.
 `/kiosk/qr.svg` draws that QR code, and only for the product's own `/t/` addresses.
 """
 
@@ -27,6 +29,7 @@ from flask import (
 
 from shared import lifecycle, outbox, visits
 from shared.auth import Principal, device_office, require
+from shared.clock import to_local
 from shared.config import Office
 from shared.core import Core
 from shared.errors import Refusal
@@ -273,9 +276,16 @@ def status(token: str) -> tuple[str, int]:
         return render_template("kiosk/status_missing.html"), 404
     ticket.pop("id", None)
     office = core().office(ticket["office"])
+    local_now = to_local(core().now(), office.tz)
+    offset = local_now.utcoffset()
     settings = {
         "api_url": url_for("api.public_ticket", token=token),
-        "poll_seconds": 5,
+        # Pushed over Socket.IO (kiosk/ticket_realtime.py); polled only while it is down.
+        "socket_namespace": "/ticket",
+        "token": token,
+        "fallback_poll_seconds": 30,
+        "now": local_now.isoformat(timespec="seconds"),
+        "utc_offset_minutes": int(offset.total_seconds() // 60) if offset else 0,
         "ticket": ticket,
         "names": office_names(office),
         "messages": messages(SCRIPT_MESSAGES),

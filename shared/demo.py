@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -45,13 +47,43 @@ def demo_bookings(core: Core) -> list[dict[str, Any]]:
     return rows
 
 
-def demo_clock(core: Core) -> str:
-    """An office-time moment for a demo outside office hours ('' when open now)."""
+DEMO_START = time(9, 30)
+CLOCK_STATE = "demo-clock.json"
+
+
+def demo_clock(core: Core, state_dir: Path | None = None) -> str:
+    """An office-time moment for a demo outside office hours ('' when open now: real time).
+
+    The first run of a day starts the demo at 09:30; later runs the same day continue the
+    demo clock where it would be now (the moment and the real time it started are kept in
+    `$GILIRAN_VAR/demo-clock.json`), so a restart never sends the office back to 09:30.
+    Once that continued clock passes closing time, the next run starts at 09:30 again.
+    """
     office = core.config.default_office
     now = core.local_now(office)
     if now.weekday() < 5 and office.opens <= now.time() <= office.last_checkin:
         return ""
-    start = datetime.combine(now.date(), time(9, 30))
+    path = (state_dir or Path(os.environ.get("GILIRAN_VAR", "var"))) / CLOCK_STATE
+    real_now = core.now()
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        office_start = datetime.fromisoformat(saved["office_start"])
+        real_start = datetime.fromisoformat(saved["real_start"])
+        same_day = saved.get("real_day") == now.date().isoformat()
+    except (OSError, ValueError, KeyError, TypeError):
+        same_day = False
+    if same_day:
+        continued = office_start + (real_now - real_start)
+        if continued.date() == office_start.date() and continued.time() < office.closes:
+            return continued.isoformat(timespec="minutes")
+    start = datetime.combine(now.date(), DEMO_START)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"office_start": start.isoformat(),
+                                    "real_start": real_now.isoformat(),
+                                    "real_day": now.date().isoformat()}), encoding="utf-8")
+    except OSError:
+        pass  # a read-only var/: the demo still starts, it just cannot continue later
     return start.isoformat(timespec="minutes")
 
 
@@ -71,6 +103,11 @@ def seed(core: Core, base_url: str, sheet: Path) -> dict[str, Any]:
         "counter": f"{base_url}/counter",
         "supervisor": f"{base_url}/counter/supervisor",
         "simulated_serial": f"{base_url}/sim/serial/",
+        "day_report": f"{base_url}/reports/day",
+        "skm": f"{base_url}/reports/skm",
+        "plan": f"{base_url}/reports/plan",
+        "phone_status": f"{base_url}/t/<token>",
+        "api": f"{base_url}/api/v1/openapi.json",
     }
     lines = [
         f"Giliran demo: {office.name} ({office.id}), {core.today(office).isoformat()}",
@@ -80,6 +117,10 @@ def seed(core: Core, base_url: str, sheet: Path) -> dict[str, Any]:
         f"  board   (one-time enrolment link): {urls['board']}",
         f"  counter terminal: {urls['counter']}",
         f"  supervisor view:  {urls['supervisor']}",
+        f"  day report, SKM, capacity plan: {urls['day_report']}, {urls['skm']}, "
+        f"{urls['plan']}",
+        f"  phone status of a ticket: {urls['phone_status']} (the QR on each ticket)",
+        f"  API description: {urls['api']}",
         f"  simulated LED displays and call buttons: {urls['simulated_serial']}",
         "  logins: " + ", ".join(f"{u} / {p} ({r})" for u, p, r in DEMO_STAFF),
         f"  QR sheet to print or show to the camera: {sheet}",

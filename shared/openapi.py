@@ -356,7 +356,7 @@ SPEC: dict[str, Any] = {
     "info": {
         "title": "Giliran REST API",
         "version": "1",
-        "description": "Antrian kantor imigrasi / immigration office queues. Every refusal "
+        "description": "Antrean kantor imigrasi / immigration office queues. Every refusal "
                        "is {\"error\":{\"code\",\"message\":{\"id\",\"en\"}}} with a 4xx "
                        "status; 503 when the database is unavailable.",
         "license": {"name": "AGPL-3.0-or-later"},

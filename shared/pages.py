@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
@@ -70,12 +71,26 @@ def index() -> str:
     return render_template("index.html", offices=list(core.config.offices.values()))
 
 
+@pages.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says."""
+    response = send_from_directory(current_app.static_folder or "static", "favicon.ico",
+                                   mimetype="image/vnd.microsoft.icon", max_age=86400)
+    return response
+
+
 @pages.get("/enrol/<device_id>/<code>")
 def enrol(device_id: str, code: str) -> Response:
     core = current_app.extensions["giliran"]
-    if len(device_id) > 64 or len(code) > 64:
-        raise Refusal(404, "not_found", "Not found.")
-    principal, token = enrol_device(core, device_id, code)
+    try:
+        if len(device_id) > 64 or len(code) > 64:
+            raise Refusal(404, "not_found", "Not found.")
+        principal, token = enrol_device(core, device_id, code)
+    except Refusal as refusal:
+        # A person opened this link on a screen: answer with a page, not the API's JSON.
+        error = {"code": refusal.code, "message": refusal.message}
+        page = render_template("enrol_refused.html", error=error)
+        return Response(page, status=refusal.status, mimetype="text/html")
     target = (url_for("kiosk.page", kiosk_id=principal.name) if principal.role == "kiosk"
               else url_for("display.page", office=principal.offices[0]))  # type: ignore[index]
     response = redirect(target)

@@ -51,9 +51,31 @@ def current_principal() -> Principal | None:
     if principal is None:
         principal = session_staff()
         source = "session" if principal else None
+    if principal is None and request.path.startswith("/socket.io"):
+        # A phone following its ticket (kiosk/ticket_realtime.py): the status token in the
+        # handshake's query is all it holds, and it only admits the /ticket namespace.
+        principal = ticket_principal(core, request.args.get("ticket", ""))
+        source = "ticket" if principal else None
     g.principal = principal
     g.principal_source = source
     return principal
+
+
+def ticket_principal(core: Core, token: str) -> Principal | None:
+    """The "ticket" principal of a ticket's public status token (kind "ticket", name the
+    ticket's id, its office), or None."""
+    from sqlalchemy import select
+
+    from shared.models import Ticket
+
+    if not token or len(token) > 64 or not token.replace("-", "").replace("_", "").isalnum():
+        return None
+    with core.db.read() as db:
+        row = db.execute(select(Ticket.id, Ticket.office_id)
+                         .where(Ticket.public_token == token)).first()
+    if row is None:
+        return None
+    return Principal("ticket", str(row.id), "ticket", (row.office_id,))
 
 
 # --- staff sessions ------------------------------------------------------------------------

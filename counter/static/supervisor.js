@@ -88,15 +88,34 @@
     }));
   }
 
+  // Device times come from the server in UTC (ISO 8601 with an offset): staff read them in
+  // the office's own zone, "DD-MM-YYYY HH:MM:SS WITA", whatever the browser's zone is.
+  const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
+  const OFFICE_TIME = new Intl.DateTimeFormat("en-GB", {
+    timeZone: DATA.timezone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+  });
+
+  function officeTime(text) {
+    if (typeof text !== "string" || !ISO_TIME.test(text)) return null;
+    const at = new Date(text);
+    if (Number.isNaN(at.getTime())) return null;
+    const parts = Object.fromEntries(OFFICE_TIME.formatToParts(at).map((p) => [p.type, p.value]));
+    return `${parts.day}-${parts.month}-${parts.year} ${parts.hour}:${parts.minute}:` +
+      `${parts.second} ${DATA.zone_name}`;
+  }
+
   function describe(value) {
     if (value === null || value === undefined) return "";
-    if (typeof value !== "object") return String(value);
+    if (typeof value !== "object") return officeTime(value) || String(value);
     // Plain facts in full; nested tables (a bus's displays, say) as a count.
     return Object.entries(value)
       .filter(([, v]) => v !== null && v !== undefined && v !== "")
-      .map(([k, v]) => (typeof v === "object" ? `${k}: ${Object.keys(v).length}` : `${k}: ${v}`))
+      .map(([k, v]) => (typeof v === "object" ? `${k}: ${Object.keys(v).length}`
+        : `${k}: ${officeTime(v) || v}`))
       .join(" \u00b7 ");
   }
+  window.giliranSupervisor.officeTime = officeTime;
 
   function isBad(value) {
     if (value === null || typeof value !== "object") {

@@ -1,4 +1,4 @@
-"""Voice calls: "Nomor antrian B012, silakan menuju loket 3", then the English sentence.
+"""Voice calls: "Nomor antrean B012, silakan menuju loket 3", then the English sentence.
 
 - `phrases`: pure phrase builder (ticket number, counter, station -> clip tokens and text);
 - `settings`: the `[announce]` table of config.toml;

@@ -82,7 +82,7 @@ def call_announcement(
     if not is_ticket_number(number):
         raise CallError(
             "number",
-            "Nomor antrian harus berupa 1-12 huruf dan angka, misalnya B012.",
+            "Nomor antrean harus berupa 1-12 huruf dan angka, misalnya B012.",
             "The ticket number must be 1-12 letters and digits, for example B012.",
         )
     station = office.stations[station_id]

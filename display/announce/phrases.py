@@ -7,7 +7,7 @@ clip generator (scripts/make_clips.py) and the tests share one list.
 
     >>> a = build_announcement("B012", "3")
     >>> a.text_id
-    'Nomor antrian B012, silakan menuju loket 3.'
+    'Nomor antrean B012, silakan menuju loket 3.'
     >>> a.tokens[:6]
     ('chime', 'id/nomor-antrian', 'id/letter-b', 'id/nol', 'id/satu', 'id/dua')
 
@@ -66,7 +66,7 @@ def _vocabulary() -> dict[str, tuple[str, str]]:
         words[f"id/{word}"] = ("id", word)
     for letter, name in INDONESIAN_LETTERS.items():
         words[f"id/letter-{letter.lower()}"] = ("id", name)
-    words["id/nomor-antrian"] = ("id", "nomor antrian")
+    words["id/nomor-antrian"] = ("id", "nomor antrean")
     words["id/silakan-menuju"] = ("id", "silakan menuju")
     for spoken, place in PLACES.items():
         words[place.id_token] = ("id", spoken)
@@ -199,7 +199,7 @@ def build_announcement(
     english: bool = True,
     chime: bool = True,
 ) -> Announcement:
-    """The call "Nomor antrian B012, silakan menuju loket 3." as clip tokens and text.
+    """The call "Nomor antrean B012, silakan menuju loket 3." as clip tokens and text.
 
     `number` is the ticket number (letters and digits, e.g. "B012"); `counter_id` a counter
     id from config.toml ("3", "W2"); `station_spoken` the station's `spoken` name ("loket",
@@ -221,7 +221,7 @@ def build_announcement(
     tokens.append("id/silakan-menuju")
     tokens.append(place.id_token)
     tokens += _spell(label, "id", numbers)
-    text_id = f"Nomor antrian {ticket}, silakan menuju {spoken} {label}."
+    text_id = f"Nomor antrean {ticket}, silakan menuju {spoken} {label}."
 
     text_en: str | None = None
     if english:

@@ -33,7 +33,7 @@ def slip_layout(slip: PaymentSlip, caps: Capabilities) -> list[Block]:
     out.rule()
     out.bilingual("BUKTI PENGANTAR PEMBAYARAN", "PAYMENT SLIP", align="center", bold=True)
     out.feed()
-    out.field("Nomor antrian / Ticket", slip.number)
+    out.field("Nomor antrean / Ticket", slip.number)
     out.field("Tanggal / Date", slip.date_local)
     out.line("Layanan / Service:")
     out.bilingual(slip.service_name_id, slip.service_name_en, indent=2)

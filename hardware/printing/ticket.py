@@ -35,7 +35,7 @@ def ticket_layout(ticket: TicketPrint, caps: Capabilities) -> list[Block]:
     out = LayoutBuilder(caps)
     out.line(ticket.office_name, align="center", bold=True)
     out.rule()
-    out.bilingual("Nomor Antrian", "Queue Number", align="center")
+    out.bilingual("Nomor Antrean", "Queue Number", align="center")
     out.line(ticket.number, align="center", bold=True, scale=caps.big_scale)
     if ticket.priority_label:
         out.line(f" {ticket.priority_label} ", align="center", bold=True, invert=True)

@@ -1,6 +1,9 @@
 """Development page for simulated serial buses: what each LED shows, and its buttons.
 
-Register only in development (it lets anyone press a counter's call button)::
+Staff only (officer, supervisor, admin: a session or a bearer token; anyone else is sent
+to the login page or refused), and every POST from a browser session carries the
+session's anti-forgery token (the page's forms do; a script sends `X-CSRF-Token`).
+Register only in development (it presses counters' call buttons)::
 
     init_sim_page(app, manager.simulators)
 
@@ -13,6 +16,7 @@ POST /sim/serial/<bus>/plugged                 form or JSON {"on": true|false}
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,10 +25,12 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template_string,
     request,
+    session,
     url_for,
 )
 
@@ -82,6 +88,30 @@ def _flag(value: Any) -> bool | None:
         return True
     if value in ("0", "false", "off"):
         return False
+    return None
+
+
+STAFF_ROLES = ("officer", "supervisor", "admin")
+
+
+@sim_blueprint.before_request
+def _staff_only() -> Any:
+    from shared.web import current_principal
+
+    principal = current_principal()
+    if principal is None or principal.role not in STAFF_ROLES:
+        if principal is None and request.method == "GET" and not _wants_json():
+            return redirect(url_for("pages.login", next=request.path))
+        if principal is None:
+            return _error(401, "unauthorized", "Silakan masuk.", "Please log in.")
+        return _error(403, "forbidden", "Anda tidak boleh melakukan ini.",
+                      "You are not allowed to do this.")
+    if request.method == "POST" and g.get("principal_source") != "bearer":
+        sent = request.form.get("csrf") or request.headers.get("X-CSRF-Token", "")
+        expected = str(session.get("csrf", ""))
+        if not sent or not expected or not secrets.compare_digest(sent, expected):
+            return _error(400, "invalid_request", "Formulir kedaluwarsa. Silakan coba lagi.",
+                          "The form expired. Please try again.")
     return None
 
 
@@ -183,9 +213,11 @@ class="en">/ Buttons</span></th></tr>
   <td>
     <form method="post" action="{{ url_for('serial_sim.press', bus_id=bus_id,
       address=address|int) }}"><input type="hidden" name="key" value="next">
+      <input type="hidden" name="csrf" value="{{ csrf_token() }}">
       <button type="submit">Panggil / Call</button></form>
     <form method="post" action="{{ url_for('serial_sim.press', bus_id=bus_id,
       address=address|int) }}"><input type="hidden" name="key" value="recall">
+      <input type="hidden" name="csrf" value="{{ csrf_token() }}">
       <button type="submit">Ulang / Recall</button></form>
   </td>
 </tr>
@@ -193,10 +225,12 @@ class="en">/ Buttons</span></th></tr>
 </table>
 <form method="post" action="{{ url_for('serial_sim.plugged', bus_id=bus_id) }}">
   <input type="hidden" name="on" value="{{ 'false' if bus.plugged else 'true' }}">
+  <input type="hidden" name="csrf" value="{{ csrf_token() }}">
   <button type="submit">{% if bus.plugged %}Cabut kabel / Unplug{% else %}Pasang kabel /
     Plug in{% endif %}</button></form>
 <form method="post" action="{{ url_for('serial_sim.answering', bus_id=bus_id) }}">
   <input type="hidden" name="on" value="{{ 'false' if bus.answering else 'true' }}">
+  <input type="hidden" name="csrf" value="{{ csrf_token() }}">
   <button type="submit">{% if bus.answering %}Matikan perangkat / Silence devices{% else
     %}Hidupkan perangkat / Wake devices{% endif %}</button></form>
 {% endfor %}

@@ -1,5 +1,8 @@
-// The applicant's ticket on their phone: polls GET /api/v1/t/<token>.json every few
-// seconds (simple, and it survives flaky mobile data) and rewrites the page.
+// The applicant's ticket on their phone. Changes are pushed in the /ticket Socket.IO
+// namespace (a room per ticket, joined with the status token); each push carries the
+// server's time in the office's zone, which "Updated hh:mm" shows (never the phone's own
+// clock). Only while that connection is down does the page poll GET /api/v1/t/<token>.json,
+// slowly, taking the time from the answer's Date header.
 (function () {
   "use strict";
 
@@ -7,6 +10,9 @@
   const settings = JSON.parse(document.getElementById("status-settings").textContent);
   const byId = (id) => document.getElementById(id);
   const ACTIVE = ["waiting", "called", "serving", "held"];
+  const state = { pushes: 0, polls: 0, connected: false, updated: null, socket: null };
+  window.ticketStatus = state;  // for support and tests
+  let pollTimer = null;
 
   function fill(text, values) {
     return String(text).replace(/\{(\w+)\}/g, (whole, key) =>
@@ -25,6 +31,7 @@
   }
 
   function render(ticket) {
+    if (!ticket || typeof ticket.number !== "string") return;
     const names = settings.names;
     byId("status-number").textContent = ticket.number;
     document.title = `${ticket.number} · Giliran`;
@@ -55,29 +62,95 @@
     const minutes = Number(ticket.estimated_wait_minutes) || 0;
     setPair(byId("status-wait"), minutes >= 1 ? msg("about {minutes} min", { minutes })
       : msg("less than a minute"));
-    const now = new Date();
-    const time = `${String(now.getHours()).padStart(2, "0")}:${String(now.getMinutes()).padStart(2, "0")}`;
-    setPair(byId("status-updated"), msg("Updated {time}", { time }));
   }
 
+  // The server's time: "HH:MM" of an office-local ISO time.
+  function showUpdated(localIso) {
+    const match = /T(\d\d):(\d\d)/.exec(localIso || "");
+    if (!match) return;
+    state.updated = `${match[1]}:${match[2]}`;
+    setPair(byId("status-updated"), msg("Updated {time}", { time: state.updated }));
+  }
+
+  // A Date header (UTC) as office-local ISO time.
+  function fromDateHeader(value) {
+    const at = Date.parse(value || "");
+    if (Number.isNaN(at)) return null;
+    return new Date(at + settings.utc_offset_minutes * 60000).toISOString();
+  }
+
+  function setOffline(offline) {
+    byId("status-offline").hidden = !offline;
+  }
+
+  // --- the fallback: poll while the push connection is down ----------------------------
   async function poll() {
+    pollTimer = null;
+    state.polls += 1;
     try {
       const response = await fetch(settings.api_url, { headers: { Accept: "application/json" },
                                                         cache: "no-store" });
       if (response.ok) {
         const data = await response.json();
-        if (data && data.ticket) render(data.ticket);
-        byId("status-offline").hidden = true;
+        if (data && data.ticket) {
+          render(data.ticket);
+          showUpdated(fromDateHeader(response.headers.get("Date")));
+        }
+        setOffline(state.connected ? false : !window.io);
       } else if (response.status >= 500) {
-        byId("status-offline").hidden = false;
+        setOffline(true);
       }
     } catch (error) {
-      byId("status-offline").hidden = false;
+      setOffline(true);
     }
-    setTimeout(poll, settings.poll_seconds * 1000);
+    if (!state.connected) pollTimer = setTimeout(poll, settings.fallback_poll_seconds * 1000);
+  }
+
+  function startPolling() {
+    if (!pollTimer) pollTimer = setTimeout(poll, settings.fallback_poll_seconds * 1000);
+  }
+
+  function stopPolling() {
+    if (pollTimer) clearTimeout(pollTimer);
+    pollTimer = null;
+  }
+
+  // --- the push connection -------------------------------------------------------------
+  function connect() {
+    if (typeof window.io !== "function") {
+      startPolling();
+      return;
+    }
+    const socket = window.io(settings.socket_namespace, {
+      transports: ["websocket"],
+      query: { ticket: settings.token },
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 10000,
+    });
+    state.socket = socket;
+    socket.on("connect", () => {
+      state.connected = true;
+      stopPolling();
+      setOffline(false);
+    });
+    socket.on("ticket", (data) => {
+      if (!data || !data.ticket) return;
+      state.pushes += 1;
+      render(data.ticket);
+      showUpdated(data.now);
+      setOffline(false);
+    });
+    const lost = () => {
+      state.connected = false;
+      setOffline(true);
+      startPolling();
+    };
+    socket.on("disconnect", lost);
+    socket.on("connect_error", lost);
   }
 
   render(settings.ticket);
+  showUpdated(settings.now);
   root.dataset.ready = "true";
-  setTimeout(poll, settings.poll_seconds * 1000);
+  connect();
 })();

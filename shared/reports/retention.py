@@ -1,7 +1,9 @@
 """Personal data: retention, masking in exports, and the audit log (UU 27/2022).
 
 Names (`bookings.name`) are erased `[retention] personal_days` days after the booked
-day. Tickets, their timelines and booking codes stay, so statistics do not change.
+day, and so are the hold reasons staff type (free text that can name a person or their
+circumstances: `detail.reason` of the timeline's hold entries) of tickets of those days.
+Tickets, their timelines and booking codes stay, so statistics do not change.
 Exports show names masked ("W*** P******") unless an admin asks for them; every export
 and every purge leaves an entry in the audit log.
 """
@@ -16,10 +18,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from shared import lifecycle
 from shared.clock import local_date
 from shared.config import Config, ConfigError
 from shared.core import Core
-from shared.models import Booking
+from shared.models import Booking, Ticket, TimelineEntry
 from shared.reports.models import AuditEntry
 
 DEFAULT_PERSONAL_DAYS = 30
@@ -80,6 +83,27 @@ def audit_entries(core: Core, limit: int = 100) -> list[dict[str, Any]]:
 class PurgeResult:
     cutoffs: dict[str, str]  # office -> last booked day whose names were erased
     names_erased: int
+    reasons_erased: int = 0
+
+
+def _erase_hold_reasons(session: Session, office_id: str, cutoff: date) -> int:
+    """Drop the free-text reason of hold entries of tickets served up to `cutoff`."""
+    hold = lifecycle.transition("hold").timeline
+    rows = session.execute(
+        select(TimelineEntry.id, TimelineEntry.detail)
+        .join(Ticket, Ticket.id == TimelineEntry.ticket_id)
+        .where(Ticket.office_id == office_id, Ticket.service_day <= cutoff,
+               TimelineEntry.action == hold, TimelineEntry.detail.is_not(None))
+    ).all()
+    erased = 0
+    for entry_id, detail in rows:
+        if not isinstance(detail, dict) or "reason" not in detail:
+            continue
+        kept = {key: value for key, value in detail.items() if key != "reason"}
+        session.execute(update(TimelineEntry).where(TimelineEntry.id == entry_id)
+                        .values(detail=kept or None))
+        erased += 1
+    return erased
 
 
 def purge(core: Core, staff: str = "cli", now: datetime | None = None) -> PurgeResult:
@@ -91,6 +115,7 @@ def purge(core: Core, staff: str = "cli", now: datetime | None = None) -> PurgeR
     now = now or core.now()
     cutoffs: dict[str, date] = {}
     erased = 0
+    reasons = 0
     with core.db.write() as session:
         for office in core.config.offices.values():
             cutoff = local_date(now, office.tz) - timedelta(days=settings.personal_days)
@@ -103,8 +128,9 @@ def purge(core: Core, staff: str = "cli", now: datetime | None = None) -> PurgeR
             if count:
                 session.execute(update(Booking).where(*condition).values(name=None))
             erased += count
+            reasons += _erase_hold_reasons(session, office.id, cutoff)
         as_text = {office: day.isoformat() for office, day in cutoffs.items()}
         audit(session, now, staff, "purge",
               {"personal_days": settings.personal_days, "through": as_text,
-               "names_erased": erased})
-    return PurgeResult(as_text, erased)
+               "names_erased": erased, "hold_reasons_erased": reasons})
+    return PurgeResult(as_text, erased, reasons)

@@ -150,3 +150,43 @@ def test_printer_problem_screen_fits(browser: Any, live: LiveServer, artifacts: 
     assert qr["x"] + qr["width"] <= width and qr["y"] + qr["height"] <= height
     assert (qr_payload_of_image(page, "#ticket-qr") or "").endswith("/t/fake-token-for-size-test")
     screen.close()
+
+
+# --- the phone status page: pushed, with the server's time -------------------------------
+def test_status_page_is_pushed_and_shows_the_server_time(browser: Any,
+                                                         live: LiveServer) -> None:
+    import requests
+
+    from tests.browser.test_kiosk import PHONE_VIEWPORT
+
+    token = live.staff("made", "rahasia-456")
+    headers = {"Authorization": f"Bearer {token}"}
+    live.add_bookings([booking_row("DPS-PUSH01"), booking_row("DPS-PUSH02")])
+    for code in ("DPS-PUSH01", "DPS-PUSH02"):
+        answer = requests.post(f"{live.url}/api/v1/checkin", json={"scan": code},
+                               headers=headers, timeout=10)
+        status_url = answer.json()["ticket"]["status_url"]
+    # The phone's own clock and zone are far from the office's (09:00 WITA).
+    phone = browser.new_context(viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True,
+                                timezone_id="America/New_York")
+    try:
+        page = phone.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        requests_seen: list[str] = []
+        page.on("request", lambda request: requests_seen.append(request.url))
+        page.goto(f"{live.url}{status_url}")
+        page.wait_for_function("window.ticketStatus && window.ticketStatus.pushes >= 1",
+                               timeout=WAIT_MS)
+        assert text_of(page, "#status-position") == "2"
+        updated = text_of(page, "#status-updated")
+        assert "Diperbarui 09:0" in updated and "Updated 09:0" in updated
+        requests.post(f"{live.url}/api/v1/counters/1/next", headers=headers,
+                      timeout=10).raise_for_status()
+        page.wait_for_function("document.getElementById('status-position').textContent"
+                               " === '1'", timeout=WAIT_MS)
+        assert page.evaluate("window.ticketStatus.polls") == 0
+        assert not [url for url in requests_seen if "/api/v1/t/" in url]  # never polled
+        assert not errors, errors
+    finally:
+        phone.close()

@@ -54,7 +54,7 @@ def test_json(client: FlaskClient) -> None:
     assert answer.status_code == 200
     body = answer.get_json()
     assert body["text"] == {
-        "id": "Nomor antrian C007, silakan menuju ruang wawancara 2.",
+        "id": "Nomor antrean C007, silakan menuju ruang wawancara 2.",
         "en": "Number C007, please go to interview room 2.",
     }
     assert body["urls"][0] == "/display/static/audio/chime.wav"

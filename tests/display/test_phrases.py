@@ -81,7 +81,7 @@ def test_digits_mode_with_english() -> None:
         "en/number", "en/letter-b", "en/zero", "en/one", "en/two",
         "en/please-go-to", "en/counter", "en/three",
     )
-    assert a.text_id == "Nomor antrian B012, silakan menuju loket 3."
+    assert a.text_id == "Nomor antrean B012, silakan menuju loket 3."
     assert a.text_en == "Number B012, please go to counter 3."
     assert a.text == f"{a.text_id} / {a.text_en}"
 
@@ -93,7 +93,7 @@ def test_words_mode_without_english() -> None:
         "id/tiga", "id/silakan-menuju", "id/loket", "id/satu",
     )
     assert a.text_en is None
-    assert a.text == "Nomor antrian A123, silakan menuju loket 1."
+    assert a.text == "Nomor antrean A123, silakan menuju loket 1."
 
 
 def test_words_mode_drops_leading_zeros_and_english_stays_digits() -> None:
@@ -115,7 +115,7 @@ def test_station_spoken_and_counter_digits() -> None:
     assert "id/ruang-wawancara" in a.tokens
     assert "en/interview-room" in a.tokens
     assert a.tokens[a.tokens.index("id/ruang-wawancara") + 1] == "id/dua"
-    assert a.text_id == "Nomor antrian C007, silakan menuju ruang wawancara 2."
+    assert a.text_id == "Nomor antrean C007, silakan menuju ruang wawancara 2."
     assert a.text_en == "Number C007, please go to interview room 2."
     assert a.tokens[-1] == "en/two"
 
@@ -182,7 +182,7 @@ def test_announcement_for_uses_settings() -> None:
     assert announcement_for("B012", "3", "loket", settings) == Announcement(
         (CHIME, "id/nomor-antrian", "id/letter-b", "id/dua", "id/belas",
          "id/silakan-menuju", "id/loket", "id/tiga"),
-        "Nomor antrian B012, silakan menuju loket 3.",
+        "Nomor antrean B012, silakan menuju loket 3.",
         None,
     )
 

@@ -59,7 +59,7 @@ def test_printing_80mm_ticket_reads_back_with_native_qr(printer_ticket: TicketPr
     assert texts[0] == "Kantor Imigrasi Kelas I TPI Denpasar"
     number = next(line for line in reading.lines if line.text == "B012")
     assert (number.width, number.height, number.bold, number.align) == (5, 5, True, "center")
-    assert "Nomor Antrian / Queue Number" in texts
+    assert "Nomor Antrean / Queue Number" in texts
     assert "Paspor Baru / New passport" in texts
     assert "Jadwal / Slot 09:00-10:00" in texts
     assert "  Pemeriksaan Berkas / Document check" in texts
@@ -150,7 +150,7 @@ def test_printing_payment_slip_tells_how_to_pay_and_collect(profile: str, width:
     reading = escpos_reader.read(render_slip(_slip(), caps))
     joined = " ".join(line.text.strip() for line in reading.lines)
     assert "BUKTI PENGANTAR PEMBAYARAN" in joined
-    assert "Nomor antrian / Ticket: B012" in joined
+    assert "Nomor antrean / Ticket: B012" in joined
     assert "24-11-2026" in joined
     billing = reading.texts.index("Kode billing / Billing code:")
     assert "820261124000123" in reading.texts[billing + 1]

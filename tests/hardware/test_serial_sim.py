@@ -15,7 +15,11 @@ from hardware.serial.manager import BusManager
 from hardware.serial.settings import BusSettings
 from hardware.serial.sim_page import init_sim_page
 from hardware.serial.simulator import SimulatedBus
+from shared.app import create_app
+from shared.auth import create_device, create_staff, enrol_device
+from shared.core import Core
 from shared.events import EventBus, TicketEvent
+from shared.web import staff_session_values
 
 FAST: dict[str, Any] = {"ack_timeout": 0.15, "retries": 1, "probe_interval": 0.1,
                         "reopen_min": 0.05, "reopen_max": 0.2, "press_debounce": 0.0}
@@ -119,15 +123,51 @@ def test_sim_unplug_and_silence_show_in_health(serial_sim: SimRig) -> None:
     assert health()["bus-1"]["status"] == "up"
 
 
+def _sim_app(core: Core, simulators: Any) -> Flask:
+    app = create_app(core=core)
+    init_sim_page(app, simulators)
+    return app
+
+
+def _logged_in(app: Flask, core: Core, username: str = "petugas",
+               role: str = "officer") -> FlaskClient:
+    """A browser session of a staff member, holding the session's anti-forgery token."""
+    create_staff(core, username, "pw", role)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update(staff_session_values(core, username))
+        session["csrf"] = CSRF
+    return client
+
+
+CSRF = "token-of-this-session"
+
+
+class SimClient:
+    """The logged-in test client; every POST carries the session's token, as the page's
+    forms do (JSON posts send it in X-CSRF-Token)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def get(self, path: str, **options: Any) -> Any:
+        return self.client.get(path, **options)
+
+    def post(self, path: str, data: dict[str, str] | None = None, **options: Any) -> Any:
+        if data is not None:
+            return self.client.post(path, data={**data, "csrf": CSRF}, **options)
+        headers = {"X-CSRF-Token": CSRF, **options.pop("headers", {})}
+        return self.client.post(path, headers=headers, **options)
+
+
 @pytest.fixture
-def serial_sim_client(serial_sim: SimRig) -> FlaskClient:
-    app = Flask(__name__)
-    init_sim_page(app, serial_sim.manager.simulators)
-    return app.test_client()
+def serial_sim_client(serial_sim: SimRig, core: Core) -> SimClient:
+    app = _sim_app(core, serial_sim.manager.simulators)
+    return SimClient(_logged_in(app, core))
 
 
 def test_sim_page_lists_displays_and_buttons(serial_sim: SimRig,
-                                             serial_sim_client: FlaskClient) -> None:
+                                             serial_sim_client: SimClient) -> None:
     serial_sim.publish("called", "B012", "2")
     wait_for(lambda: serial_sim.text(2) == "B012", what="shown")
     answer = serial_sim_client.get("/sim/serial/")
@@ -140,7 +180,7 @@ def test_sim_page_lists_displays_and_buttons(serial_sim: SimRig,
     assert page.index("Simulator Serial") < page.index("Serial simulator")
 
 
-def test_sim_page_state_json(serial_sim: SimRig, serial_sim_client: FlaskClient) -> None:
+def test_sim_page_state_json(serial_sim: SimRig, serial_sim_client: SimClient) -> None:
     serial_sim.publish("recalled", "B012", "1")
     wait_for(lambda: serial_sim.simulator.displays()[1].blink, what="blink")
     state = serial_sim_client.get("/sim/serial/state.json").get_json()
@@ -150,7 +190,7 @@ def test_sim_page_state_json(serial_sim: SimRig, serial_sim_client: FlaskClient)
 
 
 def test_sim_page_press_form_and_json(serial_sim: SimRig,
-                                      serial_sim_client: FlaskClient) -> None:
+                                      serial_sim_client: SimClient) -> None:
     answer = serial_sim_client.post("/sim/serial/bus-1/1/press", data={"key": "next"})
     assert answer.status_code == 303 and answer.headers["Location"].endswith("/sim/serial/")
     answer = serial_sim_client.post("/sim/serial/bus-1/2/press", json={"key": "recall"})
@@ -159,7 +199,7 @@ def test_sim_page_press_form_and_json(serial_sim: SimRig,
     assert sorted(serial_sim.presses) == [("DPS", "1", "next"), ("DPS", "2", "recall")]
 
 
-def test_sim_page_refusals_are_bilingual(serial_sim_client: FlaskClient) -> None:
+def test_sim_page_refusals_are_bilingual(serial_sim_client: SimClient) -> None:
     answer = serial_sim_client.post("/sim/serial/bus-1/1/press", json={"key": "louder"})
     assert answer.status_code == 400
     error = answer.get_json()["error"]
@@ -174,7 +214,7 @@ def test_sim_page_refusals_are_bilingual(serial_sim_client: FlaskClient) -> None
 
 
 def test_sim_page_toggles_answering_and_cable(serial_sim: SimRig,
-                                              serial_sim_client: FlaskClient) -> None:
+                                              serial_sim_client: SimClient) -> None:
     assert serial_sim_client.post("/sim/serial/bus-1/answering",
                                   data={"on": "false"}).status_code == 303
     assert serial_sim.simulator.answering is False
@@ -187,19 +227,49 @@ def test_sim_page_toggles_answering_and_cable(serial_sim: SimRig,
     wait_for(lambda: serial_sim.simulator.plugged, what="plugged")
 
 
-def test_sim_page_without_simulators() -> None:
-    app = Flask(__name__)
-    init_sim_page(app, {})
-    page = app.test_client().get("/sim/serial/").get_data(as_text=True)
+def test_sim_page_without_simulators(core: Core) -> None:
+    client = _logged_in(_sim_app(core, {}), core)
+    page = client.get("/sim/serial/").get_data(as_text=True)
     assert "Tidak ada bus simulasi" in page
-    assert app.test_client().get("/sim/serial/state.json").get_json() == {}
+    assert client.get("/sim/serial/state.json").get_json() == {}
 
 
-def test_sim_page_finds_the_manager_registered_directly(serial_sim: SimRig) -> None:
+def test_sim_page_finds_the_manager_registered_directly(serial_sim: SimRig,
+                                                        core: Core) -> None:
     from hardware.serial.sim_page import sim_blueprint
 
-    app = Flask(__name__)
+    app = create_app(core=core)
     app.register_blueprint(sim_blueprint, url_prefix="/sim/serial")
     app.extensions["giliran_serial_sim"] = serial_sim.manager
-    state = app.test_client().get("/sim/serial/state.json").get_json()
+    state = _logged_in(app, core).get("/sim/serial/state.json").get_json()
     assert set(state) == {"bus-1"}
+
+
+def test_sim_page_needs_staff_and_the_anti_forgery_token(serial_sim: SimRig,
+                                                         core: Core) -> None:
+    app = _sim_app(core, serial_sim.manager.simulators)
+    stranger = app.test_client()
+    page = stranger.get("/sim/serial/")
+    assert page.status_code == 302 and "/login?next=/sim/serial/" in page.headers["Location"]
+    assert stranger.get("/sim/serial/state.json",
+                        headers={"Accept": "application/json"}).status_code == 401
+    refused = stranger.post("/sim/serial/bus-1/1/press", json={"key": "next"})
+    assert refused.status_code == 401 and refused.get_json()["error"]["message"]["id"]
+    # A logged-in officer whose form lacks (or forges) the token is refused too.
+    officer = _logged_in(app, core)
+    assert officer.post("/sim/serial/bus-1/1/press", data={"key": "next"}).status_code == 400
+    assert officer.post("/sim/serial/bus-1/1/press", data={"key": "next", "csrf": "forged"},
+                        ).status_code == 400
+    assert officer.post("/sim/serial/bus-1/1/press", json={"key": "next"}).status_code == 400
+    # A device (a kiosk's token) is not staff.
+    _, kiosk_token = enrol_device(core, "kiosk-9", create_device(core, "kiosk", "kiosk-9"))
+    assert stranger.post("/sim/serial/bus-1/1/press", json={"key": "next"},
+                         headers={"Authorization": f"Bearer {kiosk_token}"}).status_code == 403
+    # A staff bearer token needs no form token: browsers cannot forge the header.
+    token = create_staff(core, "kepala", "pw", "supervisor", token=True)
+    answer = stranger.post("/sim/serial/bus-1/2/press", json={"key": "next"},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 202
+    wait_for(lambda: serial_sim.presses == [("DPS", "2", "next")], what="one press")
+    html = officer.get("/sim/serial/").get_data(as_text=True)
+    assert html.count(f'name="csrf" value="{CSRF}"') == 8  # 3 x 2 buttons, cable, devices

@@ -88,3 +88,37 @@ def test_purge_uses_the_configured_days(core: Core) -> None:
     core.config = replace(core.config, retention={"personal_days": "soon"})
     with pytest.raises(ConfigError):
         purge(core, "cli")
+
+
+def test_purge_erases_hold_reasons_with_the_names(core: Core) -> None:
+    from shared import visits
+    from shared.bookings import import_rows
+    from tests.conftest import booking_row
+    from tests.reports.helpers import at
+
+    rows = [booking_row("HOLD-00001"), booking_row("HOLD-00002")]
+    assert import_rows(core, enumerate(rows, start=1)).refused_count == 0
+    at(core, "09:00")
+    first = visits.check_in(core, "DPS", "HOLD-00001", "kiosk-1").ticket
+    visits.check_in(core, "DPS", "HOLD-00002", "kiosk-1")
+    assert visits.call_next(core, "DPS", "1", "ani") is not None
+    visits.act(core, first["id"], "hold", "ani", None,
+               {"reason": "Bu Made menjemput anaknya yang sakit"})
+    called = visits.call_next(core, "DPS", "1", "ani")
+    assert called is not None
+    visits.act(core, called["id"], "hold", "ani", None, {})  # no reason given
+
+    def hold_details() -> list[dict | None]:
+        with core.db.read() as session:
+            return list(session.execute(
+                select(TimelineEntry.detail).where(TimelineEntry.action == "hold")
+                .order_by(TimelineEntry.id)).scalars())
+
+    assert hold_details()[0] == {"reason": "Bu Made menjemput anaknya yang sakit"}
+    assert purge(core, "cli", now=datetime(2026, 12, 30, 1, 0)).reasons_erased == 0
+    result = purge(core, "cli", now=datetime(2026, 12, 31, 1, 0))
+    assert result.reasons_erased == 1 and result.names_erased == 2
+    assert all(not (d or {}).get("reason") for d in hold_details())
+    assert len(hold_details()) == 2  # the hold itself stays in the timeline
+    assert audit_entries(core)[0]["detail"]["hold_reasons_erased"] == 1
+    assert purge(core, "cli", now=datetime(2026, 12, 31, 1, 0)).reasons_erased == 0
