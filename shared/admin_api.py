@@ -481,7 +481,7 @@ def staff_view(info: StaffInfo, presence: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _presence() -> dict[str, Any]:
+def staff_presence() -> dict[str, Any]:
     with core().db.read() as session:
         rows = session.execute(
             select(Staff.username, Staff.last_seen_at, Staff.last_seen_where,
@@ -508,7 +508,7 @@ def staff_list() -> Response:
     """Accounts with where each person was last seen (supervisors read, admins manage)."""
     principal = require(current_principal(), "admin", "supervisor")
     office = principal.offices[0] if principal.offices else None
-    presence = _presence()
+    presence = staff_presence()
     return jsonify({"staff": [staff_view(s, presence) for s in list_staff(core(), office)
                               if principal.offices is None
                               or s.office in principal.offices]})
@@ -593,11 +593,11 @@ def staff_change(name: str) -> Response:
         live_config.audit(core(), principal.name, "staff.update", before.office,
                           {"staff": name, "changes": [
                               {**c, "path": f"staff[{name}].{c['path']}"} for c in changes]})
-    return jsonify({"staff": staff_view(_one_staff(name), _presence())})
+    return jsonify({"staff": staff_view(_one_staff(name), staff_presence())})
 
 
 # --- devices ------------------------------------------------------------------------------------
-def _printer_states() -> dict[str, Any]:
+def printer_states() -> dict[str, Any]:
     """Printer health by printer id (a kiosk prints on the printer with its own id)."""
     states: dict[str, Any] = {}
     for check in core().health_checks:
@@ -637,7 +637,7 @@ def enrol_qr(url: str) -> str:
 @admin_api.get("/devices")
 def devices() -> Response:
     principal = admin()
-    printers = _printer_states()
+    printers = printer_states()
     return jsonify({"devices": [device_view(d, printers) for d in list_devices(core())
                                 if principal.may_see_office(d.office)]})
 
@@ -690,7 +690,7 @@ def device_rename(device_id: str) -> Response:
     info = rename_device(core(), device_id, name)
     live_config.audit(core(), principal.name, "device.rename", before.office, {"changes": [
         {"path": f"devices[{device_id}].name", "old": before.name, "new": info.name}]})
-    return jsonify({"device": device_view(info, _printer_states())})
+    return jsonify({"device": device_view(info, printer_states())})
 
 
 @admin_api.delete("/devices/<device_id>")
