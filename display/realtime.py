@@ -12,6 +12,7 @@ from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
 
 from display.board import snapshot
+from display.soundcheck import board_sound
 from shared.connections import register, unregister
 from shared.errors import Refusal
 from shared.web import current_principal
@@ -28,6 +29,7 @@ class DisplayNamespace(Namespace):
 
     def on_disconnect(self, reason: Any = None) -> None:
         unregister(request.sid, self.namespace)  # type: ignore[attr-defined]
+        board_sound().left(_sid())
 
     def on_join(self, data: Any) -> dict[str, Any]:
         core = current_app.extensions["giliran"]
@@ -38,8 +40,21 @@ class DisplayNamespace(Namespace):
         if principal is None or not principal.may_see_office(office):
             return {"ok": False, "error": "forbidden"}
         join_room(office)
+        if principal.kind == "device" and principal.role == "display":
+            board_sound().joined(principal.name, office, _sid())
         emit("snapshot", snapshot(core, office))
         return {"ok": True}
+
+    def on_sound_state(self, data: Any) -> dict[str, Any]:
+        """A board says whether its audio is locked, and how a sound check went."""
+        if not isinstance(data, dict) or not isinstance(data.get("locked"), bool):
+            return {"ok": False, "error": "invalid_request"}
+        check = data.get("check")
+        played = data.get("played")
+        ok = board_sound().report(
+            _sid(), data["locked"], check if isinstance(check, str) and len(check) <= 64
+            else None, played if isinstance(played, bool) else None)
+        return {"ok": ok}
 
     def on_leave(self, data: Any) -> None:
         office = data.get("office") if isinstance(data, dict) else None
@@ -61,3 +76,7 @@ class DisplayNamespace(Namespace):
             return {"ok": False}
         emit("snapshot", snapshot(core, office))
         return {"ok": True}
+
+
+def _sid() -> str:
+    return str(getattr(request, "sid", ""))

@@ -12,6 +12,8 @@ from display.announce.blueprint import announce_blueprint
 from display.announce.calls import CallError, call_announcement, settings_for
 from display.board import snapshot
 from display.realtime import DisplayNamespace
+from display.soundcheck import install as install_board_sound
+from display.soundcheck import soundcheck
 from display.views import display
 from shared.config import Config
 from shared.core import Core
@@ -31,6 +33,8 @@ def register(app: Flask, core: Core) -> None:
     app.register_blueprint(display)
     app.register_blueprint(announce_blueprint, config=core.config)
     socketio.on_namespace(DisplayNamespace("/display"))
+    app.register_blueprint(soundcheck)
+    install_board_sound(app, core)
 
 
 def announcer(core: Core) -> Any:

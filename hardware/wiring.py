@@ -233,8 +233,8 @@ def start_serial(core: Core) -> Any:
 
     def health() -> tuple[dict[str, Any], bool]:
         state = manager.health()
-        return {"devices": {"serial": state}}, all(b.get("status") == "up"
-                                                   for b in state.values())
+        # A bus is bad when it is down or one of its displays does not answer ("alert").
+        return {"devices": {"serial": state}}, not any(b.get("alert") for b in state.values())
 
     core.health_checks.append(health)
     atexit.register(manager.stop)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -11,7 +9,7 @@ from sqlalchemy import text
 
 from shared import outbox, visits
 from shared.auth import require
-from shared.bookings import import_file, import_rows
+from shared.bookings import import_file
 from shared.core import Core
 from shared.errors import Refusal, loads
 from shared.web import accepts_bodies, current_principal
@@ -156,22 +154,31 @@ def ticket_action(ticket_id: int, action: str) -> Response:
 @api.post("/bookings")
 @accepts_bodies("text/csv", "application/csv", "multipart/form-data")
 def bookings() -> Response:
+    """Upsert bookings from a JSON array, a CSV body, or an uploaded file (field `file`).
+
+    Every format goes through the same import, which checks the account's office scope
+    on each row: a row of another office is refused, the others are stored.
+    """
     principal = require(current_principal(), "admin", "booking")
-    if request.is_json or request.mimetype in ("", None):
-        try:
-            data = json.loads(request.get_data(cache=False) or b"null")
-        except (ValueError, UnicodeDecodeError):
-            raise Refusal(400, "invalid_request", "The request body is not valid JSON.") from None
-        if not isinstance(data, list):
-            raise Refusal(400, "invalid_request", "Send a JSON array of bookings.")
-        for item in data:
-            if isinstance(item, dict) and not principal.may_see_office(str(item.get("office"))):
-                raise Refusal(403, "forbidden", "You are not allowed to do this.")
-        summary = import_rows(core(), enumerate(data, start=1))
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise Refusal(400, "invalid_request",
+                          "Send the bookings file in the form field named file.")
+        summary = import_file(core(), upload.stream, upload.filename or "upload",  # type: ignore[arg-type]
+                              offices=principal.offices)
+    elif request.is_json or request.mimetype in ("", None):
+        summary = import_file(core(), request.stream, "upload.json",  # type: ignore[arg-type]
+                              offices=principal.offices, kind="json")
     elif request.mimetype in ("text/csv", "application/csv"):
-        summary = import_file(core(), io.BytesIO(request.get_data()), "upload.csv")
+        summary = import_file(core(), request.stream, "upload.csv",  # type: ignore[arg-type]
+                              offices=principal.offices, kind="csv")
     else:
         raise Refusal(415, "invalid_request", "Send JSON or CSV bookings.")
+    if summary.stopped is not None and summary.read == 0:
+        # Nothing could be read at all: the body itself is wrong.
+        stopped = summary.stopped
+        raise Refusal(400, "invalid_request", stopped.message, **stopped.values)
     return jsonify(summary.as_dict())
 
 

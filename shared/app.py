@@ -25,6 +25,7 @@ from shared import config as config_module
 from shared.config import Config, check_secrets
 from shared.core import Core
 from shared.errors import GuardedJSONProvider, Refusal
+from shared.green import async_mode
 from shared.i18n import bilingual
 from shared.realtime import bridge, socketio
 from shared.registry import Room, start_room
@@ -165,7 +166,7 @@ def create_app(config: Config | None = None, core: Core | None = None,
     app.register_blueprint(admin_api)
     app.register_blueprint(openapi)
     app.register_blueprint(pages)
-    socketio.init_app(app, async_mode="threading",
+    socketio.init_app(app, async_mode=async_mode(),
                       cors_allowed_origins=socketio_origin_check(config),
                       ping_interval=5, ping_timeout=5)
     from shared.connections import install

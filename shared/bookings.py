@@ -1,8 +1,14 @@
 """Importing bookings (CSV or JSON): an upsert on (office, code), row by row.
 
 A bad row is refused whole and reported with its line number and reason; the good rows
-of the same file are stored. Rows are read and written in batches, so a file of 100,000
-rows never sits in memory at once.
+of the same file are stored, whatever the bad row holds (a field over the CSV limit of
+128 KiB, bytes that are not UTF-8, a JSON item nested too deeply). Each stored row is
+counted as created, updated (a field changed) or unchanged. Rows are read and written in
+batches, so a file of 100,000 rows never sits in memory at once.
+
+The office scope of the caller is checked per row, the same for every way in (the CLI,
+a JSON array, a CSV body or an uploaded file): a row for an office the account may not
+write is refused with the others stored. docs/bookings.md describes the formats.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from sqlalchemy import insert, select
 from shared.config import PRIORITY_GROUPS, Config, parse_hhmm
 from shared.core import Core
 from shared.errors import Refusal
+from shared.green import cooperate
 from shared.i18n import bilingual
 from shared.models import Booking
 
@@ -28,6 +35,8 @@ FIELDS = ("code", "office", "date", "slot_start", "slot_end", "service", "priori
 CODE_RE = re.compile(r"[A-Za-z0-9-]{6,32}")
 BATCH = 500
 MAX_REPORTED = 1000
+FIELD_LIMIT_KIB = csv.field_size_limit() // 1024
+SURROGATES = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
 
 
 class RowError(ValueError):
@@ -41,8 +50,12 @@ class RowError(ValueError):
 class ImportSummary:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     refused_count: int = 0
     refused: list[dict[str, Any]] = field(default_factory=list)
+    # Why the rest of the file could not be read (a broken JSON array, a CSV without its
+    # header): the rows before it are kept.
+    stopped: RowError | None = None
 
     def refuse(self, line: int, code: Any, error: RowError) -> None:
         self.refused_count += 1
@@ -50,9 +63,23 @@ class ImportSummary:
             self.refused.append({"line": line, "code": code if isinstance(code, str) else None,
                                  "reason": bilingual(error.message, **error.values)})
 
+    @property
+    def read(self) -> int:
+        """Rows stored or refused one by one (not counting a file that stopped)."""
+        return self.created + self.updated + self.unchanged + self.refused_count \
+            - (1 if self.stopped is not None else 0)
+
     def as_dict(self) -> dict[str, Any]:
         return {"created": self.created, "updated": self.updated,
-                "refused_count": self.refused_count, "refused": self.refused}
+                "unchanged": self.unchanged, "refused_count": self.refused_count,
+                "refused": self.refused}
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A CSV row the reader could not read, in place of its fields: why (a catalogue text)."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -67,10 +94,16 @@ class BookingRow:
     name: str | None
 
 
-def validate_row(raw: Any, config: Config) -> BookingRow:
-    """Check one row (a mapping of the CONTRACT fields). Raises RowError."""
+def validate_row(raw: Any, config: Config,
+                 offices: tuple[str, ...] | None = None) -> BookingRow:
+    """Check one row (a mapping of the CONTRACT fields) for an account that may write
+    `offices` (None: every office). Raises RowError."""
+    if isinstance(raw, Unreadable):
+        raise RowError(raw.reason, limit=FIELD_LIMIT_KIB)
     if not isinstance(raw, dict):
         raise RowError("A row must be an object with the booking fields.")
+    if any(isinstance(v, str) and SURROGATES.search(v) for v in raw.values()):
+        raise RowError("The row is not UTF-8 text.")
     unknown = set(raw) - set(FIELDS)
     if unknown:
         raise RowError("Unknown field(s): {fields}.", fields=", ".join(sorted(map(str, unknown))))
@@ -91,6 +124,9 @@ def validate_row(raw: Any, config: Config) -> BookingRow:
         raise RowError("Booking code must be 6-32 letters, digits or '-'.")
     office_id = text("office")
     assert office_id is not None
+    if offices is not None and office_id not in offices:
+        raise RowError("This account may not write bookings of office {office}.",
+                       office=office_id)
     office = config.offices.get(office_id)
     if office is None:
         raise RowError("Unknown office {office}.", office=office_id)
@@ -122,16 +158,34 @@ def validate_row(raw: Any, config: Config) -> BookingRow:
 
 
 def rows_from_csv(handle: IO[str]) -> Iterator[tuple[int, Any]]:
+    """The rows of a CSV file with a header line, numbered by the line they end on.
+
+    A row the csv module cannot read (a field over its 128 KiB limit) comes out as
+    Unreadable; the reader goes on with the next line.
+    """
     reader = csv.DictReader(handle)
-    if reader.fieldnames is None:
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error:
+        raise RowError("The CSV header line could not be read.") from None
+    if fieldnames is None:
         return
-    missing = [f for f in FIELDS if f not in reader.fieldnames and f not in
+    missing = [f for f in FIELDS if f not in fieldnames and f not in
                ("priority_group", "name")]
     if missing:
         raise RowError("The CSV header lacks: {fields}.", fields=", ".join(missing))
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = ("A field is longer than {limit} KiB." if "field limit" in str(exc)
+                      else "The row could not be read as CSV.")
+            yield reader.reader.line_num, Unreadable(reason)
+            continue
         if None in row:  # more cells than header fields
-            yield reader.line_num, {"__extra__": True}
+            yield reader.line_num, Unreadable("The row has more cells than the header.")
             continue
         yield reader.line_num, {k: v for k, v in row.items() if k is not None}
 
@@ -170,6 +224,8 @@ def rows_from_json(handle: IO[str], chunk_size: int = 65536) -> Iterator[tuple[i
             return
         try:
             value, end = decoder.raw_decode(buffer, position)
+        except RecursionError:
+            raise RowError("Item {number} is nested too deeply.", number=number + 1) from None
         except json.JSONDecodeError:
             if not eof:
                 # The object may continue in the next chunk.
@@ -185,25 +241,31 @@ def rows_from_json(handle: IO[str], chunk_size: int = 65536) -> Iterator[tuple[i
 
 
 def import_rows(core: Core, rows: Iterable[tuple[int, Any]],
-                progress: Callable[[int], None] | None = None) -> ImportSummary:
-    """Upsert validated rows in batches; refused rows are reported, good rows stored."""
+                progress: Callable[[int], None] | None = None,
+                offices: tuple[str, ...] | None = None) -> ImportSummary:
+    """Upsert validated rows in batches; refused rows are reported, good rows stored.
+
+    `offices`: the offices the importing account may write (None: every office).
+    """
     summary = ImportSummary()
     batch: list[tuple[int, BookingRow]] = []
     try:
         for line, raw in rows:
             try:
-                if isinstance(raw, dict) and raw.get("__extra__"):
-                    raise RowError("The row has more cells than the header.")
-                batch.append((line, validate_row(raw, core.config)))
+                batch.append((line, validate_row(raw, core.config, offices)))
             except RowError as error:
-                summary.refuse(line, raw.get("code") if isinstance(raw, dict) else None, error)
+                code = raw.get("code") if isinstance(raw, dict) else None
+                summary.refuse(line, code if isinstance(code, str) and len(code) <= 64
+                               else None, error)
             if len(batch) >= BATCH:
                 _store(core, batch, summary)
                 if progress:
                     progress(len(batch))
                 batch = []
+                cooperate()  # a large import must not hold up the boards (shared/green.py)
     except RowError as error:
         summary.refuse(0, None, error)
+        summary.stopped = error
     if batch:
         _store(core, batch, summary)
         if progress:
@@ -233,10 +295,18 @@ def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSumma
                           "updated_at": now}
                 booking = existing.get(row.code)
                 if booking is not None:
+                    if all(getattr(booking, key) == value for key, value in values.items()
+                           if key != "updated_at"):
+                        summary.unchanged += 1
+                        continue
                     for key, value in values.items():
                         setattr(booking, key, value)
                     summary.updated += 1
                 elif row.code in fresh:  # the same code twice in one batch: last row wins
+                    if all(fresh[row.code][key] == value for key, value in values.items()
+                           if key != "updated_at"):
+                        summary.unchanged += 1
+                        continue
                     fresh[row.code].update(values)
                     summary.updated += 1
                 else:
@@ -248,14 +318,19 @@ def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSumma
 
 
 def import_file(core: Core, handle: IO[bytes], filename: str,
-                progress: Callable[[int], None] | None = None) -> ImportSummary:
-    """Import a CSV or JSON file (JSON when it starts with '[' or is named .json)."""
+                progress: Callable[[int], None] | None = None,
+                offices: tuple[str, ...] | None = None,
+                kind: str | None = None) -> ImportSummary:
+    """Import a CSV or JSON file: `kind` "json" or "csv", else JSON when the file starts
+    with '[' or is named .json. UTF-8 (a BOM is fine); a row with other bytes is refused."""
     buffered = handle if isinstance(handle, io.BufferedReader) else io.BufferedReader(handle)  # type: ignore[arg-type,type-var]
     head = buffered.peek(64)[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-    text = io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="replace", newline="")
-    if head.startswith(b"[") or filename.lower().endswith(".json"):
-        return import_rows(core, rows_from_json(text), progress)
-    return import_rows(core, rows_from_csv(text), progress)
+    text = io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="surrogateescape",
+                            newline="")
+    if kind is None:
+        kind = "json" if head.startswith(b"[") or filename.lower().endswith(".json") else "csv"
+    rows = rows_from_json(text) if kind == "json" else rows_from_csv(text)
+    return import_rows(core, rows, progress, offices)
 
 
 def cancel(core: Core, office_id: str, code: str) -> None:

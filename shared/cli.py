@@ -62,22 +62,33 @@ def main() -> None:
 @click.option("--port", default=None, type=int, help="Port (config [server] port).")
 @click.option("--no-hardware", is_flag=True, help="Do not start printers and serial buses.")
 def serve(host: str | None, port: int | None, no_hardware: bool) -> None:
-    """Apply migrations and start web, Socket.IO, printers and serial devices."""
-    import logging
+    """Apply migrations and start web, Socket.IO, printers and serial devices.
 
-    from shared.app import create_app
-    from shared.realtime import socketio
+    The production server: this process becomes gunicorn with the settings of
+    shared/gunicorn_settings.py (one gevent worker; deploy/gunicorn.conf.py is the same),
+    and the worker builds shared.wsgi:app, which migrates the database first. The address
+    comes from --host/--port, else GILIRAN_BIND, else config.toml [server].
+    """
+    from shared.config import check_secrets
 
-    logging.basicConfig(level=os.environ.get("GILIRAN_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    core = _prepared_core()
-    app = create_app(core=core, start_hardware=not no_hardware)
-    host = host or core.config.host
-    port = port or core.config.port
-    click.echo(f"Giliran listening on http://{host}:{port}/")
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
-                 log_output=False)
+    try:
+        from shared.app import load_config
+
+        config = load_config()  # fail here, with the message, not inside the worker
+        check_secrets(config)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    if host or port or not os.environ.get("GILIRAN_BIND"):
+        os.environ["GILIRAN_BIND"] = f"{host or config.host}:{port or config.port}"
+    if no_hardware:
+        os.environ["GILIRAN_HARDWARE"] = "0"
+    click.echo(f"Giliran listening on http://{os.environ['GILIRAN_BIND']}/")
+    sys.stdout.flush()
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    command = [str(gunicorn) if gunicorn.exists() else "gunicorn",
+               "-c", "python:shared.gunicorn_settings", "shared.wsgi:app"]
+    os.execvp(command[0], command)
 
 
 @main.group("secrets")
@@ -117,7 +128,10 @@ def bookings() -> None:
 @bookings.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def bookings_import(file: Path) -> None:
-    """Upsert CSV or JSON bookings; report created, updated and refused rows."""
+    """Upsert CSV or JSON bookings; report created, updated, unchanged and refused rows.
+
+    Exits with status 1 when any row was refused (the good rows are stored anyway).
+    """
     from shared.bookings import import_file
 
     core = _prepared_core()
@@ -134,10 +148,60 @@ def bookings_import(file: Path) -> None:
         summary = import_file(core, handle, file.name, progress)
         bar.update(size - last[0])
     click.echo(f"created: {summary.created}  updated: {summary.updated}  "
-               f"refused: {summary.refused_count}")
+               f"unchanged: {summary.unchanged}  refused: {summary.refused_count}")
     for row in summary.refused:
         click.echo(f"  line {row['line']}: {row['reason']['id']} / {row['reason']['en']}")
-    sys.exit(1 if summary.refused_count and not (summary.created or summary.updated) else 0)
+    if summary.refused_count:
+        # Any refused row is a failure for a script or timer; the good rows are stored.
+        click.echo(f"{summary.refused_count} row(s) refused; the other rows were stored",
+                   err=True)
+        sys.exit(1)
+
+
+@bookings.command("inbox")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def bookings_inbox(folder: Path) -> None:
+    """Import every *.csv / *.json file waiting in FOLDER, oldest first.
+
+    Each file then moves to FOLDER/done/ (every row stored) or FOLDER/refused/ (with a
+    .txt report of the refused rows next to it). Files still being written should carry
+    another name (e.g. .part) and be renamed when complete. Exits with status 1 when any
+    row of any file was refused. Run by deploy/giliran-bookings.timer.
+    """
+    from datetime import datetime
+
+    from shared.bookings import import_file
+
+    waiting = sorted((path for path in folder.iterdir()
+                      if path.is_file() and path.suffix.lower() in (".csv", ".json")
+                      and not path.name.startswith(".")),
+                     key=lambda path: (path.stat().st_mtime, path.name))
+    if not waiting:
+        click.echo(f"no booking files in {folder}")
+        return
+    core = _prepared_core()
+    refused_total = 0
+    for path in waiting:
+        with path.open("rb") as handle:
+            summary = import_file(core, handle, path.name)
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        target = folder / ("refused" if summary.refused_count else "done")
+        target.mkdir(exist_ok=True)
+        moved = target / f"{stamp}-{path.name}"
+        path.rename(moved)
+        line = (f"{path.name}: created: {summary.created}  updated: {summary.updated}  "
+                f"unchanged: {summary.unchanged}  refused: {summary.refused_count}")
+        click.echo(line)
+        if summary.refused_count:
+            refused_total += summary.refused_count
+            report = [line] + [f"line {row['line']}: {row['reason']['id']} / "
+                               f"{row['reason']['en']}" for row in summary.refused]
+            moved.with_name(moved.name + ".txt").write_text("\n".join(report) + "\n",
+                                                            encoding="utf-8")
+    if refused_total:
+        click.echo(f"{refused_total} row(s) refused; the other rows were stored; see "
+                   f"{folder / 'refused'}", err=True)
+        sys.exit(1)
 
 
 @main.group()

@@ -4,21 +4,33 @@ SQLite (the embedded default) runs in WAL mode; write transactions start with
 `BEGIN IMMEDIATE`, so two writers never interleave. On PostgreSQL a write transaction
 locks its office row (`SELECT … FOR UPDATE`), which serialises the changes of one office
 across processes and gives the office's event `version` without gaps. Reads never wait.
+
+Under gevent (`giliran serve`, shared/green.py) every lock here is a gevent lock, because
+the monkey-patching happens before this module is imported and the locks are made with
+`threading.Lock()` at run time. SQLite needs one more rule there: its busy handler sleeps
+inside C, which would stop every greenlet of the process while another greenlet of the
+same process holds the write lock (and can never release it). So in-process SQLite
+writers queue on one cooperative lock before `BEGIN IMMEDIATE`, and only another
+process (a CLI import, a second server) can make `BEGIN IMMEDIATE` busy: under gevent that
+wait is a loop of short tries with cooperative sleeps, never a long sleep in C.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, exc, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.green import is_green
+from shared.green import sleep as cooperative_sleep
 from shared.models import OfficeRow
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,12 +47,37 @@ def database_url() -> str:
     return f"sqlite:///{var / 'giliran.sqlite3'}"
 
 
+#: How long a write waits for another process's SQLite write lock before failing.
+SQLITE_BUSY_SECONDS = 30.0
+#: Under gevent, SQLite's own (blocking) busy wait per try: short, the loop does the rest.
+GREEN_BUSY_MS = 5
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """BEGIN IMMEDIATE; under gevent, wait for another process's writer cooperatively."""
+    if not is_green():
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    pause = 0.001
+    while True:
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except exc.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        cooperative_sleep(pause)
+        pause = min(pause * 2, 0.02)
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
+        busy_ms = GREEN_BUSY_MS if is_green() else int(SQLITE_BUSY_SECONDS * 1000)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
             pool_size=20,
             max_overflow=40,
         )
@@ -52,14 +89,14 @@ def make_engine(url: str | None = None) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Connection) -> None:
             if connection.get_execution_options().get("giliran_write"):
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                _begin_immediate(connection)
             else:
                 connection.exec_driver_sql("BEGIN")
 
@@ -81,6 +118,10 @@ class Database:
         # same, so subscribers see versions in order.
         self._office_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        # SQLite has one writer per database anyway: queue this process's writers here
+        # (a FIFO-ish lock) rather than in SQLite's sleeping busy handler. Re-entrant so
+        # that a nested write in one thread behaves as before (SQLite decides).
+        self._sqlite_writer = threading.RLock() if self.is_sqlite else None
 
     def office_lock(self, office_id: str) -> threading.Lock:
         with self._locks_guard:
@@ -98,6 +139,13 @@ class Database:
     @contextmanager
     def write(self, office_id: str | None = None) -> Iterator[Session]:
         """A write transaction; with an office, that office's changes are serialised."""
+        if self._sqlite_writer is not None:
+            with self._sqlite_writer:
+                yield from self._write_session(office_id)
+        else:
+            yield from self._write_session(office_id)
+
+    def _write_session(self, office_id: str | None) -> Iterator[Session]:
         session = self._write()
         try:
             if office_id is not None and not self.is_sqlite:

@@ -86,6 +86,8 @@ class EventBus:
         self._lock = threading.Lock()
         self._idle = threading.Condition()
         self._pending = 0
+        # Events queued or being delivered, per office (see `has_later`).
+        self._queued: dict[str, int] = {}
 
     def subscribe(self, subscriber: Subscriber, first: bool = False) -> None:
         """Add a subscriber; `first` puts it before the others (the configuration reload
@@ -123,6 +125,8 @@ class EventBus:
         self._ensure_thread()
         with self._idle:
             self._pending += 1
+            key = _queue_key(event)
+            self._queued[key] = self._queued.get(key, 0) + 1
         self._queue.put(event)
 
     def _ensure_thread(self) -> None:
@@ -150,7 +154,20 @@ class EventBus:
                     log.exception("event subscriber %r failed", subscriber)
             with self._idle:
                 self._pending -= 1
+                key = _queue_key(event)
+                left = self._queued.get(key, 1) - 1
+                if left > 0:
+                    self._queued[key] = left
+                else:
+                    self._queued.pop(key, None)
                 self._idle.notify_all()
+
+    def has_later(self, event: TicketEvent) -> bool:
+        """Called by a subscriber during delivery: is a later event of the same office
+        already queued behind this one? (Its subscribers will see the newer state, so a
+        subscriber that sends whole pictures may skip this one.)"""
+        with self._idle:
+            return self._queued.get(event.office, 0) > 1
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Block until every published event was delivered (tests, shutdown)."""
@@ -220,3 +237,8 @@ class RedisEventBus(EventBus):
     def close(self) -> None:
         self._stopping.set()
         super().close()
+
+
+def _queue_key(event: TicketEvent | ControlEvent) -> str:
+    """What `has_later` counts by: an office's ticket events (control events apart)."""
+    return event.office if isinstance(event, TicketEvent) else "\0control"

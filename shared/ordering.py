@@ -127,3 +127,44 @@ def estimate_wait_minutes(
         return 0.0
     counters = max(counters_open, 1)
     return mean_service_minutes / (counters + 1) + position * mean_service_minutes / counters
+
+
+def is_overdue(item: Waiting, now: datetime, rules: Rules) -> bool:
+    """Rule 1: waited longer than `max_wait_minutes` at this station."""
+    return rules.max_wait_minutes is not None and waited(item, now) > timedelta(
+        minutes=rules.max_wait_minutes)
+
+
+def position_from_counts(*, overdue: bool, overdue_ahead: int, priority: bool,
+                         lane_ahead: int, priority_total: int, regular_total: int,
+                         rules: Rules, recent_calls: Sequence[bool] = ()) -> int:
+    """A ticket's 0-based place in `order_queue`, from counts instead of the whole queue.
+
+    `overdue_ahead`: overdue tickets called before it (all of them when it is not overdue
+    itself). For a ticket that is not overdue: `lane_ahead` tickets of its own lane
+    (priority or regular) come before it by the base key, and the lanes hold
+    `priority_total` and `regular_total` tickets that are not overdue. The same rules as
+    `order_queue`, so both always agree (tests/core/test_ordering.py checks it).
+    """
+    if overdue:
+        return overdue_ahead
+    if rules.priority_ratio is None:
+        return overdue_ahead + (lane_ahead if priority else priority_total + lane_ahead)
+    share, window = rules.priority_ratio
+    history = list(recent_calls[-(window - 1):]) if window > 1 else []
+    p = r = 0
+    placed = 0
+    while p < priority_total or r < regular_total:
+        recent_priority = sum(history[-(window - 1):]) if window > 1 else 0
+        take_priority = p < priority_total and (recent_priority < share or r >= regular_total)
+        if take_priority:
+            if priority and p == lane_ahead:
+                return overdue_ahead + placed
+            p += 1
+        else:
+            if not priority and r == lane_ahead:
+                return overdue_ahead + placed
+            r += 1
+        placed += 1
+        history.append(take_priority)
+    raise ValueError("the ticket is not in its lane")

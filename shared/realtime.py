@@ -1,9 +1,16 @@
 """Socket.IO: the one SocketIO object, and the bridge from committed events to rooms.
 
 Each office is a room in `/display` (boards) and in `/counter` (staff terminals). After a
-committed change the board room gets `called` (for calls and recalls) and a fresh
-`snapshot`; the counter room gets `update`. Versions come from the office row, so a
-client that sees a gap asks for a snapshot.
+committed change the board room gets `called` (for calls and recalls) first, then a fresh
+`snapshot`; the counter room gets `update`. Versions come from the office row.
+
+Snapshots are coalesced: when a later event of the same office is already queued in this
+process, this event's snapshot is skipped, because the later one (computed when sent)
+shows this change too. Boards still get every `called`, and the last event of a burst
+always brings a snapshot, so a board ends on the final state. A `called` carries
+`previous`, the version of the last message this process sent to the room: a board whose
+own last version is older missed something and asks for a snapshot (a version that only
+skipped coalesced snapshots is not a gap).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ def bridge(core: Core, announce: Announcer | None = None, *,
     """A bus subscriber that forwards events to the Socket.IO rooms; `snapshot` is the
     board's (display.board.snapshot, given by the composition root)."""
 
+    sent: dict[str, int] = {}  # office -> version of the last message sent to its room
+
     def forward(event: TicketEvent) -> None:
         if event.kind == "announcement":
             # A one-off text from an admin: shown now, spoken where the board's voice is on.
@@ -41,6 +50,7 @@ def bridge(core: Core, announce: Announcer | None = None, *,
         if event.kind in CALL_KINDS:
             called: dict[str, Any] = {
                 "version": event.version,
+                "previous": sent.get(event.office, 0),
                 "number": event.ticket.get("number"),
                 "counter": event.counter,
                 "counter_name": event.counter_name,
@@ -49,9 +59,12 @@ def bridge(core: Core, announce: Announcer | None = None, *,
                 "announce": announce(event.office, event) if announce else [],
             }
             socketio.emit("called", called, namespace="/display", to=event.office)
-        board = snapshot(core, event.office)
-        # The snapshot may already include later changes; its own version says so.
-        socketio.emit("snapshot", board, namespace="/display", to=event.office)
+            sent[event.office] = max(sent.get(event.office, 0), event.version)
+        if not core.bus.has_later(event):
+            board = snapshot(core, event.office)
+            # The snapshot may already include later changes; its own version says so.
+            socketio.emit("snapshot", board, namespace="/display", to=event.office)
+            sent[event.office] = max(sent.get(event.office, 0), int(board["version"]))
         socketio.emit(
             "update",
             {"version": event.version, "kind": event.kind, "ticket": event.ticket,

@@ -1,9 +1,12 @@
-"""The WSGI entry point for production: `gunicorn -c deploy/gunicorn.conf.py shared.wsgi:app`.
+"""The WSGI entry point for production: `giliran serve`, which is
+`gunicorn -c python:shared.gunicorn_settings shared.wsgi:app` (deploy/gunicorn.conf.py).
 
-Flask-SocketIO in threading mode keeps each board's websocket in one worker's memory, so a
-process runs exactly one gunicorn worker with many threads (`-w 1 -k gthread --threads N`).
-To serve more boards or survive a process crash, run several such processes behind nginx
-with sticky sessions and set `GILIRAN_REDIS_URL`, so every process sees every event.
+One gunicorn gevent worker per process: gevent monkey-patches the standard library before
+this module is imported, so Flask-SocketIO runs in its gevent mode (shared/green.py) and a
+board's websocket is a greenlet, not OS threads. Socket.IO keeps each board in the
+worker's memory, hence one worker. To serve more boards or survive a process crash, run
+several such processes behind nginx with sticky sessions and set `GILIRAN_REDIS_URL`, so
+every process sees every event.
 
 Importing this module applies the database migrations once (PostgreSQL: under an advisory
 lock, so processes starting together do not race), makes sure the configured offices

@@ -4,8 +4,9 @@
  * State comes from the server as versioned messages in the /display namespace:
  *   snapshot {version, now, now_serving, recent, waiting, stations, serving_slot, info}
  *   called   {version, number, counter, counter_name, station, recall, announce}
- * A snapshot is applied only when its version is >= the last one applied. A "called" newer
- * than lastVersion + 1 means messages were missed, so the board asks for a snapshot. Every
+ * A snapshot is applied only when its version is >= the last one applied. A "called" whose
+ * `previous` (the last version the server sent to the room) is newer than the board's
+ * last version means messages were missed, so the board asks for a snapshot. Every
  * "called" is spoken once (by version), even when a snapshot already showed it. After a
  * reconnect the board joins again and takes the join snapshot whatever its version (the
  * server may have been restored from a backup).
@@ -51,6 +52,8 @@
     infoText: null,
     connected: false,
     gapRequests: 0,
+    joined: false,
+    soundReports: [],
   };
   window.giliranBoard = state;  // for the curious and for tests
 
@@ -239,7 +242,13 @@
     if (!call || typeof call.version !== "number") return;
     announce(call);
     if (call.version <= state.lastVersion) return;  // a snapshot already showed it
-    if (state.lastVersion >= 0 && call.version > state.lastVersion + 1) {
+    // "previous" is the version of the last message the server sent to this room (it
+    // skips snapshots of changes that a later snapshot shows): older than ours means we
+    // missed something. Without it, any version beyond the next one is a gap.
+    const missed = typeof call.previous === "number"
+      ? call.previous > state.lastVersion
+      : call.version > state.lastVersion + 1;
+    if (state.lastVersion >= 0 && missed) {
       requestSnapshot(socket);  // we missed something: ask for the whole picture
       return;
     }
@@ -258,7 +267,43 @@
       els.audio.hidden = false;
       return;
     }
-    announcer.configure({onLockChange: (locked) => { els.audio.hidden = !locked; }});
+    announcer.configure({onLockChange: (locked) => {
+      els.audio.hidden = !locked;
+      reportSound(null, null);  // the server shows each board's sound state in /health
+    }});
+  }
+
+  // --- sound: the state for /health, and the remote sound check -------------------------
+  function soundLocked() {
+    const announcer = window.GiliranAnnouncer;
+    return !announcer || Boolean(announcer.locked);
+  }
+
+  function reportSound(check, played) {
+    const socket = state.socket;
+    if (!socket || !state.joined) return;
+    const report = {locked: soundLocked()};
+    if (check) {
+      report.check = check;
+      report.played = Boolean(played);
+    }
+    state.soundReports.push(report);
+    socket.emit("sound_state", report);
+  }
+
+  /** An admin asked for a sound check: the chime and a test phrase, then say how it went. */
+  function soundCheck(check) {
+    if (!check || typeof check.id !== "string" || !Array.isArray(check.urls)) return;
+    const announcer = window.GiliranAnnouncer;
+    if (!announcer) {
+      reportSound(check.id, false);
+      return;
+    }
+    // Locked: say so at once; the check still plays if someone unlocks the sound soon.
+    if (announcer.locked) reportSound(check.id, false);
+    announcer.enqueue({number: `sound-check ${check.id}`, urls: check.urls, recall: true,
+                       repeat: 1})
+      .then((entry) => reportSound(check.id, Boolean(entry && entry.clips > 0)));
   }
 
   // --- start --------------------------------------------------------------------------
@@ -284,16 +329,20 @@
       socket.emit("join", {office: OFFICE}, (answer) => {
         const ok = Boolean(answer && answer.ok);
         els.refused.hidden = ok;
+        state.joined = ok;
+        if (ok) reportSound(null, null);
       });
     });
     socket.on("disconnect", () => {
       state.connected = false;
+      state.joined = false;
       setOffline(true);
     });
     socket.on("connect_error", () => setOffline(true));
     socket.on("snapshot", (snap) => applySnapshot(snap));
     socket.on("called", (call) => onCalled(socket, call));
     socket.on("announcement", (note) => showAnnouncement(note));
+    socket.on("sound_check", (check) => soundCheck(check));
   }
 
   // --- one-off announcements from the admin console ------------------------------------

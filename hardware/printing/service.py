@@ -27,12 +27,16 @@ from hardware.printing.slip import PaymentSlip, render_slip
 from hardware.printing.status import PrinterState
 from hardware.printing.ticket import TicketPrint, render_ticket
 from hardware.printing.transport import (
+    CupsTransport,
     DummyDevice,
+    FileTransport,
     PrinterFault,
     Transport,
+    UsbTransport,
     open_transport,
     read_state,
 )
+from shared.green import run_in_os_thread
 
 log = logging.getLogger(__name__)
 
@@ -502,8 +506,15 @@ def _with_deadline(
                 log.debug("closing printer transport failed", exc_info=True)
             finished.set()
 
-    threading.Thread(target=target, name="printer-attempt", daemon=True).start()
-    if not finished.wait(limit):
+    if isinstance(transport, FileTransport | UsbTransport | CupsTransport):
+        # These block inside C calls, which gevent cannot interrupt: under `giliran serve`
+        # they get a real OS thread so a stuck printer never stops the other connections.
+        wait = run_in_os_thread(target, "printer-attempt")
+    else:
+        # Sockets and serial ports cooperate with gevent (and are plain threads otherwise).
+        threading.Thread(target=target, name="printer-attempt", daemon=True).start()
+        wait = finished.wait
+    if not wait(limit):
         # Closing from here unblocks a socket; a stuck device write stays behind on its
         # daemon thread, which is all it costs.
         try:

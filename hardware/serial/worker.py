@@ -190,8 +190,13 @@ class BusWorker:
             displays: dict[str, Any] = {}
             for address, counter in self.settings.addresses.items():
                 shown = self._shown.get(address)
+                responding = self._responding.get(address)
                 displays[str(address)] = {
                     "counter": counter,
+                    # ok: answered; not_responding: its last command went unanswered;
+                    # unknown: not heard from yet (or a bus whose devices never answer).
+                    "state": ("unknown" if responding is None
+                              else "ok" if responding else "not_responding"),
                     "text": shown[0] if shown else None,
                     "blink": shown[1] if shown else False,
                     "responding": self._responding.get(address),
@@ -199,8 +204,11 @@ class BusWorker:
                     "last_ack_at": _iso(self._last_ack_at.get(address)),
                 }
             last_ack = max(self._last_ack_at.values(), default=None)
+            status = self._status_locked()
             return {
-                "status": self._status_locked(),
+                "status": status,
+                "alert": status == "down" or any(
+                    d["state"] == "not_responding" for d in displays.values()),
                 "office": self.settings.office,
                 "url": self.url,
                 "codec": self.settings.codec,

@@ -29,6 +29,26 @@ def _environment() -> Environment:
     return env
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _Writer:
+    """csv.writer whose every text cell is neutralised (names come from booking files)."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, lineterminator="\n")
+
+    def writerow(self, row: list[Any]) -> None:
+        self._writer.writerow([neutral(cell) for cell in row])
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -61,7 +81,7 @@ def _flat_stations(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def report_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _Writer(out)
     _section(writer, "report", [{"office": report["office"], "from": report["from"],
                                  "to": report["to"], "generated_at": report.get("generated_at"),
                                  "names": report["names"]}])
@@ -115,7 +135,7 @@ def render_report(report: dict[str, Any], fmt: str) -> str:
 def skm_csv(table: dict[str, Any]) -> str:
     """element, mean, weighted; then IKM, SKM value, mutu and kinerja."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _Writer(out)
     writer.writerow(["kantor/office", table["office"], table["office_name"]])
     writer.writerow(["periode/period", table["period"], f"{table['from']} - {table['to']}"])
     writer.writerow(["responden/respondents", table["respondents"]])

@@ -7,7 +7,15 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.ordering import Rules, Waiting, order_queue, waited
+from shared.ordering import (
+    Rules,
+    Waiting,
+    due_since,
+    is_overdue,
+    order_queue,
+    position_from_counts,
+    waited,
+)
 
 START = datetime(2026, 12, 1, 0, 0)  # 08:00 WITA in UTC
 SLOTS = [START + timedelta(hours=h) for h in range(7)]
@@ -121,3 +129,36 @@ def test_fifo_policy_orders_by_check_in(items: list[Waiting]) -> None:
     ordered = order_queue(items, NOW, Rules(max_wait_minutes=None, policy="fifo"))
     regular = [i for i in ordered if not i.priority]
     assert [i.checked_in_at for i in regular] == sorted(i.checked_in_at for i in regular)
+
+
+def _base(item: Waiting, policy: str) -> tuple[datetime, datetime, int]:
+    if policy == "fifo":
+        return (item.checked_in_at, item.checked_in_at, item.ticket_id)
+    return (item.place_key, item.checked_in_at, item.ticket_id)
+
+
+@given(waiting_sets(), rules_strategy, st.sampled_from(["slot", "fifo"]),
+       st.lists(st.booleans(), max_size=6))
+def test_position_from_counts_agrees_with_the_whole_order(
+        items: list[Waiting], rules: Rules, policy: str, recent: list[bool]) -> None:
+    """What check-in counts in SQL (shared/visits.waiting_position) is the place the
+    whole ordering gives, for every ticket, whatever the rules."""
+    rules = Rules(rules.max_wait_minutes, rules.priority_ratio, policy)
+    ordered = [i.ticket_id for i in order_queue(items, NOW, rules, recent)]
+    late = {i.ticket_id for i in items if is_overdue(i, NOW, rules)}
+    for item in items:
+        key = _base(item, policy)
+        if item.ticket_id in late:
+            ahead = sum(1 for o in items if o.ticket_id in late and (
+                due_since(o), _base(o, policy)) < (due_since(item), key))
+        else:
+            ahead = len(late)
+        rest = [o for o in items if o.ticket_id not in late]
+        position = position_from_counts(
+            overdue=item.ticket_id in late, overdue_ahead=ahead, priority=item.priority,
+            lane_ahead=sum(1 for o in rest if o.priority == item.priority
+                           and _base(o, policy) < key),
+            priority_total=sum(1 for o in rest if o.priority),
+            regular_total=sum(1 for o in rest if not o.priority),
+            rules=rules, recent_calls=recent)
+        assert ordered.index(item.ticket_id) == position

@@ -15,8 +15,8 @@ from shared import visits
 from shared.bookings import import_rows
 from shared.config import load_config
 from shared.errors import Refusal
+from shared.lifecycle import ACTIONS
 from shared.models import Ticket, TimelineEntry
-from shared.visits import ACTIONS
 from tests.conftest import ROOT, booking_row, make_core
 
 CONFIG = load_config(ROOT / "config.toml")

@@ -185,8 +185,9 @@ def serial_rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
 def test_start_clears_every_display(serial_rig: Rig) -> None:
     assert set(serial_rig.devices.commands()) == {Clear(1), Clear(2), Clear(5)}
     displays = serial_rig.health()["displays"]
-    assert displays["5"] == {"counter": "W1", "text": "", "blink": False, "responding": True,
-                             "pending": False, "last_ack_at": displays["5"]["last_ack_at"]}
+    assert displays["5"] == {"counter": "W1", "state": "ok", "text": "", "blink": False,
+                             "responding": True, "pending": False,
+                             "last_ack_at": displays["5"]["last_ack_at"]}
     assert serial_rig.health()["last_ack_at"] is not None
 
 
@@ -198,7 +199,7 @@ def test_call_shows_number_on_the_counters_address(serial_rig: Rig) -> None:
     serial_rig.publish("recalled", "B012", "2")
     wait_for(lambda: Blink(2, "B012") in serial_rig.devices.commands(), what="blink")
     wait_for(lambda: serial_rig.health()["displays"]["2"]["blink"], what="blink health")
-    serial_rig.publish("finished", "B012", "2")
+    serial_rig.publish("done", "B012", "2")
     wait_for(lambda: serial_rig.devices.commands()[-1] == Clear(2), what="clear")
     assert distinct(serial_rig.devices.commands()[start:]) == [
         Show(2, "B012"), Blink(2, "B012"), Clear(2)]
@@ -209,7 +210,7 @@ def test_events_of_other_offices_counters_and_kinds_are_ignored(serial_rig: Rig)
     serial_rig.publish("called", "B013", "1", office="JKT")
     serial_rig.publish("called", "B014", "S1")     # a counter with no display on this bus
     serial_rig.publish("checked_in", "B015", "1")
-    serial_rig.publish("finished", "B016", None)   # no counter: nothing to clear
+    serial_rig.publish("done", "B016", None)   # no counter: nothing to clear
     serial_rig.publish("called", "B017", "1")      # the marker: everything before is done
     wait_for(lambda: Show(1, "B017") in serial_rig.devices.commands(), what="marker")
     assert distinct(serial_rig.devices.commands()[start:]) == [Show(1, "B017")]

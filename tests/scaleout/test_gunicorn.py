@@ -1,4 +1,4 @@
-"""The production launch: gunicorn (one gthread worker) serving shared.wsgi:app, with a
+"""The production launch: gunicorn (one gevent worker) serving shared.wsgi:app, with a
 board on Socket.IO over websocket and a counter calling through REST."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def test_gunicorn_serves_a_board_and_the_api(tmp_path: Path) -> None:
     officer = bearer(server.staff("petugas", "pw"))
     port = free_port()
     env = server.env()
-    env.update({"GILIRAN_BIND": f"127.0.0.1:{port}", "GILIRAN_THREADS": "16",
+    env.update({"GILIRAN_BIND": f"127.0.0.1:{port}", "GILIRAN_CONNECTIONS": "64",
                 "GILIRAN_HARDWARE": "0"})
     log = (tmp_path / "gunicorn.log").open("wb")
     process = subprocess.Popen([str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py",

@@ -21,13 +21,13 @@ from shared.auth import create_staff
 from shared.core import Core
 from shared.web import staff_session_values
 from tests.live import free_port
-from tests.security.outsider import PASSWORD, Office, logged_in, office  # noqa: F401
+from tests.security.outsider import PASSWORD, Office, logged_in
 
 FOREIGN = "http://127.0.0.1:1"  # same site (host), another origin (port)
 
 
 # --- real HTTP with forged headers -----------------------------------------------------------
-def test_cookie_writes_from_another_origin_are_refused(office: Office) -> None:  # noqa: F811
+def test_cookie_writes_from_another_origin_are_refused(office: Office) -> None:
     ticket = office.walk_in()
     officer = logged_in(office.url)
     url = office.url
@@ -60,7 +60,7 @@ def test_cookie_writes_from_another_origin_are_refused(office: Office) -> None: 
     assert finish.status_code != 403
 
 
-def test_form_and_text_bodies_on_json_routes_are_415(office: Office) -> None:  # noqa: F811
+def test_form_and_text_bodies_on_json_routes_are_415(office: Office) -> None:
     ticket = office.walk_in()
     officer = logged_in(office.url)
     for headers, data in (
@@ -78,7 +78,7 @@ def test_form_and_text_bodies_on_json_routes_are_415(office: Office) -> None:  #
         == "waiting"
 
 
-def test_device_cookie_writes_from_another_origin_are_refused(office: Office) -> None:  # noqa: F811
+def test_device_cookie_writes_from_another_origin_are_refused(office: Office) -> None:
     kiosk = requests.Session()
     kiosk.cookies.set("giliran_device", office.kiosk_token)
     answer = kiosk.post(f"{office.url}/api/v1/checkin", json={"scan": "NOPE-00001"},
@@ -89,14 +89,14 @@ def test_device_cookie_writes_from_another_origin_are_refused(office: Office) ->
     assert own.status_code not in (401, 403, 415), own.text
 
 
-def test_bearer_clients_are_unaffected(office: Office) -> None:  # noqa: F811
+def test_bearer_clients_are_unaffected(office: Office) -> None:
     office.walk_in()
     answer = requests.post(f"{office.url}/api/v1/counters/1/next",
                            headers={**office.officer, "Origin": FOREIGN}, timeout=10)
     assert answer.status_code == 200, answer.text
 
 
-def test_socketio_refuses_a_foreign_origin_with_the_officer_cookie(office: Office) -> None:  # noqa: F811
+def test_socketio_refuses_a_foreign_origin_with_the_officer_cookie(office: Office) -> None:
     officer = logged_in(office.url)
     cookie = "; ".join(f"{c.name}={c.value}" for c in officer.cookies)
     # Polling: the websocket client library adds an Origin of its own.
@@ -190,7 +190,7 @@ SOCKET_SCRIPT = """(url) => new Promise((resolve) => {
 
 
 @pytest.fixture
-def attacker_site(office: Office) -> Iterator[str]:  # noqa: F811
+def attacker_site(office: Office) -> Iterator[str]:
     page = ATTACK_PAGE.format(url=office.url).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -213,7 +213,7 @@ def attacker_site(office: Office) -> Iterator[str]:  # noqa: F811
     server.server_close()
 
 
-def test_a_page_on_another_port_cannot_write_or_join(browser: Any, office: Office,  # noqa: F811
+def test_a_page_on_another_port_cannot_write_or_join(browser: Any, office: Office,
                                                       attacker_site: str,
                                                       tmp_path: Path) -> None:
     office.walk_in()

@@ -158,7 +158,11 @@ def test_a_cookie_or_qr_signed_with_the_shipped_string_is_refused(tmp_path: Path
                           "priority_group": "", "name": "Ni Luh Uji"}])
     server.start()
     try:
-        values = {"staff": "admin"}
+        from shared.web import staff_session_values
+
+        core = server.core()
+        values = staff_session_values(core, "admin")
+        core.db.engine.dispose()
         routes = ("/api/v1/stations/berkas/queue", "/api/v1/counters/1", "/reports/day",
                   "/reports/day/export")
         for key, expected in (("dev-only-change-me", 401),

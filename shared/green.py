@@ -1,0 +1,77 @@
+"""How the process is served: gevent greenlets (production) or OS threads (tests, tools).
+
+`giliran serve` runs gunicorn's gevent worker (shared/serving.py), which monkey-patches
+the standard library before the application is imported: `threading.Thread` becomes a
+greenlet, `threading.Lock` a gevent lock, sockets, `select` and `time.sleep` cooperate
+with the one hub. Every websocket is then a few greenlets (kilobytes), not OS threads.
+
+What does not cooperate blocks every connection of the process while it runs: a C call
+that waits (a USB or device-file printer write, SQLite's busy handler) or a long stretch
+of pure Python. The helpers here keep those off the hub:
+
+- `run_in_os_thread` runs a blocking call on a real OS thread (gevent's thread pool)
+  while the calling greenlet waits cooperatively;
+- `cooperate` yields to other greenlets in long loops (a large booking import);
+- `sleep` is a cooperative sleep for retry loops.
+
+Under plain threading every helper does the obvious thing, so the code paths are the same
+in tests and in production.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def is_green() -> bool:
+    """True when gevent has monkey-patched threads in this process."""
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey is not None and monkey.is_module_patched("threading"))
+
+
+def async_mode() -> str:
+    """Flask-SocketIO's async mode for this process."""
+    return "gevent" if is_green() else "threading"
+
+
+def cooperate() -> None:
+    """Let other greenlets (or threads) run: call every few hundred items of a long loop."""
+    time.sleep(0)  # patched to gevent.sleep(0) under gevent
+
+
+def sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def run_in_os_thread(target: Callable[[], Any], name: str) -> Callable[[float], bool]:
+    """Start `target` on a real OS thread; return `wait(timeout) -> finished`.
+
+    Under gevent the thread comes from the hub's thread pool, so a device write that blocks
+    in C (USB, /dev/usb/lp0, CUPS) holds one pool thread, never the hub. The waiting
+    greenlet is woken through the hub, which is safe across threads. Without gevent this is
+    a daemon thread and an Event.
+    """
+    if is_green():
+        import gevent
+
+        result = gevent.get_hub().threadpool.spawn(target)
+
+        def wait_green(timeout: float) -> bool:
+            result.wait(timeout)
+            return bool(result.ready())
+
+        return wait_green
+    finished = threading.Event()
+
+    def run() -> None:
+        try:
+            target()
+        finally:
+            finished.set()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return finished.wait

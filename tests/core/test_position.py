@@ -1,0 +1,84 @@
+"""A waiting ticket's position by counting in SQL equals its place in the whole ordering."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import secrets
+from datetime import timedelta
+
+import pytest
+
+from shared import visits
+from shared.config import Config
+from shared.core import Core
+from shared.models import Ticket, TimelineEntry
+
+
+def _fill(core: Core, seed: int) -> None:
+    """Sixty waiting tickets at two stations: slots, early and late arrivals, priority
+    groups, tickets that moved stations long ago (overdue), and some recent calls."""
+    rng = random.Random(seed)
+    office = core.office("DPS")
+    now = core.now()
+    today = core.today(office)
+    with core.db.write() as session:
+        for i in range(60):
+            slot = now.replace(minute=0, second=0, microsecond=0) + timedelta(
+                hours=rng.randint(-3, 2))
+            checked_in = now - timedelta(minutes=rng.randint(0, 200))
+            entered = checked_in + timedelta(minutes=rng.randint(0, 30))
+            if entered > now:
+                entered = now
+            # Equal place-keys on purpose: the tie-breakers must agree too.
+            place = rng.choice([slot, slot, checked_in])
+            ticket = Ticket(
+                office_id=office.id, booking_id=None, service_day=today,
+                number=f"X{i:03d}", kind="walkin", service="paspor-baru",
+                priority_group=rng.choice([None, None, None, "lansia"]), status="waiting",
+                station=rng.choice(["berkas", "berkas", "foto"]), flow_position=0,
+                counter=None, slot_start=None, slot_end=None, demoted=False,
+                place_key=place, checked_in_at=checked_in, entered_station_at=entered,
+                call_count=0, public_token=secrets.token_urlsafe(12), issued_by=None)
+            session.add(ticket)
+        session.flush()
+        for i in range(3):
+            called = session.get(Ticket, i + 1)
+            assert called is not None
+            session.add(TimelineEntry(ticket_id=called.id, office_id=office.id, at=now,
+                                      action="called", status="called", station="berkas",
+                                      counter="1", staff=None,
+                                      detail={"priority": bool(i % 2)}))
+
+
+@pytest.mark.parametrize("priority", ["first", "1:3", "2:5"])
+@pytest.mark.parametrize("max_wait", [90, 20, None])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_counted_position_is_the_ordered_position(config: Config, core: Core, priority: str,
+                                                  max_wait: int | None, seed: int) -> None:
+    policy = dataclasses.replace(config.policy, priority=priority, max_wait_minutes=max_wait)
+    core.config = dataclasses.replace(config, policy=policy)
+    _fill(core, seed)
+    office = core.office("DPS")
+    with core.db.read() as session:
+        for station in ("berkas", "foto"):
+            order = visits.ordered_waiting_ids(core, session, office, (station,))
+            assert len(order) > 5
+            for index, ticket_id in enumerate(order):
+                ticket = session.get(Ticket, ticket_id)
+                assert ticket is not None
+                assert visits.waiting_position(core, session, office, ticket) == index + 1
+
+
+@pytest.mark.postgres
+def test_counted_position_on_postgresql(config: Config, postgres_core: Core) -> None:
+    policy = dataclasses.replace(config.policy, priority="1:3", max_wait_minutes=20)
+    postgres_core.config = dataclasses.replace(config, policy=policy)
+    _fill(postgres_core, 3)
+    office = postgres_core.office("DPS")
+    with postgres_core.db.read() as session:
+        order = visits.ordered_waiting_ids(postgres_core, session, office, ("berkas",))
+        positions = [visits.waiting_position(postgres_core, session, office,
+                                             session.get(Ticket, ticket_id))  # type: ignore[arg-type]
+                     for ticket_id in order]
+    assert positions == list(range(1, len(order) + 1))
