@@ -434,6 +434,12 @@ def _where() -> str | None:
 
 
 @admin_api.before_app_request
+def _poll_live_config() -> None:
+    """A change whose event never reached this process is picked up within seconds."""
+    live_config.poll(core())
+
+
+@admin_api.before_app_request
 def _note_presence() -> None:
     """Remember where staff work (at most once a minute per person and place)."""
     where = _where()

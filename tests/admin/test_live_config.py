@@ -192,3 +192,15 @@ def test_quota_per_slot_refuses_new_bookings_over_it(core: Core) -> None:
     again = import_rows(core, enumerate([booking_row("QUOTA-0001", name="Baru"),
                                          booking_row("QUOTA-0005")], start=1))
     assert (again.updated, again.refused_count) == (1, 1)
+
+
+def test_a_process_that_missed_the_event_polls_the_versions(core: Core, config: Config) -> None:
+    other = make_core(config, str(core.db.engine.url))  # no bus between the two
+    live_config.update(core, SCOPE, lambda d: d.update(info=["Dari basis data"]), "kepala",
+                       "info.update")
+    assert other.config.offices["DPS"].info != ("Dari basis data",)
+    assert live_config.poll(other, every=0)
+    assert other.config.offices["DPS"].info == ("Dari basis data",)
+    assert not live_config.poll(other, every=0)  # nothing new
+    other.bus.close()
+    other.db.engine.dispose()
