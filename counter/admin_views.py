@@ -29,7 +29,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from counter.views import overview as office_overview
 from shared import live_config
-from shared.auth import Principal, require
+from shared.admin_api import device_view, printer_states, staff_presence, staff_view
+from shared.auth import Principal, list_devices, list_staff, require
 from shared.config import PRIORITY_GROUPS, Office
 from shared.core import Core
 from shared.web import current_principal
@@ -92,6 +93,39 @@ def office_page(office_id: str) -> Any:
                  global_policy=_core().config.policy)
 
 
+@admin.get("/admin/staff")
+def staff_page() -> Any:
+    """Accounts and who is logged in where (supervisors see; admins also manage)."""
+    principal = current_principal()
+    if principal is None or not principal.is_staff:
+        return redirect(url_for("pages.login", next=request.path))
+    if principal.role not in ("admin", "supervisor"):
+        return Response(render_template("counter/forbidden.html"), status=403)
+    office = principal.offices[0] if principal.offices else None
+    presence = staff_presence()
+    staff = [staff_view(s, presence) for s in list_staff(_core(), office)
+             if principal.offices is None or s.office in principal.offices]
+    return _page("admin/staff.html", principal, staff=staff,
+                 manage=principal.role == "admin", roles=("officer", "supervisor", "admin",
+                                                          "booking"))
+
+
+@admin.get("/admin/devices")
+def devices_page() -> Any:
+    principal = _admin_or_login()
+    if isinstance(principal, BaseResponse):
+        return principal
+    printers = printer_states()
+    devices = [device_view(d, printers) for d in list_devices(_core())
+               if principal.may_see_office(d.office)]
+    health: dict[str, Any] = {"printers": {}, "serial": {}}
+    for check in _core().health_checks:
+        state, _ok = check()
+        health["printers"].update(state.get("printers", {}))
+        health["serial"].update(state.get("devices", {}).get("serial", {}))
+    return _page("admin/devices.html", principal, devices=devices, health=health)
+
+
 @admin.get("/admin/audit")
 def audit_page() -> Any:
     principal = _admin_or_login()
@@ -104,6 +138,11 @@ def audit_page() -> Any:
 def _device_health(core: Core, office: Office) -> dict[str, Any]:
     """Devices offline (enrolled, not seen for OFFLINE_AFTER) and printer faults."""
     offline: list[str] = []
+    now = core.now()
+    for device in list_devices(core, office.id):
+        if device.status == "enrolled" and (device.last_seen_at is None
+                                            or now - device.last_seen_at > OFFLINE_AFTER):
+            offline.append(device.name or device.id)
     faults: list[str] = []
     for check in core.health_checks:  # the hardware room's printers and serial buses
         state, _ok = check()

@@ -12,19 +12,36 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
-from shared import lifecycle, live_config, visits
+from shared import lifecycle, live_config, outbox, visits
 from shared.api import core, json_body
-from shared.auth import Principal, require
+from shared.auth import (
+    MIN_PASSWORD,
+    STAFF_ROLES,
+    DeviceInfo,
+    Principal,
+    StaffInfo,
+    create_device,
+    create_staff,
+    end_sessions,
+    list_devices,
+    list_staff,
+    rename_device,
+    require,
+    revoke_device,
+    set_password,
+    set_role,
+    set_staff_active,
+)
 from shared.config import Config
 from shared.core import Change
 from shared.errors import Refusal
-from shared.models import Ticket
+from shared.models import Staff, Ticket
 from shared.reports.models import AuditEntry
 from shared.web import current_principal
 
@@ -391,3 +408,323 @@ def audit() -> Response:
         return Response(audit_csv(entries), mimetype="text/csv", headers={
             "Content-Disposition": "attachment; filename=giliran-audit.csv"})
     return jsonify({"audit": entries})
+
+
+# --- staff --------------------------------------------------------------------------------------
+STAFF_FIELDS = ("username", "role", "offices", "password", "active", "token")
+PRESENT_FOR = timedelta(minutes=15)   # seen this recently: counted as logged in
+SEEN_EVERY = timedelta(seconds=60)    # how often a person's presence is written
+_seen: dict[str, tuple[datetime, str]] = {}
+
+
+def _where() -> str | None:
+    """Where a staff request comes from, in words a supervisor reads ("counter 3")."""
+    path = request.path
+    if path.startswith("/counter/supervisor"):
+        return "supervisor"
+    if path == "/counter" and request.args.get("c"):
+        return f"counter {request.args['c'][:32]}"
+    if path.startswith("/api/v1/counters/"):
+        return f"counter {path.split('/')[4][:32]}"
+    if path.startswith("/admin"):
+        return "admin"
+    if path.startswith("/reports"):
+        return "reports"
+    return None
+
+
+@admin_api.before_app_request
+def _poll_live_config() -> None:
+    """A change whose event never reached this process is picked up within seconds."""
+    live_config.poll(core())
+
+
+@admin_api.before_app_request
+def _note_presence() -> None:
+    """Remember where staff work (at most once a minute per person and place)."""
+    where = _where()
+    if where is None:
+        return
+    principal = current_principal()
+    if principal is None or not principal.is_staff:
+        return
+    now = core().now()
+    last = _seen.get(principal.name)
+    if last is not None and last[1] == where and now - last[0] < SEEN_EVERY:
+        return
+    _seen[principal.name] = (now, where)
+    if len(_seen) > 10000:
+        _seen.clear()
+    with core().db.write() as session:
+        staff = session.execute(select(Staff).where(Staff.username == principal.name)) \
+            .scalar_one_or_none()
+        if staff is not None:
+            staff.last_seen_at = now
+            staff.last_seen_ip = (request.remote_addr or "")[:64] or None
+            staff.last_seen_where = where
+
+
+def _offices_of(value: Any) -> str | None:
+    """The API's `offices` (a list; empty or null: every office) as the account's office."""
+    if value is None or value == []:
+        return None
+    if (not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], str)):
+        raise Refusal(422, "invalid_request",
+                      "offices is a list with one office, or empty for every office.",
+                      field="offices")
+    core().office(value[0])
+    return value[0]
+
+
+def staff_view(info: StaffInfo, presence: dict[str, Any]) -> dict[str, Any]:
+    data = info.as_dict()
+    data["offices"] = [info.office] if info.office else []
+    seen = presence.get(info.username)
+    data["last_seen_at"] = seen[0].isoformat(timespec="seconds") + "Z" if seen else None
+    data["last_seen_where"] = seen[1] if seen else None
+    data["last_seen_ip"] = seen[2] if seen else None
+    data["logged_in"] = bool(seen and info.active and core().now() - seen[0] < PRESENT_FOR)
+    return data
+
+
+def staff_presence() -> dict[str, Any]:
+    with core().db.read() as session:
+        rows = session.execute(
+            select(Staff.username, Staff.last_seen_at, Staff.last_seen_where,
+                   Staff.last_seen_ip).where(Staff.last_seen_at.is_not(None))
+        ).all()
+    return {r.username: (r.last_seen_at, r.last_seen_where, r.last_seen_ip) for r in rows}
+
+
+def _may_manage(principal: Principal, info: StaffInfo) -> None:
+    """An office admin manages the accounts of its offices only."""
+    if principal.offices is not None and info.office not in principal.offices:
+        raise Refusal(403, "forbidden", "You are not allowed to do this.")
+
+
+def _one_staff(name: str) -> StaffInfo:
+    found = [s for s in list_staff(core()) if s.username == name]
+    if not found:
+        raise Refusal(404, "not_found", "Not found.")
+    return found[0]
+
+
+@admin_api.get("/staff")
+def staff_list() -> Response:
+    """Accounts with where each person was last seen (supervisors read, admins manage)."""
+    principal = require(current_principal(), "admin", "supervisor")
+    office = principal.offices[0] if principal.offices else None
+    presence = staff_presence()
+    return jsonify({"staff": [staff_view(s, presence) for s in list_staff(core(), office)
+                              if principal.offices is None
+                              or s.office in principal.offices]})
+
+
+@admin_api.post("/staff")
+def staff_add() -> tuple[Response, int]:
+    principal = admin()
+    body = json_body()
+    unknown = set(body) - set(STAFF_FIELDS)
+    if unknown:
+        raise Refusal(422, "invalid_request", "Unknown field {field}.", field=sorted(unknown)[0])
+    username, role, password = body.get("username"), body.get("role"), body.get("password")
+    if not isinstance(username, str) or not re.fullmatch(r"[A-Za-z0-9._-]{2,64}", username):
+        raise Refusal(422, "invalid_request",
+                      "A username is 2-64 letters, digits, '.', '-' or '_'.", field="username")
+    if role not in STAFF_ROLES + ("booking",):
+        raise Refusal(422, "invalid_request", "Unknown role.", field="role")
+    if role != "booking" and (not isinstance(password, str)
+                              or not MIN_PASSWORD <= len(password) <= 256):
+        raise Refusal(422, "invalid_request", "A password is 8-256 characters.",
+                      field="password")
+    office = _offices_of(body.get("offices"))
+    if principal.offices is not None and office not in principal.offices:
+        raise Refusal(403, "forbidden", "You are not allowed to do this.")
+    if any(s.username == username for s in list_staff(core())):
+        raise Refusal(409, "staff_exists", "An account {username} exists already.",
+                      username=username)
+    token = create_staff(core(), username, password if isinstance(password, str) else None,
+                         str(role), office, token=body.get("token") is True)
+    live_config.audit(core(), principal.name, "staff.add", office,
+                      {"changes": [{"path": f"staff[{username}]", "old": None,
+                                    "new": {"role": role, "offices": [office] if office
+                                            else []}}]})
+    data = staff_view(_one_staff(username), {})
+    if token:
+        data["token"] = token
+    return jsonify({"staff": data}), 201
+
+
+@admin_api.patch("/staff/<name>")
+def staff_change(name: str) -> Response:
+    """Role, office, active (false ends live sessions), password (ends sessions too),
+    `"end_sessions": true` (log out everywhere)."""
+    principal = admin()
+    body = json_body()
+    unknown = set(body) - {"role", "offices", "active", "password", "end_sessions"}
+    if unknown:
+        raise Refusal(422, "invalid_request", "Unknown field {field}.", field=sorted(unknown)[0])
+    before = _one_staff(name)
+    _may_manage(principal, before)
+    changes: list[dict[str, Any]] = []
+    if "role" in body or "offices" in body:
+        role = body.get("role", before.role)
+        if role not in STAFF_ROLES + ("booking",):
+            raise Refusal(422, "invalid_request", "Unknown role.", field="role")
+        office = _offices_of(body["offices"]) if "offices" in body else before.office
+        if principal.offices is not None and office not in principal.offices:
+            raise Refusal(403, "forbidden", "You are not allowed to do this.")
+        if name == principal.name and (role != "admin" or office != before.office):
+            raise Refusal(409, "own_account", "You cannot change your own role or offices.")
+        set_role(core(), name, str(role), office)
+        changes += [{"path": "role", "old": before.role, "new": role}] \
+            if role != before.role else []
+        changes += [{"path": "offices", "old": [before.office] if before.office else [],
+                     "new": [office] if office else []}] if office != before.office else []
+    if "password" in body:
+        set_password(core(), name, body["password"])
+        changes.append({"path": "password", "old": "***", "new": "***"})
+    if "active" in body:
+        if not isinstance(body["active"], bool):
+            raise Refusal(422, "invalid_request", "active is true or false.", field="active")
+        if name == principal.name and body["active"] is False:
+            raise Refusal(409, "own_account", "You cannot disable your own account.")
+        set_staff_active(core(), name, body["active"])
+        if body["active"] != before.active:
+            changes.append({"path": "active", "old": before.active, "new": body["active"]})
+    if body.get("end_sessions") is True:
+        end_sessions(core(), name)
+        changes.append({"path": "sessions", "old": "open", "new": "ended"})
+    if changes:
+        live_config.audit(core(), principal.name, "staff.update", before.office,
+                          {"staff": name, "changes": [
+                              {**c, "path": f"staff[{name}].{c['path']}"} for c in changes]})
+    return jsonify({"staff": staff_view(_one_staff(name), staff_presence())})
+
+
+# --- devices ------------------------------------------------------------------------------------
+def printer_states() -> dict[str, Any]:
+    """Printer health by printer id (a kiosk prints on the printer with its own id)."""
+    states: dict[str, Any] = {}
+    for check in core().health_checks:
+        state, _ok = check()
+        states.update(state.get("printers", {}))
+    return states
+
+
+def device_view(info: DeviceInfo, printers: dict[str, Any]) -> dict[str, Any]:
+    data = info.as_dict()
+    printer = printers.get(outbox.kiosk_printer(info.id)) if info.kind == "kiosk" else None
+    data["printer"] = printer
+    data["online"] = bool(info.last_seen_at and core().now() - info.last_seen_at
+                          < timedelta(minutes=2))
+    return data
+
+
+def _one_device(principal: Principal, device_id: str) -> DeviceInfo:
+    found = [d for d in list_devices(core()) if d.id == device_id]
+    if not found or not principal.may_see_office(found[0].office):
+        raise Refusal(404, "not_found", "Not found.")
+    return found[0]
+
+
+def enrol_qr(url: str) -> str:
+    """The one-time enrolment URL as a PNG data URI (shown on the admin screen)."""
+    import base64
+
+    import qrcode
+
+    image = qrcode.make(url, box_size=6, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@admin_api.get("/devices")
+def devices() -> Response:
+    principal = admin()
+    printers = printer_states()
+    return jsonify({"devices": [device_view(d, printers) for d in list_devices(core())
+                                if principal.may_see_office(d.office)]})
+
+
+@admin_api.post("/devices")
+def device_add() -> tuple[Response, int]:
+    """Register a kiosk or board: the answer holds its one-time enrolment URL (and QR)."""
+    principal = admin()
+    body = json_body()
+    kind, device_id = body.get("kind"), body.get("id")
+    office = body.get("office") or (principal.offices[0] if principal.offices
+                                    else core().config.default_office.id)
+    if kind not in ("kiosk", "display"):
+        raise Refusal(422, "invalid_request", "kind is kiosk or display.", field="kind")
+    if not isinstance(device_id, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", device_id):
+        raise Refusal(422, "invalid_request",
+                      "A device id is 1-64 letters, digits, '.', '-' or '_'.", field="id")
+    if not isinstance(office, str):
+        raise Refusal(422, "invalid_request", "Unknown office {office}.", office="?",
+                      field="office")
+    admin(office)
+    existing = [d for d in list_devices(core()) if d.id == device_id]
+    if existing and existing[0].status == "enrolled":
+        raise Refusal(409, "device_exists",
+                      "Device {device} is enrolled. Revoke it first to enrol it again.",
+                      device=device_id)
+    code = create_device(core(), str(kind), device_id, office)
+    if isinstance(body.get("name"), str) and body["name"].strip():
+        rename_device(core(), device_id, body["name"])
+    base = core().config.public_url or request.host_url.rstrip("/")
+    url = f"{base}/enrol/{device_id}/{code}"
+    live_config.audit(core(), principal.name, "device.add", office, {"changes": [
+        {"path": f"devices[{device_id}]", "old": None, "new": {"kind": kind}}]})
+    return jsonify({"device": device_view(_one_device(principal, device_id), {}),
+                    "enrol_url": url, "enrol_qr": enrol_qr(url)}), 201
+
+
+@admin_api.patch("/devices/<device_id>")
+def device_rename(device_id: str) -> Response:
+    principal = admin()
+    before = _one_device(principal, device_id)
+    body = json_body()
+    if set(body) - {"name"}:
+        raise Refusal(422, "invalid_request", "Unknown field {field}.",
+                      field=sorted(set(body) - {"name"})[0])
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise Refusal(422, "invalid_request", "A device name is 1-100 printable characters.",
+                      field="name")
+    info = rename_device(core(), device_id, name)
+    live_config.audit(core(), principal.name, "device.rename", before.office, {"changes": [
+        {"path": f"devices[{device_id}].name", "old": before.name, "new": info.name}]})
+    return jsonify({"device": device_view(info, printer_states())})
+
+
+@admin_api.delete("/devices/<device_id>")
+def device_revoke(device_id: str) -> Response:
+    """Revoke: the device's next request is 401 and its sockets are dropped."""
+    principal = admin()
+    before = _one_device(principal, device_id)
+    info = revoke_device(core(), device_id)
+    live_config.audit(core(), principal.name, "device.revoke", before.office, {"changes": [
+        {"path": f"devices[{device_id}].status", "old": before.status, "new": info.status}]})
+    return jsonify({"device": device_view(info, {})})
+
+
+@admin_api.post("/devices/<device_id>/test-print")
+def device_test_print(device_id: str) -> tuple[Response, int]:
+    """A test ticket on a kiosk's printer (the process that owns the printer prints it)."""
+    principal = admin()
+    device = _one_device(principal, device_id)
+    office = core().office(device.office)
+    now_local = core().local_now(office)
+    payload = {"office": office.id, "number": "TEST", "service": "Uji cetak / Test print",
+               "station": next(iter(office.stations)), "issued_at": now_local.isoformat(),
+               "status_url": "/", "position": 0, "estimated_wait_minutes": 0, "slot": None}
+    with core().change(office.id) as change:
+        job = outbox.request(change, outbox.kiosk_printer(device.id), "ticket", payload, None)
+        if job is None:
+            raise Refusal(409, "no_printer", "No printer is available for this ticket.")
+        change.emit("test_print", {}, staff=principal.name, detail={"device": device.id})
+    live_config.audit(core(), principal.name, "device.test_print", office.id,
+                      {"device": device.id, "print_job": job["id"]})
+    return jsonify({"print": job}), 201

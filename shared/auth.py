@@ -354,6 +354,20 @@ def set_staff_active(core: Core, username: str, active: bool) -> StaffInfo:
     return info
 
 
+def set_role(core: Core, username: str, role: str, office: str | None) -> StaffInfo:
+    """Change an account's role and office (None: every office). Its next request
+    already has the new rights (the principal is read from the database each time)."""
+    if role not in ROLES:
+        raise Refusal(400, "invalid_request", "Unknown role.")
+    if office is not None:
+        core.office(office)
+    with core.db.write() as session:
+        staff = _staff(session, username)
+        staff.role = role
+        staff.office_id = office
+        return _staff_info(staff)
+
+
 def set_password(core: Core, username: str, password: str) -> StaffInfo:
     """Set a new password (at least 8 characters); every session of the account ends."""
     if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 256:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import IO, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from shared.config import PRIORITY_GROUPS, Config, parse_hhmm
 from shared.core import Core
@@ -275,10 +275,11 @@ def import_rows(core: Core, rows: Iterable[tuple[int, Any]],
 
 def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSummary) -> None:
     now = core.now()
-    by_office: dict[str, list[BookingRow]] = {}
-    for _, row in batch:
-        by_office.setdefault(row.office, []).append(row)
-    for office_id, rows in by_office.items():
+    by_office: dict[str, list[tuple[int, BookingRow]]] = {}
+    for line, row in batch:
+        by_office.setdefault(row.office, []).append((line, row))
+    for office_id, lines in by_office.items():
+        rows = [row for _, row in lines]
         with core.db.write(office_id) as session:
             codes = {row.code for row in rows}
             existing = {
@@ -288,7 +289,17 @@ def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSumma
                 ).scalars()
             }
             fresh: dict[str, dict[str, Any]] = {}
-            for row in rows:
+            room = _slot_room(core, session, office_id, rows, existing)
+            for line, row in lines:
+                if room is not None and row.code not in existing and row.code not in fresh:
+                    slot = (row.date, row.slot_start)
+                    if room.get(slot, 0) <= 0:
+                        summary.refuse(line, row.code, RowError(
+                            "The slot {start} on {date} is full (quota {quota} per slot).",
+                            start=row.slot_start.strftime("%H:%M"), date=row.date.isoformat(),
+                            quota=core.config.offices[office_id].quota_per_slot))
+                        continue
+                    room[slot] = room.get(slot, 0) - 1
                 values = {"date": row.date, "slot_start": row.slot_start,
                           "slot_end": row.slot_end, "service": row.service,
                           "priority_group": row.priority_group, "name": row.name,
@@ -315,6 +326,28 @@ def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSumma
                     summary.created += 1
             if fresh:
                 session.execute(insert(Booking), list(fresh.values()))
+
+
+def _slot_room(core: Core, session: Any, office_id: str, rows: list[BookingRow],
+               existing: dict[str, Booking]) -> dict[tuple[date, time], int] | None:
+    """Places left per (day, slot start) under the office's quota; None: no quota.
+    The quota (live configuration) limits new bookings; updates of known codes pass."""
+    quota = core.config.offices[office_id].quota_per_slot
+    if not quota:
+        return None
+    days = {row.date for row in rows if row.code not in existing}
+    taken = session.execute(
+        select(Booking.date, Booking.slot_start, func.count())
+        .where(Booking.office_id == office_id, Booking.date.in_(days),
+               Booking.cancelled.is_(False))
+        .group_by(Booking.date, Booking.slot_start)
+    ).all() if days else []
+    room: dict[tuple[date, time], int] = {}
+    for row in rows:
+        room.setdefault((row.date, row.slot_start), quota)
+    for day, start, count in taken:
+        room[(day, start)] = quota - int(count)
+    return room
 
 
 def import_file(core: Core, handle: IO[bytes], filename: str,

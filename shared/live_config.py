@@ -26,6 +26,7 @@ import copy
 import logging
 import re
 import threading
+import time as monotonic_time
 import tomllib
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -149,6 +150,7 @@ def build_config(base: Config, documents: Mapping[str, Mapping[str, Any]],
 class _State:
     versions: dict[str, int]
     lock: threading.Lock
+    checked: float = 0.0  # time.monotonic() of the last poll
 
 
 _states: weakref.WeakKeyDictionary[Any, _State] = weakref.WeakKeyDictionary()
@@ -249,6 +251,26 @@ def refresh(core: Core, scope: str | None = None, version: int = 0) -> bool:
             core.config = config
             state.versions = versions
     return True
+
+
+POLL_SECONDS = 10.0
+
+
+def poll(core: Core, every: float = POLL_SECONDS) -> bool:
+    """Reload when the stored versions differ from this process's (at most every `every`
+    seconds): the fallback for a change whose event never came (Redis down, or a
+    `giliran config import` without Redis). Returns True when it reloaded."""
+    state = _state(core)
+    now = monotonic_time.monotonic()
+    if now - state.checked < every:
+        return False
+    state.checked = now
+    with core.db.read() as session:
+        stored = {row.scope: row.version for row in session.execute(
+            select(ConfigDocument.scope, ConfigDocument.version))}
+    if stored == state.versions:
+        return False
+    return refresh(core)
 
 
 def versions(core: Core) -> dict[str, int]:

@@ -148,6 +148,11 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # Carried in the session cookie; raising it ends every session of the account.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Where the person was last seen working (written at most once a minute per place):
+    # the supervisor's and admin's "who is logged in where".
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_seen_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_seen_where: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Device(Base):

@@ -351,6 +351,163 @@ PATHS: dict[str, Any] = {
     }},
 }
 
+# --- administration (shared/admin_api.py; role admin, limited to its offices) ---------------
+# A configuration edit may name the version it started from: `If-Match: "<version>"` or
+# "version" in the body; a stale one is 409 `stale_version` with `current_version`. An
+# invalid one is 422 `invalid_config` with `field` (the key, as in config.toml) and
+# `reason` {"id", "en"}; nothing changes.
+OFFICE = _path("office", {"type": "string", "maxLength": 32}, "Office id")
+COUNTER_ID = _path("counter_id", {"type": "string", "maxLength": 32}, "Counter id")
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
+            "schema": {"type": "string", "maxLength": 20},
+            "description": "The version this edit started from (an ETag)."}
+VERSIONED = {"type": "object", "required": ["version"],
+             "properties": {"version": {"type": "integer"}}}
+ADMIN_ERRORS = ("404", "409", "422")
+VERSION_FIELD = {"version": {"type": "integer", "minimum": 1,
+                             "description": "The version this edit started from"}}
+COUNTER_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "id": {"type": "string", "maxLength": 32}, "name": {"type": "string", "maxLength": 64},
+    "stations": {"type": "array", "items": {"type": "string"}},
+    "priority_only": {"type": "boolean"}, "open": {"type": "boolean"}}}
+CLOSE_CHOICE = {
+    "ticket": {"type": "string", "enum": ["return", "transfer"],
+               "description": "What to do with the counter's called ticket when it closes"},
+    "station": {"type": "string", "description": "Where `transfer` sends that ticket"}}
+
+
+def _admin_op(operation_id: str, summary: str, answer: str, *, status: str = "200",
+              body: dict[str, Any] | None = None, parameters: list[Any] | None = None,
+              errors: tuple[str, ...] = ADMIN_ERRORS) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": operation_id, "tags": ["admin"], "security": STAFF_SECURITY,
+        "summary": summary, "parameters": parameters or [],
+        "responses": {status: _json({"type": "object"}, answer), **_errors(*errors)},
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
+    return operation
+
+
+ADMIN_PATHS: dict[str, Any] = {
+    "/offices": {"get": _admin_op("offices", "The offices the caller administers",
+                                  "Offices with their configuration versions", errors=())},
+    "/offices/{office}/config": {
+        "get": _admin_op("officeConfig", "The office's live configuration document",
+                         "{version, config}", parameters=[OFFICE], errors=("404",)),
+        "patch": _admin_op(
+            "patchOfficeConfig", "Merge patch of the office's [[offices]] table (null "
+            "removes a key): hours, info, stations, services and flows, counters, policy "
+            "overrides, closed_days, quota_per_slot", "{version, config}",
+            parameters=[OFFICE, IF_MATCH],
+            body={"type": "object", "properties": VERSION_FIELD}),
+    },
+    "/config": {
+        "get": _admin_op("globalConfig", "The global live tables (admins of every office)",
+                         "{version, config}", errors=("404",)),
+        "patch": _admin_op("patchGlobalConfig", "Merge patch of [policy], [numbering], "
+                           "[kiosk] and [announce]", "{version, config}",
+                           parameters=[IF_MATCH],
+                           body={"type": "object", "properties": VERSION_FIELD}),
+    },
+    "/offices/{office}/info": {"put": _admin_op(
+        "putInfo", "The information lines of every board's next snapshot", "{version, info}",
+        parameters=[OFFICE, IF_MATCH],
+        body={"type": "object", "required": ["info"], "properties": {
+            "info": {"type": "array", "items": {"type": "string", "maxLength": 500}},
+            **VERSION_FIELD}})},
+    "/offices/{office}/counters": {
+        "get": _admin_op("counters", "Counters with their called ticket", "{version, counters}",
+                         parameters=[OFFICE], errors=("404",)),
+        "post": _admin_op("addCounter", "Add a counter (it can call next at once)",
+                          "{version, counter}", status="201", parameters=[OFFICE, IF_MATCH],
+                          body={**COUNTER_SCHEMA, "required": ["id", "name", "stations"],
+                                "properties": {**COUNTER_SCHEMA["properties"],
+                                               **VERSION_FIELD}}),
+    },
+    "/offices/{office}/counters/{counter_id}": {
+        "patch": _admin_op("patchCounter", "Rename, stations, priority-only, open/close "
+                           "(closing with a called ticket: 409 counter_has_ticket with "
+                           "choices, then send `ticket`)", "{version, counter}",
+                           parameters=[OFFICE, COUNTER_ID, IF_MATCH],
+                           body={"type": "object", "properties": {
+                               **COUNTER_SCHEMA["properties"], **CLOSE_CHOICE,
+                               **VERSION_FIELD}}),
+        "delete": _admin_op("deleteCounter", "Remove a counter (its called ticket: as for "
+                            "closing, `ticket` and `station` in the query)",
+                            "{version, deleted}",
+                            parameters=[OFFICE, COUNTER_ID, IF_MATCH,
+                                        {"name": "ticket", "in": "query", "required": False,
+                                         "schema": CLOSE_CHOICE["ticket"]},
+                                        {"name": "station", "in": "query", "required": False,
+                                         "schema": {"type": "string"}}]),
+    },
+    "/offices/{office}/announcement": {"post": _admin_op(
+        "announce", "A one-off text on every board now (spoken where voice is on)",
+        "{announcement}", status="201", parameters=[OFFICE],
+        body={"type": "object", "required": ["text"], "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": 300}}})},
+    "/audit": {"get": _admin_op(
+        "audit", "Who changed what, when, old -> new (CSV with format=csv)", "{audit}",
+        parameters=[{"name": "office", "in": "query", "required": False,
+                     "schema": {"type": "string"}},
+                    {"name": "who", "in": "query", "required": False,
+                     "schema": {"type": "string"}},
+                    {"name": "since", "in": "query", "required": False,
+                     "schema": {"type": "string"}, "description": "YYYY-MM-DD[THH:MM] (UTC)"},
+                    {"name": "format", "in": "query", "required": False,
+                     "schema": {"type": "string", "enum": ["json", "csv"]}}],
+        errors=())},
+    "/staff": {
+        "get": _admin_op("staff", "Accounts, and who is logged in where (admins and "
+                         "supervisors)", "{staff}", errors=()),
+        "post": _admin_op("addStaff", "Create an account", "{staff}", status="201",
+                          body={"type": "object", "required": ["username", "role"],
+                                "properties": {
+                                    "username": {"type": "string", "maxLength": 64},
+                                    "role": {"type": "string", "enum": [
+                                        "officer", "supervisor", "admin", "booking"]},
+                                    "offices": {"type": "array", "maxItems": 1,
+                                                "items": {"type": "string"}},
+                                    "password": {"type": "string", "maxLength": 256},
+                                    "token": {"type": "boolean"}}}),
+    },
+    "/staff/{name}": {"patch": _admin_op(
+        "patchStaff", "Role, offices, active (false ends live sessions), password, "
+        "end_sessions", "{staff}",
+        parameters=[_path("name", {"type": "string", "maxLength": 64}, "Username")],
+        body={"type": "object", "properties": {
+            "role": {"type": "string", "enum": ["officer", "supervisor", "admin", "booking"]},
+            "offices": {"type": "array", "maxItems": 1, "items": {"type": "string"}},
+            "active": {"type": "boolean"}, "password": {"type": "string", "maxLength": 256},
+            "end_sessions": {"type": "boolean"}}})},
+    "/devices": {
+        "get": _admin_op("devices", "Kiosks and boards: status, last seen, address, printer",
+                         "{devices}", errors=()),
+        "post": _admin_op("addDevice", "Register a kiosk or board: its one-time enrolment "
+                          "URL and QR", "{device, enrol_url, enrol_qr}", status="201",
+                          body={"type": "object", "required": ["kind", "id"], "properties": {
+                              "kind": {"type": "string", "enum": ["kiosk", "display"]},
+                              "id": {"type": "string", "maxLength": 64},
+                              "name": {"type": "string", "maxLength": 100},
+                              "office": {"type": "string", "maxLength": 32}}}),
+    },
+    "/devices/{device_id}": {
+        "patch": _admin_op("renameDevice", "Rename a device", "{device}",
+                           parameters=[_path("device_id", {"type": "string"}, "Device id")],
+                           body={"type": "object", "properties": {
+                               "name": {"type": ["string", "null"], "maxLength": 100}}}),
+        "delete": _admin_op("revokeDevice", "Revoke: its next request is 401, its sockets "
+                            "are dropped", "{device}",
+                            parameters=[_path("device_id", {"type": "string"}, "Device id")]),
+    },
+    "/devices/{device_id}/test-print": {"post": _admin_op(
+        "testPrint", "A test ticket on a kiosk's printer", "{print}", status="201",
+        parameters=[_path("device_id", {"type": "string"}, "Device id")])},
+}
+PATHS.update(ADMIN_PATHS)
+
+
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {

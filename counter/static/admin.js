@@ -314,7 +314,111 @@
     load();
   }
 
+  // --- staff ------------------------------------------------------------------------------
+  function staffPage() {
+    const text = readJson("staff-text");
+    const url = (name) => `/api/v1/staff/${encodeURIComponent(name)}`;
+    const officesOf = (value) => (value ? [value] : []);
+    document.querySelectorAll("#accounts tr[data-username]").forEach((row) => {
+      const name = row.dataset.username;
+      const act = async (body) => {
+        const result = await send("PATCH", url(name), body);
+        if (result.ok) return flashAfterReload(text.saved);
+        return refused(result, text);
+      };
+      row.querySelectorAll("button[data-action]").forEach((button) => {
+        button.addEventListener("click", () => {
+          const action = button.dataset.action;
+          if (action === "save") {
+            return act({role: row.querySelector("[name=role]").value,
+                        offices: officesOf(row.querySelector("[name=office]").value)});
+          }
+          if (action === "password") {
+            return act({password: row.querySelector("[name=password]").value});
+          }
+          if (action === "disable") return act({active: false});
+          if (action === "enable") return act({active: true});
+          if (action === "end_sessions") return act({end_sessions: true});
+          return null;
+        });
+      });
+    });
+    const add = document.querySelector("form[data-kind=staff-add]");
+    if (add) {
+      add.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const result = await send("POST", "/api/v1/staff", {
+          username: add.elements.username.value.trim(), role: add.elements.role.value,
+          offices: officesOf(add.elements.office.value), password: add.elements.password.value,
+        });
+        if (result.ok) return flashAfterReload(text.saved);
+        return refused(result, text);
+      });
+    }
+  }
+
+  // --- devices -----------------------------------------------------------------------------
+  function devicesPage() {
+    const text = readJson("devices-text");
+    const url = (id) => `/api/v1/devices/${encodeURIComponent(id)}`;
+    const add = document.querySelector("form[data-kind=device-add]");
+    add.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const result = await send("POST", "/api/v1/devices", {
+        kind: add.elements.kind.value, id: add.elements.id.value.trim(),
+        name: add.elements.name.value.trim(), office: add.elements.office.value,
+      });
+      if (!result.ok) return refused(result, text);
+      // The one-time link is shown here only: no reload, which would lose it.
+      document.getElementById("enrol-qr").src = result.data.enrol_qr;
+      document.getElementById("enrol-url").textContent = result.data.enrol_url;
+      document.getElementById("enrol").hidden = false;
+      show(text.saved, "ok");
+      return null;
+    });
+
+    async function followJob(id) {
+      for (let i = 0; i < 30; i += 1) {
+        const result = await send("GET", `/api/v1/print-jobs/${encodeURIComponent(id)}`);
+        const status = result.ok ? result.data.print.status : null;
+        if (status === "printed") return show(text.printed, "ok");
+        if (status === "failed") return show(text.print_failed, "error");
+        await new Promise((resolve) => { window.setTimeout(resolve, 1000); });
+      }
+      return null;
+    }
+
+    document.querySelectorAll("#devices tr[data-device]").forEach((row) => {
+      const id = row.dataset.device;
+      row.querySelectorAll("button[data-action]").forEach((button) => {
+        button.addEventListener("click", async () => {
+          const action = button.dataset.action;
+          let result;
+          if (action === "rename") {
+            result = await send("PATCH", url(id), {name: row.querySelector("[name=name]").value});
+          } else if (action === "revoke") {
+            const q = text.confirm_revoke;
+            if (!window.confirm(`${q.id.replace("{device}", id)} / ${q.en.replace("{device}", id)}`)) {
+              return null;
+            }
+            result = await send("DELETE", url(id));
+          } else if (action === "test-print") {
+            result = await send("POST", `${url(id)}/test-print`);
+            if (result.ok) {
+              show(text.printing, "ok");
+              return followJob(result.data.print.id);
+            }
+          }
+          if (result && result.ok) return flashAfterReload(text.saved);
+          return result ? refused(result, text) : null;
+        });
+      });
+    });
+  }
+
   window.GiliranAdmin = {send, show, refused, flashAfterReload, readJson, main};
+  if (page === "staff") staffPage();
+  if (page === "devices") devicesPage();
   if (page === "office") officePage();
   if (page === "overview") overviewPage();
   if (page === "audit") auditPage();

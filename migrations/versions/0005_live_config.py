@@ -1,7 +1,8 @@
-"""Live configuration documents, the office of an audit entry, a ticket's own flow
+"""Live configuration documents, the office of an audit entry, a ticket's own flow,
+where staff were last seen
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-02 18:40:00
 """
 from __future__ import annotations
@@ -31,9 +32,17 @@ def upgrade() -> None:
         batch_op.create_index("ix_audit_office_at", ["office_id", "at"], unique=False)
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.add_column(sa.Column("flow", sa.JSON(), nullable=True))
+    with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_seen_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("last_seen_ip", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("last_seen_where", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.drop_column("last_seen_where")
+        batch_op.drop_column("last_seen_ip")
+        batch_op.drop_column("last_seen_at")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_column("flow")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
-from shared import visits
+from shared import live_config, visits
 from tests.admin.conftest import Admin, error
 
 
@@ -189,3 +190,57 @@ def test_pages_render_for_an_admin_only(adm: Admin) -> None:
     assert client.get("/admin/office/NOWHERE").status_code == 404
     data = client.get("/admin/api/overview").get_json()
     assert data["offices"][0]["id"] == "DPS" and data["offices"][0]["counters_open"] == 11
+
+
+SECOND_OFFICE = """
+[[offices]]
+id = "NGR"
+name = "Kantor Imigrasi Ngurah Rai"
+timezone = "Asia/Makassar"
+  [[offices.stations]]
+  id = "berkas"
+  name = { id = "Berkas", en = "Documents" }
+  [[offices.services]]
+  id = "paspor-baru"
+  name = "Paspor Baru"
+  flow = ["berkas"]
+  [[offices.counters]]
+  id = "1"
+  name = "Loket 1"
+  stations = ["berkas"]
+"""
+
+
+def test_overview_of_several_offices(tmp_path: Path) -> None:
+    from shared.app import create_app, load_config
+    from shared.auth import create_staff
+    from shared.web import staff_session_values
+    from tests.conftest import ROOT, make_core
+
+    path = tmp_path / "config.toml"
+    path.write_text((ROOT / "config.toml").read_text() + SECOND_OFFICE)
+    core = make_core(load_config(path), f"sqlite:///{tmp_path / 'two.sqlite3'}")
+    try:
+        app = create_app(core=core)
+        create_staff(core, "pusat", "rahasia-123", "admin")
+        create_staff(core, "ngr", "rahasia-123", "admin", "NGR")
+        live_config.update(core, live_config.office_scope("NGR"),
+                           lambda d: d["counters"][0].update(open=False), "pusat",
+                           "counter.update")
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session.update(staff_session_values(core, "pusat"))
+        offices = client.get("/admin/api/overview").get_json()["offices"]
+        assert [(o["id"], o["counters_open"], o["counters"]) for o in offices] == [
+            ("DPS", 11, 11), ("NGR", 0, 1)]
+        assert offices[1]["stations"] == [{"id": "berkas", "name": {"id": "Berkas",
+                                                                    "en": "Documents"},
+                                           "waiting": 0, "longest_wait_minutes": 0}]
+        with client.session_transaction() as session:
+            session.update(staff_session_values(core, "ngr"))
+        offices = client.get("/admin/api/overview").get_json()["offices"]
+        assert [o["id"] for o in offices] == ["NGR"]
+        assert client.get("/admin/office/DPS").status_code == 404
+    finally:
+        core.bus.close()
+        core.db.engine.dispose()

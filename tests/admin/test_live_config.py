@@ -175,3 +175,32 @@ def test_bus_subscriber_is_first(core: Core) -> None:
     assert bus.wait_idle()
     assert order == ["config", "board"]
     bus.close()
+
+
+def test_quota_per_slot_refuses_new_bookings_over_it(core: Core) -> None:
+    from shared.bookings import import_rows
+
+    live_config.update(core, SCOPE, lambda d: d.update(quota_per_slot=2), "kepala",
+                       "config.update")
+    summary = import_rows(core, enumerate([
+        booking_row("QUOTA-0001"), booking_row("QUOTA-0002"), booking_row("QUOTA-0003"),
+        booking_row("QUOTA-0004", "10:00", "11:00")], start=1))
+    assert (summary.created, summary.refused_count) == (3, 1)
+    assert summary.refused[0]["line"] == 3
+    assert "kuota" in summary.refused[0]["reason"]["id"]
+    # A booking already known may be updated; a new one in a full slot stays refused.
+    again = import_rows(core, enumerate([booking_row("QUOTA-0001", name="Baru"),
+                                         booking_row("QUOTA-0005")], start=1))
+    assert (again.updated, again.refused_count) == (1, 1)
+
+
+def test_a_process_that_missed_the_event_polls_the_versions(core: Core, config: Config) -> None:
+    other = make_core(config, str(core.db.engine.url))  # no bus between the two
+    live_config.update(core, SCOPE, lambda d: d.update(info=["Dari basis data"]), "kepala",
+                       "info.update")
+    assert other.config.offices["DPS"].info != ("Dari basis data",)
+    assert live_config.poll(other, every=0)
+    assert other.config.offices["DPS"].info == ("Dari basis data",)
+    assert not live_config.poll(other, every=0)  # nothing new
+    other.bus.close()
+    other.db.engine.dispose()

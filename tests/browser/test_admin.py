@@ -20,14 +20,14 @@ def contexts(browser: Any) -> Iterator[list[Any]]:
 
 
 def admin_page(browser: Any, contexts: list[Any], live: LiveServer, target: str,
-               username: str = "kepala") -> Any:
+               username: str = "kepala", password: str = "pw") -> Any:
     context = browser.new_context()
     contexts.append(context)
     page = context.new_page()
     page.goto(f"{live.url}{target}")
     assert "/login" in page.url
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw")
+    page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
     page.wait_for_url(f"{live.url}{target}")
     return page
@@ -129,3 +129,60 @@ def test_audit_page_and_overview(browser: Any, contexts: list[Any], live: LiveSe
     page.goto(f"{live.url}/admin")
     page.wait_for_selector("#overview tr[data-office=DPS]")
     assert "DPS" in str(page.text_content("#overview tbody"))
+
+
+def test_staff_page_adds_disables_and_shows_who_is_where(browser: Any, contexts: list[Any],
+                                                         live: LiveServer) -> None:
+    live.staff("kepala", "pw", "admin")
+    officer = {"Authorization": f"Bearer {live.staff('wayan', 'pw')}"}
+    requests.get(f"{live.url}/api/v1/counters/W1", headers=officer, timeout=5)
+    page = admin_page(browser, contexts, live, "/admin/staff")
+    assert "counter W1" in str(page.text_content("#present tr[data-username=wayan]"))
+    form = "form[data-kind=staff-add]"
+    page.fill(f"{form} input[name=username]", "nyoman")
+    page.select_option(f"{form} select[name=role]", "supervisor")
+    page.select_option(f"{form} select[name=office]", "DPS")
+    page.fill(f"{form} input[name=password]", "rahasia-nyoman")
+    page.click(f"{form} button[type=submit]")
+    message(page, "ok")
+    page.wait_for_selector("#accounts tr[data-username=nyoman]")
+    page.click("#accounts tr[data-username=wayan] button[data-action=disable]")
+    page.wait_for_selector("#accounts tr[data-username=wayan] button[data-action=enable]")
+    assert requests.get(f"{live.url}/api/v1/counters/W1", headers=officer,
+                        timeout=5).status_code == 401
+    # The new supervisor logs in and sees who is where, without the controls.
+    supervisor = admin_page(browser, contexts, live, "/admin/staff", "nyoman",
+                            "rahasia-nyoman")
+    assert supervisor.locator("#accounts button").count() == 0
+    assert supervisor.locator("#present tr[data-username=nyoman]").count() == 1
+
+
+def test_devices_page_enrols_with_a_one_time_qr_and_revokes(browser: Any, contexts: list[Any],
+                                                            live: LiveServer) -> None:
+    live.staff("kepala", "pw", "admin")
+    page = admin_page(browser, contexts, live, "/admin/devices")
+    form = "form[data-kind=device-add]"
+    page.select_option(f"{form} select[name=kind]", "display")
+    page.fill(f"{form} input[name=id]", "papan-lobi")
+    page.fill(f"{form} input[name=name]", "Papan lobi")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#enrol:not([hidden])")
+    url = str(page.text_content("#enrol-url"))
+    assert url.startswith(f"{live.url}/enrol/papan-lobi/")
+    assert page.evaluate("document.getElementById('enrol-qr').naturalWidth") > 100
+    # The board opens its link once; a second use is refused.
+    board = browser.new_context()
+    contexts.append(board)
+    board_page = board.new_page()
+    board_page.goto(url)
+    assert "/display" in board_page.url
+    assert requests.get(url, timeout=5, allow_redirects=False).status_code == 403
+    page.reload()
+    row = "#devices tr[data-device=papan-lobi]"
+    assert "enrolled" in str(page.text_content(row))
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click(f"{row} button[data-action=revoke]")
+    page.wait_for_selector(f"{row}[data-status=revoked]")
+    # The board's next request is refused.
+    answer = board_page.request.get(f"{live.url}/api/v1/board/DPS")
+    assert answer.status == 401

@@ -68,7 +68,7 @@ def test_every_api_route_is_described(core: Core) -> None:
     app = openapi_app(core)
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("api."):
+        if rule.endpoint.startswith(("api.", "admin_api.")):
             path = rule.rule[len("/api/v1"):]
             for converter in ("int:", "string:", "path:"):
                 path = path.replace(f"<{converter}", "<")

@@ -1,0 +1,136 @@
+"""Staff and devices through the administration REST resources."""
+
+from __future__ import annotations
+
+import base64
+
+from shared.auth import create_device, create_staff
+from tests.admin.conftest import Admin, bearer, error
+
+
+def test_add_staff_and_log_in_with_the_token(adm: Admin) -> None:
+    response = adm.call("POST", "/staff", {"username": "made", "role": "officer",
+                                           "offices": ["DPS"], "password": "rahasia-123",
+                                           "token": True})
+    assert response.status_code == 201, response.get_json()
+    staff = response.get_json()["staff"]
+    assert staff["offices"] == ["DPS"] and staff["role"] == "officer"
+    assert adm.call("GET", "/counters/1", who=bearer(staff["token"])).status_code == 200
+    assert error(adm.call("POST", "/staff", {"username": "made", "role": "officer",
+                                             "password": "rahasia-123"}))["code"] == \
+        "staff_exists"
+    assert error(adm.call("POST", "/staff", {"username": "x y", "role": "officer",
+                                             "password": "rahasia-123"}))["field"] == "username"
+    assert error(adm.call("POST", "/staff", {"username": "baru", "role": "raja",
+                                             "password": "rahasia-123"}))["field"] == "role"
+    assert error(adm.call("POST", "/staff", {"username": "baru", "role": "officer",
+                                             "password": "pendek"}))["field"] == "password"
+
+
+def test_disable_ends_access_at_the_next_request(adm: Admin) -> None:
+    token = bearer(create_staff(adm.core, "ketut", "rahasia-123", "officer", token=True))
+    assert adm.call("GET", "/counters/1", who=token).status_code == 200
+    answer = adm.call("PATCH", "/staff/ketut", {"active": False})
+    assert answer.status_code == 200 and answer.get_json()["staff"]["active"] is False
+    assert adm.call("GET", "/counters/1", who=token).status_code == 401
+    assert adm.call("PATCH", "/staff/ketut", {"active": True}).status_code == 200
+    assert adm.call("GET", "/counters/1", who=token).status_code == 200
+
+
+def test_role_office_password_and_audit(adm: Admin) -> None:
+    create_staff(adm.core, "putu", "rahasia-123", "officer")
+    answer = adm.call("PATCH", "/staff/putu", {"role": "supervisor", "offices": ["DPS"],
+                                               "password": "rahasia-456"})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["staff"]["role"] == "supervisor"
+    entry = adm.call("GET", "/audit?who=kepala").get_json()["audit"][0]
+    assert entry["action"] == "staff.update"
+    paths = [c["path"] for c in entry["detail"]["changes"]]
+    assert paths == ["staff[putu].role", "staff[putu].offices", "staff[putu].password"]
+    assert "rahasia" not in str(entry)
+    assert error(adm.call("PATCH", "/staff/putu", {"offices": ["NOWHERE"]}))["code"] == \
+        "unknown_office"
+    assert adm.call("PATCH", "/staff/nobody", {"active": False}).status_code == 404
+    assert adm.call("PATCH", "/staff/kepala", {"active": False}).status_code == 409
+
+
+def test_office_admin_cannot_manage_other_accounts(adm: Admin) -> None:
+    create_staff(adm.core, "pusat", "rahasia-123", "officer")  # every office
+    assert adm.call("PATCH", "/staff/pusat", {"active": False}, who=adm.dps).status_code == 403
+    assert adm.call("POST", "/staff", {"username": "z9", "role": "admin", "offices": [],
+                                       "password": "rahasia-123"}, who=adm.dps).status_code \
+        == 403
+    listed = adm.call("GET", "/staff", who=adm.dps).get_json()["staff"]
+    assert {s["username"] for s in listed} == {"admin-dps"}
+
+
+def test_supervisor_sees_who_is_logged_in_where(adm: Admin) -> None:
+    token = bearer(create_staff(adm.core, "wayan", "rahasia-123", "officer", token=True))
+    adm.call("POST", "/counters/W2/next", who=token)
+    supervisor = bearer(create_staff(adm.core, "kepala-seksi", "rahasia-123", "supervisor",
+                                     token=True))
+    listed = {s["username"]: s for s in adm.call("GET", "/staff", who=supervisor)
+              .get_json()["staff"]}
+    assert listed["wayan"]["logged_in"] is True
+    assert listed["wayan"]["last_seen_where"] == "counter W2"
+    assert listed["petugas"]["logged_in"] is False
+    assert adm.call("PATCH", "/staff/wayan", {"active": False}, who=supervisor).status_code \
+        == 403
+
+
+def test_device_enrolment_url_and_qr(adm: Admin) -> None:
+    answer = adm.call("POST", "/devices", {"kind": "kiosk", "id": "kiosk-lobi",
+                                           "name": "Kios lobi"})
+    assert answer.status_code == 201, answer.get_json()
+    body = answer.get_json()
+    assert body["enrol_url"].startswith("http://localhost/enrol/kiosk-lobi/")
+    assert body["device"]["status"] == "pending" and body["device"]["name"] == "Kios lobi"
+    png = base64.b64decode(body["enrol_qr"].split(",", 1)[1])
+    assert png.startswith(b"\x89PNG")
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert decoded[0].text == body["enrol_url"]
+    enrolled = adm.client.get(body["enrol_url"].removeprefix("http://localhost"))
+    assert enrolled.status_code == 302
+    listed = {d["id"]: d for d in adm.call("GET", "/devices").get_json()["devices"]}
+    assert listed["kiosk-lobi"]["status"] == "enrolled"
+    assert error(adm.call("POST", "/devices", {"kind": "kiosk", "id": "kiosk-lobi"}))["code"] \
+        == "device_exists"
+    assert error(adm.call("POST", "/devices", {"kind": "toaster", "id": "t1"}))["field"] == \
+        "kind"
+
+
+def test_revoked_device_is_refused_at_its_next_request(adm: Admin) -> None:
+    from shared.auth import enrol_device
+
+    _, token = enrol_device(adm.core, "kiosk-9", create_device(adm.core, "kiosk", "kiosk-9"))
+    assert adm.call("GET", "/board/DPS", who=bearer(token)).status_code == 200
+    answer = adm.call("DELETE", "/devices/kiosk-9")
+    assert answer.status_code == 200 and answer.get_json()["device"]["status"] == "revoked"
+    assert adm.call("GET", "/board/DPS", who=bearer(token)).status_code == 401
+    assert adm.call("DELETE", "/devices/nothing").status_code == 404
+    renamed = adm.call("PATCH", "/devices/board-1", {"name": "Papan ruang tunggu"})
+    assert renamed.get_json()["device"]["name"] == "Papan ruang tunggu"
+    actions = [e["action"] for e in adm.call("GET", "/audit").get_json()["audit"]]
+    assert actions[:2] == ["device.rename", "device.revoke"]
+
+
+def test_test_print_without_printer_is_a_clear_409(adm: Admin) -> None:
+    answer = adm.call("POST", "/devices/board-1/test-print")
+    assert answer.status_code == 409 and error(answer)["code"] == "no_printer"
+
+
+def test_test_print_queues_a_ticket_on_the_kiosk_printer(adm: Admin) -> None:
+    from shared.auth import enrol_device
+
+    enrol_device(adm.core, "kiosk-1", create_device(adm.core, "kiosk", "kiosk-1"))
+    answer = adm.call("POST", "/devices/kiosk-1/test-print")
+    assert answer.status_code == 201, answer.get_json()
+    job = answer.get_json()["print"]
+    assert job["printer"] == "kiosk-1" and job["status"] == "queued"
+    followed = adm.call("GET", f"/print-jobs/{job['id']}")
+    assert followed.status_code == 200
