@@ -22,7 +22,7 @@ from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
 from sqlalchemy import select
 
-from shared import visits
+from shared import lifecycle, visits
 from shared.clock import to_local
 from shared.connections import register, unregister
 from shared.core import Core
@@ -131,7 +131,7 @@ class TicketPusher:
                 select(Ticket).where(Ticket.id.in_(ticket_ids))).scalars().all()
             by_station: dict[str, list[Ticket]] = {}
             for ticket in tickets:
-                if ticket.status == "waiting":
+                if ticket.status == lifecycle.WAITING:
                     by_station.setdefault(ticket.station, []).append(ticket)
                 else:
                     result[ticket.id] = visits.ticket_dict(core, session, ticket)
