@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -379,30 +376,6 @@ def set_password(core: Core, username: str, password: str) -> StaffInfo:
         info = _staff_info(staff)
     _ended(core, username)
     return info
-
-
-class RateLimiter:
-    """At most `limit` events per `window` seconds per key (in this process)."""
-
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and now - hits[0] > self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            if len(self._hits) > 10000:  # forget idle keys so memory stays bounded
-                for stale in [k for k, v in self._hits.items() if not v]:
-                    del self._hits[stale]
-            return True
 
 
 def require(principal: Any, *roles: str, office: str | None = None) -> Principal:
