@@ -105,6 +105,11 @@ class LiveServer:
                 time.sleep(0.1)
         raise RuntimeError("server did not start: " + (self.var / "server.log").read_text())
 
+    def send_signal(self, sig: int) -> None:
+        """Send a signal to the server and its workers (gunicorn forks; one process group)."""
+        assert self.process is not None
+        os.killpg(self.process.pid, sig)
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, sig)
