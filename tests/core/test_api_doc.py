@@ -13,6 +13,7 @@ compare them with what the application really has:
   every such row exists.
 - Refusals: every error code the source can answer (`Refusal(status, "code")`, the HTTP
   error names of shared/app.py) is in a refusal table with that status, and vice versa.
+- OpenAPI: shared/openapi.py describes exactly the app's /api/v1 routes and methods.
 - CLI: every `giliran` command (a walk of the click group) is a row, with each of its
   options and arguments; every row is a command.
 
@@ -111,6 +112,24 @@ def test_every_route_is_documented_and_every_documented_route_exists(app: Flask)
     if invented:
         problems.append(report("rows of docs/api.md that are no route of the app",
                                {documented[key] for key in invented}))
+    assert not problems, "\n".join(problems)
+
+
+def test_openapi_describes_every_api_route_and_nothing_else(app: Flask) -> None:
+    """shared/openapi.py and the app agree on /api/v1 (methods included)."""
+    from shared.openapi import SPEC
+
+    described = {(method.upper(), normal("/api/v1" + path))
+                 for path, item in SPEC["paths"].items() for method in item}
+    served = {key: text for key, text in app_routes(app).items()
+              if key[1].startswith("/api/v1/")}
+    problems = []
+    if set(served) - described:
+        problems.append(report("/api/v1 routes missing from shared/openapi.py",
+                               {served[key] for key in set(served) - described}))
+    if described - set(served):
+        problems.append(report("operations of shared/openapi.py the app does not serve",
+                               {f"{m} {p}" for m, p in described - set(served)}))
     assert not problems, "\n".join(problems)
 
 
