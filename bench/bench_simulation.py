@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bench_simulation.py [--seeds 20] [--no-append]
 
-Prints markdown tables: our figures next to the independent reference of BENCHMARKS.md
-(20 seeds, mean), a sensitivity check of the modelling choices where the two differ, and
+Prints markdown tables: our figures next to an independent reference (`REFERENCE`
+below, 20 seeds, mean), a sensitivity check of the modelling choices where the two differ, and
 for the busy day the capacity planner's recommendations (counters, and quota) re-run on
 the same seeds. Appends the output, with date, machine and commit, to docs/benchmarks.md.
 This is a benchmark, not a test: it never fails because of the figures.
@@ -36,8 +36,8 @@ SCENARIOS = ROOT / "bench" / "scenarios"
 TOML = SCENARIOS / "denpasar-peak.toml"
 DAYS = {"denpasar-peak": "denpasar-peak", "denpasar-busy": "denpasar-busy"}
 
-# BENCHMARKS.md, B4: on-time mean wait, on-time p90 wait (min), on-time first call within
-# slot, all finished by 16:00 (shares).
+# The independent reference for B4: on-time mean wait, on-time p90 wait (min), on-time
+# first call within slot, all finished by 16:00 (shares).
 REFERENCE: dict[tuple[str, str], tuple[float, float, float, float]] = {
     ("denpasar-peak", "fifo"): (22.5, 37.6, 0.875, 0.991),
     ("denpasar-peak", "slot"): (12.5, 25.5, 1.000, 0.991),

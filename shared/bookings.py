@@ -96,8 +96,8 @@ class BookingRow:
 
 def validate_row(raw: Any, config: Config,
                  offices: tuple[str, ...] | None = None) -> BookingRow:
-    """Check one row (a mapping of the CONTRACT fields) for an account that may write
-    `offices` (None: every office). Raises RowError."""
+    """Check one row (the booking columns of docs/api.md section 8) for an account that may
+    write `offices` (None: every office). Raises RowError."""
     if isinstance(raw, Unreadable):
         raise RowError(raw.reason, limit=FIELD_LIMIT_KIB)
     if not isinstance(raw, dict):

@@ -26,7 +26,8 @@ def decide_checkin(
     late_grace_minutes: int,
     late_policy: str,
 ) -> CheckinDecision:
-    """Apply the early/late rules of CONTRACT.md to one scan at `now` (all in one zone)."""
+    """Apply the early/late rules (docs/api.md section 10, "Check-in window") to one scan
+    at `now` (all in one zone)."""
     opens_at = slot_start - timedelta(minutes=early_checkin_minutes)
     if now < opens_at:
         return CheckinDecision(False, "too_early", retry_at=opens_at)

@@ -316,6 +316,33 @@ PATHS: dict[str, Any] = {
                                                                    "format": "binary"}}}},
                       **_errors("404")},
     }},
+    "/survey/{token}": {
+        "get": {
+            "operationId": "surveyState", "tags": ["public"], "security": [],
+            "summary": "The SKM survey of a ticket: its questions, and whether it is open",
+            "parameters": [_path("token", {"type": "string", "maxLength": 64}, "Status token")],
+            "responses": {"200": _json({"type": "object", "required": ["survey"],
+                                        "properties": {"survey": {"type": "object"}}},
+                                       "number, status, answered, open, questions"),
+                          **_errors("404")},
+        },
+        "post": {
+            "operationId": "surveyAnswer", "tags": ["public"], "security": [],
+            "summary": "The ticket's one survey answer, once its visit is done",
+            "parameters": [_path("token", {"type": "string", "maxLength": 64}, "Status token")],
+            "requestBody": {"required": True, "content": {JSON: {"schema": {
+                "type": "object", "description": "u1..u9 scores 1-4, or answers: [9 scores]",
+                "properties": {**{f"u{i}": {"type": "integer", "minimum": 1, "maximum": 4}
+                                  for i in range(1, 10)},
+                               "answers": {"type": "array", "minItems": 9, "maxItems": 9,
+                                           "items": {"type": "integer", "minimum": 1,
+                                                     "maximum": 4}}}}}}},
+            "responses": {"201": _json({"type": "object", "required": ["survey"],
+                                        "properties": {"survey": {"type": "object"}}},
+                                       "answered_at, scores"),
+                          **_errors("404", "409", "422")},
+        },
+    },
     "/bookings": {"post": {
         "operationId": "importBookings", "tags": ["bookings"], "security": [{"bearer": []}],
         "summary": "Upsert bookings (JSON array, or CSV with the same header)",
@@ -447,6 +474,10 @@ ADMIN_PATHS: dict[str, Any] = {
         "{announcement}", status="201", parameters=[OFFICE],
         body={"type": "object", "required": ["text"], "properties": {
             "text": {"type": "string", "minLength": 1, "maxLength": 300}}})},
+    "/offices/{office}/sound-check": {"post": _admin_op(
+        "soundCheck", "Play the chime and a test phrase on every board of the office "
+        "(supervisors and admins); the result shows in /health", "{check, office, boards, "
+        "status_url}", status="202", parameters=[OFFICE], errors=("404",))},
     "/audit": {"get": _admin_op(
         "audit", "Who changed what, when, old -> new (CSV with format=csv)", "{audit}",
         parameters=[{"name": "office", "in": "query", "required": False,

@@ -3,7 +3,7 @@
 No Flask, no database. `call_next`, the queue list on the terminals, the wait estimate
 and the simulator all call `order_queue`, so what an officer sees is what happens.
 
-Rules, in order (CONTRACT.md "Ordering"):
+Rules, in order (docs/api.md section 10 "Ordering rules"):
 1. a ticket that has waited longer than `max_wait_minutes` at this station goes first,
    longest wait first. The wait counts from when the ticket became due here: the later of
    entering the station's queue and its place-key, so arriving three hours early for a

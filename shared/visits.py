@@ -283,8 +283,8 @@ def _hhmm(moment: datetime | None, office: Office) -> str | None:
 
 def ticket_dict(core: Core, session: Session, ticket: Ticket, position: int | None = None,
                 estimate: int | None = None) -> dict[str, Any]:
-    """The CONTRACT's Ticket object. A caller that already knows the waiting ticket's
-    position (and estimate) passes them, so a queue list orders its station only once."""
+    """The Ticket object (docs/api.md section 1). A caller that already knows the waiting
+    ticket's position (and estimate) passes them, so a queue list orders its station once."""
     office = core.office(ticket.office_id)
     if ticket.status == lifecycle.WAITING:
         if position is None:

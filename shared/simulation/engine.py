@@ -76,7 +76,7 @@ class VisitRecord:
 
     @property
     def on_time(self) -> bool:
-        """Arrived between 15 minutes before the slot and its end (CONTRACT.md)."""
+        """Arrived between 15 minutes before the slot and its end (docs/api.md §11)."""
         if self.slot_start is None or self.slot_end is None:
             return False
         return self.slot_start - timedelta(minutes=15) <= self.arrived_at <= self.slot_end

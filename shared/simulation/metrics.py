@@ -1,6 +1,6 @@
 """Figures of a simulated day, and their average over several seeds.
 
-Definitions (CONTRACT.md "Simulation", with the choices it leaves open):
+Definitions (docs/api.md section 11 "Simulation"; docs/simulation.md gives the details):
 - visits: arrival rows of the day (walk-ins included, people refused at the kiosk included).
 - wait: from the applicant's first arrival at the office to the first call at the first
   station. An early arrival's wait counts from arrival; someone refused as too early and

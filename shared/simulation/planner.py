@@ -1,6 +1,6 @@
 """Capacity planner: how many counters, or how small a quota, meets the service target.
 
-The target (BENCHMARKS.md B4): at least `target` (default 95 %) of on-time applicants are
+The target (B4 of docs/benchmarks.md): at least `target` (default 95 %) of on-time applicants are
 first called before their slot ends, and every ticket issued is finished by `closes` on
 every simulated seed. ("Every ticket": an arrival the kiosk refuses after `last_checkin`
 can never be finished, whatever the staffing, so it cannot count against a plan.)
