@@ -10,16 +10,15 @@ from typing import Any
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
+from shared import roles
 from shared.connections import register, unregister
 from shared.web import current_principal
-
-STAFF = ("officer", "supervisor", "admin")
 
 
 class CounterNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         principal = current_principal()
-        if principal is None or principal.role not in STAFF:
+        if principal is None or principal.role not in roles.STAFF:
             raise ConnectionRefusedError("unauthorized")
         register(principal.key, request.sid, self.namespace)  # type: ignore[attr-defined]
 
@@ -30,7 +29,7 @@ class CounterNamespace(Namespace):
         core = current_app.extensions["giliran"]
         office = data.get("office") if isinstance(data, dict) else None
         principal = current_principal()
-        if principal is None or principal.role not in STAFF:
+        if principal is None or principal.role not in roles.STAFF:
             return {"ok": False, "error": "unauthorized"}
         if not isinstance(office, str) or office not in core.config.offices:
             return {"ok": False, "error": "unknown_office"}

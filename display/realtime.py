@@ -13,17 +13,16 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, l
 
 from display.board import snapshot
 from display.soundcheck import board_sound
+from shared import roles
 from shared.connections import register, unregister
 from shared.errors import Refusal
 from shared.web import current_principal
-
-ADMITTED = ("display", "kiosk", "officer", "supervisor", "admin")
 
 
 class DisplayNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         principal = current_principal()
-        if principal is None or principal.role not in ADMITTED:
+        if principal is None or principal.role not in roles.ADMITTED_TO_BOARD:
             raise ConnectionRefusedError("unauthorized")
         register(principal.key, request.sid, self.namespace)  # type: ignore[attr-defined]
 
@@ -40,7 +39,7 @@ class DisplayNamespace(Namespace):
         if principal is None or not principal.may_see_office(office):
             return {"ok": False, "error": "forbidden"}
         join_room(office)
-        if principal.kind == "device" and principal.role == "display":
+        if principal.kind == "device" and principal.role == roles.DISPLAY:
             board_sound().joined(principal.name, office, _sid())
         emit("snapshot", snapshot(core, office))
         return {"ok": True}

@@ -14,12 +14,11 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from werkzeug.exceptions import NotFound
 
 from display.board import snapshot
+from shared import roles
 from shared.auth import require
 from shared.core import Core
 from shared.i18n import bilingual
 from shared.web import current_principal
-
-STAFF_ROLES = ("officer", "supervisor", "admin")
 
 display = Blueprint(
     "display",
@@ -51,7 +50,7 @@ def may_view_board(office_id: str) -> bool:
     principal = current_principal()
     if principal is None:
         return False
-    if principal.role != "display" and principal.role not in STAFF_ROLES:
+    if principal.role not in roles.BOARD_PAGE:
         return False
     return principal.may_see_office(office_id)
 
@@ -84,6 +83,6 @@ def page(office: str) -> Any:
 @display.get("/api/v1/board/<office>")
 def board_json(office: str) -> Any:
     """The board snapshot as JSON (REST twin of the Socket.IO `snapshot`)."""
-    principal = require(current_principal(), "display", "kiosk", *STAFF_ROLES)
+    principal = require(current_principal(), *roles.ADMITTED_TO_BOARD)
     require(principal, office=office)
     return jsonify(snapshot(_core(), office))

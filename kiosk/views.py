@@ -27,7 +27,7 @@ from flask import (
     url_for,
 )
 
-from shared import lifecycle, outbox, visits
+from shared import lifecycle, outbox, roles, visits
 from shared.auth import Principal, device_office, require
 from shared.clock import to_local
 from shared.config import Office
@@ -41,7 +41,6 @@ from shared.web import current_principal, end_staff_session, session_staff
 kiosk = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                   static_url_path="/kiosk/static")
 
-STAFF_ROLES = ("officer", "supervisor", "admin")
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 STATUS_PATH_RE = re.compile(r"/t/([A-Za-z0-9_-]{1,64})")
 MAX_QR_DATA = 300
@@ -128,9 +127,9 @@ def _session_staff() -> Principal | None:
     """The officer logged in on this browser, even when a device cookie is present."""
     principal = current_principal()
     if principal is not None and principal.is_staff:
-        return principal if principal.role in STAFF_ROLES else None
+        return principal if principal.role in roles.STAFF else None
     staff = session_staff()
-    return staff if staff is not None and staff.role in STAFF_ROLES else None
+    return staff if staff is not None and staff.role in roles.STAFF else None
 
 
 def _kiosk_office(principal: Principal | None, staff: Principal | None, kiosk_id: str) -> str:
@@ -148,7 +147,7 @@ def _kiosk_office(principal: Principal | None, staff: Principal | None, kiosk_id
 def page(kiosk_id: str) -> tuple[str, int]:
     principal = current_principal()
     is_device = (principal is not None and principal.kind == "device"
-                 and principal.role == "kiosk" and principal.name == kiosk_id)
+                 and principal.role == roles.KIOSK and principal.name == kiosk_id)
     staff = _session_staff()
     if len(kiosk_id) > 64 or not (is_device or staff is not None):
         return render_template("kiosk/not_enrolled.html", kiosk_id=kiosk_id[:64]), 403
@@ -188,7 +187,7 @@ def walkin(kiosk_id: str) -> tuple[Response, int]:
     The same as `POST /api/v1/walkins`, for a kiosk whose device cookie would otherwise
     speak for the request instead of the officer's session; the ticket prints here.
     """
-    staff = require(_session_staff(), *STAFF_ROLES)
+    staff = require(_session_staff(), *roles.STAFF)
     if not request.is_json:
         raise Refusal(415, "invalid_request", "Send JSON (Content-Type: application/json).")
     body = request.get_json(silent=True)

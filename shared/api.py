@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
-from shared import outbox, visits
+from shared import outbox, roles, visits
 from shared.auth import require
 from shared.bookings import import_file
 from shared.core import Core
@@ -15,9 +15,6 @@ from shared.errors import Refusal, loads
 from shared.web import accepts_bodies, current_principal
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
-
-STAFF = ("officer", "supervisor", "admin")
-
 
 def core() -> Core:
     return current_app.extensions["giliran"]  # type: ignore[no-any-return]
@@ -54,7 +51,7 @@ def default_office_for(principal: Any) -> str:
 
 @api.post("/checkin")
 def checkin() -> tuple[Response, int]:
-    principal = require(current_principal(), "kiosk", "officer", "supervisor", "admin")
+    principal = require(current_principal(), *roles.KIOSK_AND_STAFF)
     body = json_body()
     kiosk = body.get("kiosk")
     if principal.kind == "device":
@@ -74,7 +71,7 @@ def checkin() -> tuple[Response, int]:
 
 @api.post("/walkins")
 def walkins() -> tuple[Response, int]:
-    principal = require(current_principal(), *STAFF)
+    principal = require(current_principal(), *roles.STAFF)
     body = json_body()
     office = default_office_for(principal)
     require(principal, office=office)
@@ -93,13 +90,13 @@ def walkins() -> tuple[Response, int]:
 
 @api.get("/tickets/<int:ticket_id>")
 def ticket(ticket_id: int) -> Response:
-    require(current_principal(), *STAFF)
+    require(current_principal(), *roles.STAFF)
     return jsonify({"ticket": visits.get_ticket(core(), ticket_id, staff_offices())})
 
 
 @api.get("/tickets/<int:ticket_id>/timeline")
 def ticket_timeline(ticket_id: int) -> Response:
-    require(current_principal(), *STAFF)
+    require(current_principal(), *roles.STAFF)
     visits.get_ticket(core(), ticket_id, staff_offices())
     return jsonify({"timeline": visits.timeline(core(), ticket_id)})
 
@@ -115,7 +112,7 @@ def public_ticket(token: str) -> Response:
 
 @api.get("/stations/<station>/queue")
 def station_queue(station: str) -> Response:
-    principal = require(current_principal(), *STAFF)
+    principal = require(current_principal(), *roles.STAFF)
     office = default_office_for(principal)
     require(principal, office=office)
     return jsonify({"waiting": visits.station_queue(core(), office, station)})
@@ -123,7 +120,7 @@ def station_queue(station: str) -> Response:
 
 @api.post("/counters/<counter>/next")
 def call_next(counter: str) -> Response:
-    principal = require(current_principal(), *STAFF)
+    principal = require(current_principal(), *roles.STAFF)
     office = default_office_for(principal)
     require(principal, office=office)
     key = request.headers.get("Idempotency-Key")
@@ -137,7 +134,7 @@ def call_next(counter: str) -> Response:
 
 @api.get("/counters/<counter>")
 def counter_state(counter: str) -> Response:
-    principal = require(current_principal(), *STAFF)
+    principal = require(current_principal(), *roles.STAFF)
     office = default_office_for(principal)
     require(principal, office=office)
     return jsonify(visits.counter_state(core(), office, counter))
@@ -145,7 +142,7 @@ def counter_state(counter: str) -> Response:
 
 @api.post("/tickets/<int:ticket_id>/<action>")
 def ticket_action(ticket_id: int, action: str) -> Response:
-    principal = require(current_principal(), *STAFF)
+    principal = require(current_principal(), *roles.STAFF)
     body = json_body()
     data = visits.act(core(), ticket_id, action, principal.name, staff_offices(), body)
     return jsonify({"ticket": data})
@@ -159,7 +156,7 @@ def bookings() -> Response:
     Every format goes through the same import, which checks the account's office scope
     on each row: a row of another office is refused, the others are stored.
     """
-    principal = require(current_principal(), "admin", "booking")
+    principal = require(current_principal(), *roles.BOOKING_IMPORT)
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
@@ -185,7 +182,7 @@ def bookings() -> Response:
 @api.post("/bookings/<code>/cancel")
 def cancel_booking(code: str) -> Response:
     """A booking system withdraws a booking; a later scan is refused as `cancelled`."""
-    principal = require(current_principal(), "admin", "booking")
+    principal = require(current_principal(), *roles.BOOKING_IMPORT)
     office = default_office_for(principal)
     require(principal, office=office)
     from shared.bookings import cancel
@@ -197,7 +194,7 @@ def cancel_booking(code: str) -> Response:
 @api.get("/print-jobs/<job_id>")
 def print_job(job_id: str) -> Response:
     """A kiosk follows its print job: printed, on the backup, or failed (show the screen)."""
-    require(current_principal(), "kiosk", *STAFF)
+    require(current_principal(), *roles.KIOSK_AND_STAFF)
     job = outbox.get(core(), job_id) if len(job_id) <= 64 else None
     if job is None:
         raise Refusal(404, "not_found", "Not found.")
@@ -207,7 +204,7 @@ def print_job(job_id: str) -> Response:
 @api.post("/tickets/<int:ticket_id>/reprint")
 def reprint(ticket_id: int) -> Response:
     """Print a ticket again, on a kiosk's printer (default: the one that issued it)."""
-    principal = require(current_principal(), *STAFF)
+    principal = require(current_principal(), *roles.STAFF)
     body = json_body()
     issued = visits.reprint(core(), ticket_id, principal.name, body.get("printer") or None,
                             staff_offices())

@@ -29,7 +29,7 @@ from flask import (
 )
 from werkzeug.exceptions import BadRequest
 
-from shared import lifecycle
+from shared import lifecycle, roles
 from shared.auth import Principal, require
 from shared.core import Core
 from shared.errors import Refusal
@@ -40,7 +40,6 @@ from shared.web import current_principal
 reports = Blueprint("reports", __name__, template_folder="templates",
                     static_folder="static", static_url_path="/reports/static")
 
-REPORT_ROLES = ("supervisor", "admin")
 MAX_RANGE_DAYS = 366
 
 
@@ -56,7 +55,7 @@ def _supervisor(office: str) -> Principal:
     principal = current_principal()
     if principal is None:
         raise _LoginNeeded()
-    return require(principal, *REPORT_ROLES, office=office)
+    return require(principal, *roles.REPORTS, office=office)
 
 
 @reports.errorhandler(_LoginNeeded)
@@ -93,7 +92,7 @@ def _format_arg(default: str = "csv") -> str:
 def _with_names(principal: Principal) -> bool:
     if request.args.get("with_names", "") not in ("1", "true", "yes"):
         return False
-    if principal.role != "admin":
+    if principal.role != roles.ADMIN:
         raise Refusal(403, "forbidden", "Only an admin may export names.")
     return True
 
