@@ -28,11 +28,12 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from counter.views import overview as office_overview
-from shared import live_config, roles
+from shared import live_config, offices, roles
 from shared.admin_api import device_view, printer_states, staff_presence, staff_view
 from shared.auth import Principal, list_devices, list_staff, require
 from shared.config import PRIORITY_GROUPS, Office
 from shared.core import Core
+from shared.errors import Refusal
 from shared.web import current_principal
 
 admin = Blueprint("admin", __name__, static_folder="static",
@@ -57,14 +58,15 @@ def _admin_or_login() -> Principal | BaseResponse:
 
 
 def _offices(principal: Principal) -> list[Office]:
-    return [o for o in _core().config.offices.values() if principal.may_see_office(o.id)]
+    return offices.visible(_core(), principal)
 
 
 def _office(principal: Principal, office_id: str) -> Office:
-    office = _core().config.offices.get(office_id)
-    if office is None or not principal.may_see_office(office_id):
-        raise NotFound()
-    return office
+    """An office's page (shared/offices.py); one the admin may not open is not found."""
+    try:
+        return offices.check(_core(), principal, office_id)
+    except Refusal:
+        raise NotFound() from None
 
 
 def _page(template: str, principal: Principal, **values: Any) -> str:

@@ -10,8 +10,9 @@ from typing import Any
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
-from shared import roles
+from shared import offices, roles
 from shared.connections import register, unregister
+from shared.errors import Refusal
 from shared.web import current_principal
 
 
@@ -31,9 +32,11 @@ class CounterNamespace(Namespace):
         principal = current_principal()
         if principal is None or principal.role not in roles.STAFF:
             return {"ok": False, "error": "unauthorized"}
-        if not isinstance(office, str) or office not in core.config.offices:
+        if not isinstance(office, str):
             return {"ok": False, "error": "unknown_office"}
-        if not principal.may_see_office(office):
-            return {"ok": False, "error": "forbidden"}
+        try:
+            offices.check(core, principal, office)
+        except Refusal as refusal:
+            return {"ok": False, "error": refusal.code}
         join_room(office)
         return {"ok": True, "version": core.office_version(office)}

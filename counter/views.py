@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
-from shared import lifecycle, roles, visits
+from shared import lifecycle, offices, roles, visits
 from shared.auth import Principal, require
 from shared.clock import to_local
 from shared.config import Office
@@ -136,29 +136,11 @@ def _staff_or_login() -> Principal | BaseResponse:
 
 
 def _office_for(principal: Principal) -> Office:
-    core = _core()
-    requested = request.args.get("office")
-    if requested:
-        office = core.config.offices.get(requested)
-        if office is None or not principal.may_see_office(requested):
-            raise NotFound()
-        return office
-    if principal.offices:
-        return core.office(principal.offices[0])
-    return core.config.default_office
-
-
-def _api_office(principal: Principal) -> Office:
-    requested = request.args.get("office")
-    core = _core()
-    if requested:
-        office = core.office(requested)
-    elif principal.offices:
-        office = core.office(principal.offices[0])
-    else:
-        office = core.config.default_office
-    require(principal, office=office.id)
-    return office
+    """A page's office (shared/offices.py); one the person may not open is not found."""
+    try:
+        return offices.from_request(principal)
+    except Refusal:
+        raise NotFound() from None
 
 
 def _names(office: Office) -> dict[str, Any]:
@@ -251,7 +233,7 @@ def _hold_reasons(core: Core, ids: list[int]) -> dict[int, str]:
 def tickets() -> Response:
     principal = require(current_principal(), *roles.STAFF)
     core = _core()
-    office = _api_office(principal)
+    office = offices.from_request(principal)
     statuses = [s for s in request.args.get("status", "held,missed").split(",") if s]
     if not statuses or any(s not in LISTABLE for s in statuses):
         raise Refusal(400, "invalid_request", "Unknown ticket status.")
@@ -356,5 +338,5 @@ def overview(core: Core, office: Office) -> dict[str, Any]:
 @counter.get("/counter/api/overview")
 def overview_json() -> Response:
     principal = require(current_principal(), *roles.SUPERVISORS)
-    office = _api_office(principal)
+    office = offices.from_request(principal)
     return jsonify(overview(_core(), office))

@@ -23,7 +23,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from display.announce.clips import announce_urls, clip_url_prefix
-from shared import roles
+from shared import offices, roles
 from shared.auth import require
 from shared.core import Core
 from shared.i18n import bilingual
@@ -150,8 +150,7 @@ def start_sound_check(office: str) -> tuple[Response, int]:
     core: Core = current_app.extensions["giliran"]
     principal = require(current_principal(), *roles.SOUND_CHECK)
     json_body()  # takes no options, but a body it cannot read is a 400, not ignored
-    core.office(office)  # 404 for an unknown office
-    require(principal, office=office)
+    offices.check(core, principal, office)
     check = secrets.token_urlsafe(9)
     payload = sound_check_payload(core, check)
     boards = board_sound().checking(office, check)

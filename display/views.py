@@ -14,9 +14,10 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from werkzeug.exceptions import NotFound
 
 from display.board import snapshot
-from shared import roles
+from shared import offices, roles
 from shared.auth import require
 from shared.core import Core
+from shared.errors import Refusal
 from shared.i18n import bilingual
 from shared.web import current_principal
 
@@ -45,23 +46,19 @@ def _core() -> Core:
     return current_app.extensions["giliran"]  # type: ignore[no-any-return]
 
 
-def may_view_board(office_id: str) -> bool:
-    """An enrolled display of this office, or staff who may see it."""
-    principal = current_principal()
-    if principal is None:
-        return False
-    if principal.role not in roles.BOARD_PAGE:
-        return False
-    return principal.may_see_office(office_id)
-
-
 @display.get("/display/<office>")
 def page(office: str) -> Any:
+    """The board: an enrolled display of this office, or staff who may see it."""
     core = _core()
-    office_cfg = core.config.offices.get(office)
-    if office_cfg is None:
-        raise NotFound()
-    if not may_view_board(office):
+    principal = current_principal()
+    try:
+        office_cfg = core.office(office)
+        if principal is None or principal.role not in roles.BOARD_PAGE:
+            raise Refusal(403, "forbidden", "You are not allowed to do this.")
+        offices.check(core, principal, office)
+    except Refusal as refusal:
+        if refusal.status == 404:
+            raise NotFound() from None
         login = url_for("pages.login", next=request.path)
         return render_template("display/forbidden.html", login_url=login), 403
     board = snapshot(core, office)
@@ -84,5 +81,5 @@ def page(office: str) -> Any:
 def board_json(office: str) -> Any:
     """The board snapshot as JSON (REST twin of the Socket.IO `snapshot`)."""
     principal = require(current_principal(), *roles.ADMITTED_TO_BOARD)
-    require(principal, office=office)
+    offices.check(_core(), principal, office)
     return jsonify(snapshot(_core(), office))

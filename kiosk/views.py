@@ -27,7 +27,7 @@ from flask import (
     url_for,
 )
 
-from shared import lifecycle, outbox, roles, visits
+from shared import lifecycle, offices, outbox, roles, visits
 from shared.auth import Principal, device_office, require
 from shared.clock import to_local
 from shared.config import Office
@@ -132,17 +132,6 @@ def _session_staff() -> Principal | None:
     return staff if staff is not None and staff.role in roles.STAFF else None
 
 
-def _kiosk_office(principal: Principal | None, staff: Principal | None, kiosk_id: str) -> str:
-    if principal is not None and principal.kind == "device" and principal.offices:
-        return principal.offices[0]
-    registered = device_office(core(), kiosk_id)
-    if registered and (staff is None or staff.may_see_office(registered)):
-        return registered
-    if staff is not None and staff.offices:
-        return staff.offices[0]
-    return core().config.default_office.id
-
-
 @kiosk.get("/kiosk/<kiosk_id>")
 def page(kiosk_id: str) -> tuple[str, int]:
     principal = current_principal()
@@ -151,7 +140,10 @@ def page(kiosk_id: str) -> tuple[str, int]:
     staff = _session_staff()
     if len(kiosk_id) > 64 or not (is_device or staff is not None):
         return render_template("kiosk/not_enrolled.html", kiosk_id=kiosk_id[:64]), 403
-    office = core().office(_kiosk_office(principal if is_device else None, staff, kiosk_id))
+    # The kiosk's own office; an officer on a browser gets the office this kiosk is
+    # registered in when they may see it, else their own (shared/offices.py).
+    office = offices.resolve(core(), principal if is_device else staff,
+                             preferred=device_office(core(), kiosk_id))
     staff_direct = principal is not None and principal.is_staff
     settings = {
         "kiosk": kiosk_id,
@@ -194,9 +186,10 @@ def walkin(kiosk_id: str) -> tuple[Response, int]:
     if not isinstance(body, dict):
         raise Refusal(400, "invalid_request", "The request body must be a JSON object.")
     principal = current_principal()
-    office = _kiosk_office(principal if principal and principal.kind == "device" else None,
-                           staff, kiosk_id)
-    require(staff, office=office)
+    # The officer acts on this device: the device's office, if theirs to see.
+    device = principal if principal is not None and principal.kind == "device" else None
+    office = offices.resolve(core(), staff, bound=device.offices[0] if device and device.offices
+                             else None, preferred=device_office(core(), kiosk_id)).id
     on_kiosk = (principal is not None and principal.kind == "device"
                 and principal.name == kiosk_id)
     issued = visits.issue_walk_in(core(), office, body.get("service"),

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
 from shared import lifecycle, live_config, outbox, roles, visits
+from shared import offices as office_rules
 from shared.api import core, json_body
 from shared.auth import (
     MIN_PASSWORD,
@@ -52,9 +53,9 @@ ANNOUNCEMENT_MAX = 300
 
 # --- helpers ---------------------------------------------------------------------------------
 def admin(office: str | None = None) -> Principal:
-    principal = require(current_principal(), roles.ADMIN, office=office)
+    principal = require(current_principal(), roles.ADMIN)
     if office is not None:
-        core().office(office)
+        office_rules.check(core(), principal, office)
     return principal
 
 
@@ -142,7 +143,7 @@ def offices() -> Response:
     return jsonify({"offices": [
         {"id": o.id, "name": o.name, "timezone": o.timezone,
          "version": versions.get(live_config.office_scope(o.id), 0)}
-        for o in core().config.offices.values() if principal.may_see_office(o.id)
+        for o in office_rules.visible(core(), principal)
     ]})
 
 
@@ -340,7 +341,7 @@ def audit_entries(principal: Principal) -> list[dict[str, Any]]:
     who = request.args.get("who") or None
     since_raw = request.args.get("since") or None
     if office is not None:
-        require(principal, office=office)
+        office_rules.check(core(), principal, office)
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if office is not None:
         query = query.where(AuditEntry.office_id == office)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
-from shared import outbox, roles, visits
+from shared import offices, outbox, roles, visits
 from shared.auth import require
 from shared.bookings import import_file
 from shared.core import Core
@@ -40,15 +40,6 @@ def staff_offices() -> tuple[str, ...] | None:
     return principal.offices if principal else ()
 
 
-def default_office_for(principal: Any) -> str:
-    requested = request.args.get("office")
-    if requested:
-        return requested
-    if principal is not None and principal.offices:
-        return str(principal.offices[0])
-    return core().config.default_office.id
-
-
 @api.post("/checkin")
 def checkin() -> tuple[Response, int]:
     principal = require(current_principal(), *roles.KIOSK_AND_STAFF)
@@ -60,8 +51,7 @@ def checkin() -> tuple[Response, int]:
         kiosk = principal.name
     elif kiosk is not None and not isinstance(kiosk, str):
         raise Refusal(400, "invalid_request", "kiosk must be text.")
-    office = default_office_for(principal)
-    require(principal, office=office)
+    office = offices.from_request(principal).id
     result = visits.check_in(core(), office, body.get("scan"), kiosk)
     payload: dict[str, Any] = {"ticket": result.ticket, "reprint": result.reprint}
     if result.print is not None:
@@ -73,8 +63,7 @@ def checkin() -> tuple[Response, int]:
 def walkins() -> tuple[Response, int]:
     principal = require(current_principal(), *roles.STAFF)
     body = json_body()
-    office = default_office_for(principal)
-    require(principal, office=office)
+    office = offices.from_request(principal).id
     counter = body.get("counter")
     if counter is not None and (not isinstance(counter, str)
                                 or counter not in core().office(office).counters):
@@ -113,16 +102,14 @@ def public_ticket(token: str) -> Response:
 @api.get("/stations/<station>/queue")
 def station_queue(station: str) -> Response:
     principal = require(current_principal(), *roles.STAFF)
-    office = default_office_for(principal)
-    require(principal, office=office)
+    office = offices.from_request(principal).id
     return jsonify({"waiting": visits.station_queue(core(), office, station)})
 
 
 @api.post("/counters/<counter>/next")
 def call_next(counter: str) -> Response:
     principal = require(current_principal(), *roles.STAFF)
-    office = default_office_for(principal)
-    require(principal, office=office)
+    office = offices.from_request(principal).id
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= 128):
         raise Refusal(400, "invalid_request", "Idempotency-Key must be 1-128 characters.")
@@ -135,8 +122,7 @@ def call_next(counter: str) -> Response:
 @api.get("/counters/<counter>")
 def counter_state(counter: str) -> Response:
     principal = require(current_principal(), *roles.STAFF)
-    office = default_office_for(principal)
-    require(principal, office=office)
+    office = offices.from_request(principal).id
     return jsonify(visits.counter_state(core(), office, counter))
 
 
@@ -183,8 +169,7 @@ def bookings() -> Response:
 def cancel_booking(code: str) -> Response:
     """A booking system withdraws a booking; a later scan is refused as `cancelled`."""
     principal = require(current_principal(), *roles.BOOKING_IMPORT)
-    office = default_office_for(principal)
-    require(principal, office=office)
+    office = offices.from_request(principal).id
     from shared.bookings import cancel
 
     cancel(core(), office, code)
