@@ -456,7 +456,7 @@ ADMIN_PATHS: dict[str, Any] = {
                      "schema": {"type": "string"}, "description": "YYYY-MM-DD[THH:MM] (UTC)"},
                     {"name": "format", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": ["json", "csv"]}}],
-        errors=())},
+        errors=("404",))},
     "/staff": {
         "get": _admin_op("staff", "Accounts, and who is logged in where (admins and "
                          "supervisors)", "{staff}", errors=()),
