@@ -28,11 +28,12 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from counter.views import overview as office_overview
-from shared import live_config
+from shared import live_config, offices, roles
 from shared.admin_api import device_view, printer_states, staff_presence, staff_view
 from shared.auth import Principal, list_devices, list_staff, require
 from shared.config import PRIORITY_GROUPS, Office
 from shared.core import Core
+from shared.errors import Refusal
 from shared.web import current_principal
 
 admin = Blueprint("admin", __name__, static_folder="static",
@@ -51,20 +52,21 @@ def _admin_or_login() -> Principal | BaseResponse:
     if principal is None or not principal.is_staff:
         target = request.full_path if request.query_string else request.path
         return redirect(url_for("pages.login", next=target))
-    if principal.role != "admin":
+    if principal.role != roles.ADMIN:
         return Response(render_template("counter/forbidden.html"), status=403)
     return principal
 
 
 def _offices(principal: Principal) -> list[Office]:
-    return [o for o in _core().config.offices.values() if principal.may_see_office(o.id)]
+    return offices.visible(_core(), principal)
 
 
 def _office(principal: Principal, office_id: str) -> Office:
-    office = _core().config.offices.get(office_id)
-    if office is None or not principal.may_see_office(office_id):
-        raise NotFound()
-    return office
+    """An office's page (shared/offices.py); one the admin may not open is not found."""
+    try:
+        return offices.check(_core(), principal, office_id)
+    except Refusal:
+        raise NotFound() from None
 
 
 def _page(template: str, principal: Principal, **values: Any) -> str:
@@ -99,15 +101,14 @@ def staff_page() -> Any:
     principal = current_principal()
     if principal is None or not principal.is_staff:
         return redirect(url_for("pages.login", next=request.path))
-    if principal.role not in ("admin", "supervisor"):
+    if principal.role not in roles.SUPERVISORS:
         return Response(render_template("counter/forbidden.html"), status=403)
     office = principal.offices[0] if principal.offices else None
     presence = staff_presence()
     staff = [staff_view(s, presence) for s in list_staff(_core(), office)
              if principal.offices is None or s.office in principal.offices]
     return _page("admin/staff.html", principal, staff=staff,
-                 manage=principal.role == "admin", roles=("officer", "supervisor", "admin",
-                                                          "booking"))
+                 manage=principal.role == roles.ADMIN, roles=roles.ACCOUNT_ROLES)
 
 
 @admin.get("/admin/devices")
@@ -157,7 +158,7 @@ def _device_health(core: Core, office: Office) -> dict[str, Any]:
 
 @admin.get("/admin/api/overview")
 def overview_data() -> Response:
-    principal = require(current_principal(), "admin")
+    principal = require(current_principal(), roles.ADMIN)
     core = _core()
     result = []
     for office in _offices(principal):

@@ -10,16 +10,16 @@ from typing import Any
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
+from shared import offices, roles
 from shared.connections import register, unregister
+from shared.errors import Refusal
 from shared.web import current_principal
-
-STAFF = ("officer", "supervisor", "admin")
 
 
 class CounterNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         principal = current_principal()
-        if principal is None or principal.role not in STAFF:
+        if principal is None or principal.role not in roles.STAFF:
             raise ConnectionRefusedError("unauthorized")
         register(principal.key, request.sid, self.namespace)  # type: ignore[attr-defined]
 
@@ -30,11 +30,13 @@ class CounterNamespace(Namespace):
         core = current_app.extensions["giliran"]
         office = data.get("office") if isinstance(data, dict) else None
         principal = current_principal()
-        if principal is None or principal.role not in STAFF:
+        if principal is None or principal.role not in roles.STAFF:
             return {"ok": False, "error": "unauthorized"}
-        if not isinstance(office, str) or office not in core.config.offices:
+        if not isinstance(office, str):
             return {"ok": False, "error": "unknown_office"}
-        if not principal.may_see_office(office):
-            return {"ok": False, "error": "forbidden"}
+        try:
+            offices.check(core, principal, office)
+        except Refusal as refusal:
+            return {"ok": False, "error": refusal.code}
         join_room(office)
         return {"ok": True, "version": core.office_version(office)}

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
-from shared import lifecycle, visits
+from shared import lifecycle, offices, roles, visits
 from shared.auth import Principal, require
 from shared.clock import to_local
 from shared.config import Office
@@ -42,8 +42,6 @@ from shared.i18n import bilingual
 from shared.models import Ticket, TimelineEntry
 from shared.web import current_principal
 
-STAFF_ROLES = ("officer", "supervisor", "admin")
-SUPERVISOR_ROLES = ("supervisor", "admin")
 # The names offices use for their zone on screens.
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 LISTABLE = lifecycle.STATES
@@ -131,36 +129,18 @@ def _core() -> Core:
 def _staff_or_login() -> Principal | BaseResponse:
     """The logged-in staff member, or a redirect to the login page that comes back here."""
     principal = current_principal()
-    if principal is None or principal.role not in STAFF_ROLES:
+    if principal is None or principal.role not in roles.STAFF:
         target = request.full_path if request.query_string else request.path
         return redirect(url_for("pages.login", next=target))
     return principal
 
 
 def _office_for(principal: Principal) -> Office:
-    core = _core()
-    requested = request.args.get("office")
-    if requested:
-        office = core.config.offices.get(requested)
-        if office is None or not principal.may_see_office(requested):
-            raise NotFound()
-        return office
-    if principal.offices:
-        return core.office(principal.offices[0])
-    return core.config.default_office
-
-
-def _api_office(principal: Principal) -> Office:
-    requested = request.args.get("office")
-    core = _core()
-    if requested:
-        office = core.office(requested)
-    elif principal.offices:
-        office = core.office(principal.offices[0])
-    else:
-        office = core.config.default_office
-    require(principal, office=office.id)
-    return office
+    """A page's office (shared/offices.py); one the person may not open is not found."""
+    try:
+        return offices.from_request(principal)
+    except Refusal:
+        raise NotFound() from None
 
 
 def _names(office: Office) -> dict[str, Any]:
@@ -207,7 +187,7 @@ def terminal() -> Any:
         "counter/terminal.html", office=office, data=data, selected=selected,
         unknown=unknown, principal=principal,
         counters=list(office.counters.values()),
-        is_supervisor=principal.role in SUPERVISOR_ROLES,
+        is_supervisor=principal.role in roles.SUPERVISORS,
     )
 
 
@@ -216,7 +196,7 @@ def supervisor() -> Any:
     principal = _staff_or_login()
     if isinstance(principal, BaseResponse):
         return principal
-    if principal.role not in SUPERVISOR_ROLES:
+    if principal.role not in roles.SUPERVISORS:
         return render_template("counter/forbidden.html"), 403
     office = _office_for(principal)
     data = {"office": office.id, "counters": [_counter_dict(office, c) for c in office.counters],
@@ -251,9 +231,9 @@ def _hold_reasons(core: Core, ids: list[int]) -> dict[int, str]:
 
 @counter.get("/counter/api/tickets")
 def tickets() -> Response:
-    principal = require(current_principal(), *STAFF_ROLES)
+    principal = require(current_principal(), *roles.STAFF)
     core = _core()
-    office = _api_office(principal)
+    office = offices.from_request(principal)
     statuses = [s for s in request.args.get("status", "held,missed").split(",") if s]
     if not statuses or any(s not in LISTABLE for s in statuses):
         raise Refusal(400, "invalid_request", "Unknown ticket status.")
@@ -357,6 +337,6 @@ def overview(core: Core, office: Office) -> dict[str, Any]:
 
 @counter.get("/counter/api/overview")
 def overview_json() -> Response:
-    principal = require(current_principal(), *SUPERVISOR_ROLES)
-    office = _api_office(principal)
+    principal = require(current_principal(), *roles.SUPERVISORS)
+    office = offices.from_request(principal)
     return jsonify(overview(_core(), office))

@@ -13,17 +13,16 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, l
 
 from display.board import snapshot
 from display.soundcheck import board_sound
+from shared import offices, roles
 from shared.connections import register, unregister
 from shared.errors import Refusal
 from shared.web import current_principal
-
-ADMITTED = ("display", "kiosk", "officer", "supervisor", "admin")
 
 
 class DisplayNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         principal = current_principal()
-        if principal is None or principal.role not in ADMITTED:
+        if principal is None or principal.role not in roles.ADMITTED_TO_BOARD:
             raise ConnectionRefusedError("unauthorized")
         register(principal.key, request.sid, self.namespace)  # type: ignore[attr-defined]
 
@@ -35,12 +34,16 @@ class DisplayNamespace(Namespace):
         core = current_app.extensions["giliran"]
         office = data.get("office") if isinstance(data, dict) else None
         principal = current_principal()
-        if not isinstance(office, str) or office not in core.config.offices:
+        if not isinstance(office, str):
             return {"ok": False, "error": "unknown_office"}
-        if principal is None or not principal.may_see_office(office):
+        if principal is None:
             return {"ok": False, "error": "forbidden"}
+        try:
+            offices.check(core, principal, office)
+        except Refusal as refusal:
+            return {"ok": False, "error": refusal.code}
         join_room(office)
-        if principal.kind == "device" and principal.role == "display":
+        if principal.kind == "device" and principal.role == roles.DISPLAY:
             board_sound().joined(principal.name, office, _sid())
         emit("snapshot", snapshot(core, office))
         return {"ok": True}
@@ -69,10 +72,8 @@ class DisplayNamespace(Namespace):
         if not isinstance(office, str) or principal is None:
             return {"ok": False}
         try:
-            core.office(office)
+            offices.check(core, principal, office)
         except Refusal:
-            return {"ok": False}
-        if not principal.may_see_office(office):
             return {"ok": False}
         emit("snapshot", snapshot(core, office))
         return {"ok": True}

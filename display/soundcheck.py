@@ -23,12 +23,12 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from display.announce.clips import announce_urls, clip_url_prefix
+from shared import offices, roles
 from shared.auth import require
 from shared.core import Core
 from shared.i18n import bilingual
 from shared.web import current_principal
 
-SOUND_CHECK_ROLES = ("supervisor", "admin")
 #: The chime, then "tes satu dua tiga" and "test one two three" from the shipped clips.
 SOUND_CHECK_TOKENS = ("chime", "id/satu", "id/dua", "id/tiga", "en/one", "en/two", "en/three")
 SOUND_CHECK_PHRASE = "Sound check: one two three"
@@ -148,10 +148,9 @@ def start_sound_check(office: str) -> tuple[Response, int]:
     from shared.realtime import socketio
 
     core: Core = current_app.extensions["giliran"]
-    principal = require(current_principal(), *SOUND_CHECK_ROLES)
+    principal = require(current_principal(), *roles.SOUND_CHECK)
     json_body()  # takes no options, but a body it cannot read is a 400, not ignored
-    core.office(office)  # 404 for an unknown office
-    require(principal, office=office)
+    offices.check(core, principal, office)
     check = secrets.token_urlsafe(9)
     payload = sound_check_payload(core, check)
     boards = board_sound().checking(office, check)

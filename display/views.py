@@ -14,12 +14,12 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from werkzeug.exceptions import NotFound
 
 from display.board import snapshot
+from shared import offices, roles
 from shared.auth import require
 from shared.core import Core
+from shared.errors import Refusal
 from shared.i18n import bilingual
 from shared.web import current_principal
-
-STAFF_ROLES = ("officer", "supervisor", "admin")
 
 display = Blueprint(
     "display",
@@ -46,23 +46,19 @@ def _core() -> Core:
     return current_app.extensions["giliran"]  # type: ignore[no-any-return]
 
 
-def may_view_board(office_id: str) -> bool:
-    """An enrolled display of this office, or staff who may see it."""
-    principal = current_principal()
-    if principal is None:
-        return False
-    if principal.role != "display" and principal.role not in STAFF_ROLES:
-        return False
-    return principal.may_see_office(office_id)
-
-
 @display.get("/display/<office>")
 def page(office: str) -> Any:
+    """The board: an enrolled display of this office, or staff who may see it."""
     core = _core()
-    office_cfg = core.config.offices.get(office)
-    if office_cfg is None:
-        raise NotFound()
-    if not may_view_board(office):
+    principal = current_principal()
+    try:
+        office_cfg = core.office(office)
+        if principal is None or principal.role not in roles.BOARD_PAGE:
+            raise Refusal(403, "forbidden", "You are not allowed to do this.")
+        offices.check(core, principal, office)
+    except Refusal as refusal:
+        if refusal.status == 404:
+            raise NotFound() from None
         login = url_for("pages.login", next=request.path)
         return render_template("display/forbidden.html", login_url=login), 403
     board = snapshot(core, office)
@@ -84,6 +80,6 @@ def page(office: str) -> Any:
 @display.get("/api/v1/board/<office>")
 def board_json(office: str) -> Any:
     """The board snapshot as JSON (REST twin of the Socket.IO `snapshot`)."""
-    principal = require(current_principal(), "display", "kiosk", *STAFF_ROLES)
-    require(principal, office=office)
+    principal = require(current_principal(), *roles.ADMITTED_TO_BOARD)
+    offices.check(_core(), principal, office)
     return jsonify(snapshot(_core(), office))

@@ -27,7 +27,7 @@ from flask import (
     url_for,
 )
 
-from shared import lifecycle, outbox, visits
+from shared import lifecycle, offices, outbox, roles, visits
 from shared.auth import Principal, device_office, require
 from shared.clock import to_local
 from shared.config import Office
@@ -41,7 +41,6 @@ from shared.web import current_principal, end_staff_session, session_staff
 kiosk = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
                   static_url_path="/kiosk/static")
 
-STAFF_ROLES = ("officer", "supervisor", "admin")
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 STATUS_PATH_RE = re.compile(r"/t/([A-Za-z0-9_-]{1,64})")
 MAX_QR_DATA = 300
@@ -128,31 +127,23 @@ def _session_staff() -> Principal | None:
     """The officer logged in on this browser, even when a device cookie is present."""
     principal = current_principal()
     if principal is not None and principal.is_staff:
-        return principal if principal.role in STAFF_ROLES else None
+        return principal if principal.role in roles.STAFF else None
     staff = session_staff()
-    return staff if staff is not None and staff.role in STAFF_ROLES else None
-
-
-def _kiosk_office(principal: Principal | None, staff: Principal | None, kiosk_id: str) -> str:
-    if principal is not None and principal.kind == "device" and principal.offices:
-        return principal.offices[0]
-    registered = device_office(core(), kiosk_id)
-    if registered and (staff is None or staff.may_see_office(registered)):
-        return registered
-    if staff is not None and staff.offices:
-        return staff.offices[0]
-    return core().config.default_office.id
+    return staff if staff is not None and staff.role in roles.STAFF else None
 
 
 @kiosk.get("/kiosk/<kiosk_id>")
 def page(kiosk_id: str) -> tuple[str, int]:
     principal = current_principal()
     is_device = (principal is not None and principal.kind == "device"
-                 and principal.role == "kiosk" and principal.name == kiosk_id)
+                 and principal.role == roles.KIOSK and principal.name == kiosk_id)
     staff = _session_staff()
     if len(kiosk_id) > 64 or not (is_device or staff is not None):
         return render_template("kiosk/not_enrolled.html", kiosk_id=kiosk_id[:64]), 403
-    office = core().office(_kiosk_office(principal if is_device else None, staff, kiosk_id))
+    # The kiosk's own office; an officer on a browser gets the office this kiosk is
+    # registered in when they may see it, else their own (shared/offices.py).
+    office = offices.resolve(core(), principal if is_device else staff,
+                             preferred=device_office(core(), kiosk_id))
     staff_direct = principal is not None and principal.is_staff
     settings = {
         "kiosk": kiosk_id,
@@ -188,16 +179,17 @@ def walkin(kiosk_id: str) -> tuple[Response, int]:
     The same as `POST /api/v1/walkins`, for a kiosk whose device cookie would otherwise
     speak for the request instead of the officer's session; the ticket prints here.
     """
-    staff = require(_session_staff(), *STAFF_ROLES)
+    staff = require(_session_staff(), *roles.STAFF)
     if not request.is_json:
         raise Refusal(415, "invalid_request", "Send JSON (Content-Type: application/json).")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise Refusal(400, "invalid_request", "The request body must be a JSON object.")
     principal = current_principal()
-    office = _kiosk_office(principal if principal and principal.kind == "device" else None,
-                           staff, kiosk_id)
-    require(staff, office=office)
+    # The officer acts on this device: the device's office, if theirs to see.
+    device = principal if principal is not None and principal.kind == "device" else None
+    office = offices.resolve(core(), staff, bound=device.offices[0] if device and device.offices
+                             else None, preferred=device_office(core(), kiosk_id)).id
     on_kiosk = (principal is not None and principal.kind == "device"
                 and principal.name == kiosk_id)
     issued = visits.issue_walk_in(core(), office, body.get("service"),

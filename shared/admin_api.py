@@ -18,11 +18,11 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
-from shared import lifecycle, live_config, outbox, visits
+from shared import lifecycle, live_config, outbox, roles, visits
+from shared import offices as office_rules
 from shared.api import core, json_body
 from shared.auth import (
     MIN_PASSWORD,
-    STAFF_ROLES,
     DeviceInfo,
     Principal,
     StaffInfo,
@@ -53,9 +53,9 @@ ANNOUNCEMENT_MAX = 300
 
 # --- helpers ---------------------------------------------------------------------------------
 def admin(office: str | None = None) -> Principal:
-    principal = require(current_principal(), "admin", office=office)
+    principal = require(current_principal(), roles.ADMIN)
     if office is not None:
-        core().office(office)
+        office_rules.check(core(), principal, office)
     return principal
 
 
@@ -143,7 +143,7 @@ def offices() -> Response:
     return jsonify({"offices": [
         {"id": o.id, "name": o.name, "timezone": o.timezone,
          "version": versions.get(live_config.office_scope(o.id), 0)}
-        for o in core().config.offices.values() if principal.may_see_office(o.id)
+        for o in office_rules.visible(core(), principal)
     ]})
 
 
@@ -341,7 +341,7 @@ def audit_entries(principal: Principal) -> list[dict[str, Any]]:
     who = request.args.get("who") or None
     since_raw = request.args.get("since") or None
     if office is not None:
-        require(principal, office=office)
+        office_rules.check(core(), principal, office)
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if office is not None:
         query = query.where(AuditEntry.office_id == office)
@@ -512,7 +512,7 @@ def _one_staff(name: str) -> StaffInfo:
 @admin_api.get("/staff")
 def staff_list() -> Response:
     """Accounts with where each person was last seen (supervisors read, admins manage)."""
-    principal = require(current_principal(), "admin", "supervisor")
+    principal = require(current_principal(), *roles.SUPERVISORS)
     office = principal.offices[0] if principal.offices else None
     presence = staff_presence()
     return jsonify({"staff": [staff_view(s, presence) for s in list_staff(core(), office)
@@ -531,9 +531,9 @@ def staff_add() -> tuple[Response, int]:
     if not isinstance(username, str) or not re.fullmatch(r"[A-Za-z0-9._-]{2,64}", username):
         raise Refusal(422, "invalid_request",
                       "A username is 2-64 letters, digits, '.', '-' or '_'.", field="username")
-    if role not in STAFF_ROLES + ("booking",):
+    if role not in roles.ACCOUNT_ROLES:
         raise Refusal(422, "invalid_request", "Unknown role.", field="role")
-    if role != "booking" and (not isinstance(password, str)
+    if role not in roles.PASSWORDLESS and (not isinstance(password, str)
                               or not MIN_PASSWORD <= len(password) <= 256):
         raise Refusal(422, "invalid_request", "A password is 8-256 characters.",
                       field="password")
@@ -569,12 +569,12 @@ def staff_change(name: str) -> Response:
     changes: list[dict[str, Any]] = []
     if "role" in body or "offices" in body:
         role = body.get("role", before.role)
-        if role not in STAFF_ROLES + ("booking",):
+        if role not in roles.ACCOUNT_ROLES:
             raise Refusal(422, "invalid_request", "Unknown role.", field="role")
         office = _offices_of(body["offices"]) if "offices" in body else before.office
         if principal.offices is not None and office not in principal.offices:
             raise Refusal(403, "forbidden", "You are not allowed to do this.")
-        if name == principal.name and (role != "admin" or office != before.office):
+        if name == principal.name and (role != roles.ADMIN or office != before.office):
             raise Refusal(409, "own_account", "You cannot change your own role or offices.")
         set_role(core(), name, str(role), office)
         changes += [{"path": "role", "old": before.role, "new": role}] \
@@ -614,7 +614,7 @@ def printer_states() -> dict[str, Any]:
 
 def device_view(info: DeviceInfo, printers: dict[str, Any]) -> dict[str, Any]:
     data = info.as_dict()
-    printer = printers.get(outbox.kiosk_printer(info.id)) if info.kind == "kiosk" else None
+    printer = printers.get(outbox.kiosk_printer(info.id)) if info.kind == roles.KIOSK else None
     data["printer"] = printer
     data["online"] = bool(info.last_seen_at and core().now() - info.last_seen_at
                           < timedelta(minutes=2))
@@ -656,7 +656,7 @@ def device_add() -> tuple[Response, int]:
     kind, device_id = body.get("kind"), body.get("id")
     office = body.get("office") or (principal.offices[0] if principal.offices
                                     else core().config.default_office.id)
-    if kind not in ("kiosk", "display"):
+    if kind not in roles.DEVICE_KINDS:
         raise Refusal(422, "invalid_request", "kind is kiosk or display.", field="kind")
     if not isinstance(device_id, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", device_id):
         raise Refusal(422, "invalid_request",

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
-from shared import outbox, visits
+from shared import offices, outbox, roles, visits
 from shared.auth import require
 from shared.bookings import import_file
 from shared.core import Core
@@ -15,9 +15,6 @@ from shared.errors import Refusal, loads
 from shared.web import accepts_bodies, current_principal
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
-
-STAFF = ("officer", "supervisor", "admin")
-
 
 def core() -> Core:
     return current_app.extensions["giliran"]  # type: ignore[no-any-return]
@@ -43,18 +40,9 @@ def staff_offices() -> tuple[str, ...] | None:
     return principal.offices if principal else ()
 
 
-def default_office_for(principal: Any) -> str:
-    requested = request.args.get("office")
-    if requested:
-        return requested
-    if principal is not None and principal.offices:
-        return str(principal.offices[0])
-    return core().config.default_office.id
-
-
 @api.post("/checkin")
 def checkin() -> tuple[Response, int]:
-    principal = require(current_principal(), "kiosk", "officer", "supervisor", "admin")
+    principal = require(current_principal(), *roles.KIOSK_AND_STAFF)
     body = json_body()
     kiosk = body.get("kiosk")
     if principal.kind == "device":
@@ -63,8 +51,7 @@ def checkin() -> tuple[Response, int]:
         kiosk = principal.name
     elif kiosk is not None and not isinstance(kiosk, str):
         raise Refusal(400, "invalid_request", "kiosk must be text.")
-    office = default_office_for(principal)
-    require(principal, office=office)
+    office = offices.from_request(principal).id
     result = visits.check_in(core(), office, body.get("scan"), kiosk)
     payload: dict[str, Any] = {"ticket": result.ticket, "reprint": result.reprint}
     if result.print is not None:
@@ -74,10 +61,9 @@ def checkin() -> tuple[Response, int]:
 
 @api.post("/walkins")
 def walkins() -> tuple[Response, int]:
-    principal = require(current_principal(), *STAFF)
+    principal = require(current_principal(), *roles.STAFF)
     body = json_body()
-    office = default_office_for(principal)
-    require(principal, office=office)
+    office = offices.from_request(principal).id
     counter = body.get("counter")
     if counter is not None and (not isinstance(counter, str)
                                 or counter not in core().office(office).counters):
@@ -93,13 +79,13 @@ def walkins() -> tuple[Response, int]:
 
 @api.get("/tickets/<int:ticket_id>")
 def ticket(ticket_id: int) -> Response:
-    require(current_principal(), *STAFF)
+    require(current_principal(), *roles.STAFF)
     return jsonify({"ticket": visits.get_ticket(core(), ticket_id, staff_offices())})
 
 
 @api.get("/tickets/<int:ticket_id>/timeline")
 def ticket_timeline(ticket_id: int) -> Response:
-    require(current_principal(), *STAFF)
+    require(current_principal(), *roles.STAFF)
     visits.get_ticket(core(), ticket_id, staff_offices())
     return jsonify({"timeline": visits.timeline(core(), ticket_id)})
 
@@ -115,17 +101,15 @@ def public_ticket(token: str) -> Response:
 
 @api.get("/stations/<station>/queue")
 def station_queue(station: str) -> Response:
-    principal = require(current_principal(), *STAFF)
-    office = default_office_for(principal)
-    require(principal, office=office)
+    principal = require(current_principal(), *roles.STAFF)
+    office = offices.from_request(principal).id
     return jsonify({"waiting": visits.station_queue(core(), office, station)})
 
 
 @api.post("/counters/<counter>/next")
 def call_next(counter: str) -> Response:
-    principal = require(current_principal(), *STAFF)
-    office = default_office_for(principal)
-    require(principal, office=office)
+    principal = require(current_principal(), *roles.STAFF)
+    office = offices.from_request(principal).id
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= 128):
         raise Refusal(400, "invalid_request", "Idempotency-Key must be 1-128 characters.")
@@ -137,15 +121,14 @@ def call_next(counter: str) -> Response:
 
 @api.get("/counters/<counter>")
 def counter_state(counter: str) -> Response:
-    principal = require(current_principal(), *STAFF)
-    office = default_office_for(principal)
-    require(principal, office=office)
+    principal = require(current_principal(), *roles.STAFF)
+    office = offices.from_request(principal).id
     return jsonify(visits.counter_state(core(), office, counter))
 
 
 @api.post("/tickets/<int:ticket_id>/<action>")
 def ticket_action(ticket_id: int, action: str) -> Response:
-    principal = require(current_principal(), *STAFF)
+    principal = require(current_principal(), *roles.STAFF)
     body = json_body()
     data = visits.act(core(), ticket_id, action, principal.name, staff_offices(), body)
     return jsonify({"ticket": data})
@@ -159,7 +142,7 @@ def bookings() -> Response:
     Every format goes through the same import, which checks the account's office scope
     on each row: a row of another office is refused, the others are stored.
     """
-    principal = require(current_principal(), "admin", "booking")
+    principal = require(current_principal(), *roles.BOOKING_IMPORT)
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
@@ -185,9 +168,8 @@ def bookings() -> Response:
 @api.post("/bookings/<code>/cancel")
 def cancel_booking(code: str) -> Response:
     """A booking system withdraws a booking; a later scan is refused as `cancelled`."""
-    principal = require(current_principal(), "admin", "booking")
-    office = default_office_for(principal)
-    require(principal, office=office)
+    principal = require(current_principal(), *roles.BOOKING_IMPORT)
+    office = offices.from_request(principal).id
     from shared.bookings import cancel
 
     cancel(core(), office, code)
@@ -197,7 +179,7 @@ def cancel_booking(code: str) -> Response:
 @api.get("/print-jobs/<job_id>")
 def print_job(job_id: str) -> Response:
     """A kiosk follows its print job: printed, on the backup, or failed (show the screen)."""
-    require(current_principal(), "kiosk", *STAFF)
+    require(current_principal(), *roles.KIOSK_AND_STAFF)
     job = outbox.get(core(), job_id) if len(job_id) <= 64 else None
     if job is None:
         raise Refusal(404, "not_found", "Not found.")
@@ -207,7 +189,7 @@ def print_job(job_id: str) -> Response:
 @api.post("/tickets/<int:ticket_id>/reprint")
 def reprint(ticket_id: int) -> Response:
     """Print a ticket again, on a kiosk's printer (default: the one that issued it)."""
-    principal = require(current_principal(), *STAFF)
+    principal = require(current_principal(), *roles.STAFF)
     body = json_body()
     issued = visits.reprint(core(), ticket_id, principal.name, body.get("printer") or None,
                             staff_offices())

@@ -25,14 +25,12 @@ from typing import Any
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from shared import roles
 from shared.core import Core
 from shared.errors import Refusal
 from shared.events import ControlEvent
 from shared.models import Device, Staff
 
-ROLES = ("officer", "supervisor", "admin", "booking")
-STAFF_ROLES = ("officer", "supervisor", "admin")
-DEVICE_KINDS = ("kiosk", "display")
 DEVICE_COOKIE = "giliran_device"
 MIN_PASSWORD = 8
 DEVICE_NAME_MAX = 100
@@ -68,8 +66,8 @@ class Principal:
 def create_staff(core: Core, username: str, password: str | None, role: str,
                  office: str | None = None, token: bool = False) -> str | None:
     """Create (or reset) a staff account; returns a new API token when asked for one."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role not in roles.ACCOUNT_ROLES:
+        raise ValueError(f"role must be one of {', '.join(roles.ACCOUNT_ROLES)}")
     if office is not None:
         core.office(office)
     api_token = secrets.token_urlsafe(32) if token else None
@@ -159,7 +157,7 @@ def principal_for_token(core: Core, token: str, address: str | None = None
 
 def create_device(core: Core, kind: str, device_id: str, office: str | None = None) -> str:
     """Register a kiosk or board; returns its one-time enrolment code."""
-    if kind not in DEVICE_KINDS:
+    if kind not in roles.DEVICE_KINDS:
         raise ValueError("kind must be kiosk or display")
     office_id = office or core.config.default_office.id
     core.office(office_id)
@@ -354,7 +352,7 @@ def set_staff_active(core: Core, username: str, active: bool) -> StaffInfo:
 def set_role(core: Core, username: str, role: str, office: str | None) -> StaffInfo:
     """Change an account's role and office (None: every office). Its next request
     already has the new rights (the principal is read from the database each time)."""
-    if role not in ROLES:
+    if role not in roles.ACCOUNT_ROLES:
         raise Refusal(400, "invalid_request", "Unknown role.")
     if office is not None:
         core.office(office)

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from shared import roles
 from shared.config import ConfigError
 
 
@@ -211,7 +212,7 @@ def staff() -> None:
 
 @staff.command("add")
 @click.argument("user")
-@click.option("--role", type=click.Choice(["officer", "supervisor", "admin", "booking"]),
+@click.option("--role", type=click.Choice(roles.ACCOUNT_ROLES),
               required=True)
 @click.option("--office", default=None, help="Limit the account to one office.")
 @click.option("--token", is_flag=True, help="Print an API bearer token.")
@@ -222,7 +223,7 @@ def staff_add(user: str, role: str, office: str | None, token: bool,
     from shared.auth import create_staff
 
     core = _prepared_core()
-    if password is None and role != "booking":
+    if password is None and role not in roles.PASSWORDLESS:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     api_token = create_staff(core, user, password, role, office, token)
     click.echo(f"staff {user} ({role}) saved")
@@ -358,7 +359,7 @@ def device_rename(device_id: str, name: str) -> None:
 
 
 @device.command("add")
-@click.argument("kind", type=click.Choice(["kiosk", "display"]))
+@click.argument("kind", type=click.Choice(roles.DEVICE_KINDS))
 @click.argument("device_id")
 @click.option("--office", default=None)
 @click.option("--base-url", default=None, help="Base URL of the server for the printed link.")

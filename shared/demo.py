@@ -11,19 +11,21 @@ from typing import Any
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from shared import groups, roles
 from shared.auth import create_device, create_staff
 from shared.bookings import import_rows
 from shared.core import Core
 from shared.scan import sign_token
 
 DEMO_STAFF = (
-    ("petugas", "petugas123", "officer"),
-    ("supervisor", "supervisor123", "supervisor"),
-    ("admin", "admin123", "admin"),
+    ("petugas", "petugas123", roles.OFFICER),
+    ("supervisor", "supervisor123", roles.SUPERVISOR),
+    ("admin", "admin123", roles.ADMIN),
 )
 NAMES = ("Wayan Pratama", "Made Lestari", "Nyoman Sari", "Ketut Wijaya", "Putu Dewi",
          "Kadek Santoso", "Gede Kusuma", "Komang Ayu")
-PRIORITY = {3: "lansia", 11: "hamil", 19: "balita", 27: "disabilitas"}
+PRIORITY = {3: groups.ELDERLY, 11: groups.PREGNANT, 19: groups.SMALL_CHILD,
+            27: groups.DISABILITY}
 
 
 def demo_bookings(core: Core) -> list[dict[str, Any]]:
@@ -91,8 +93,8 @@ def seed(core: Core, base_url: str, sheet: Path) -> dict[str, Any]:
     office = core.config.default_office
     for username, password, role in DEMO_STAFF:
         create_staff(core, username, password, role, None)
-    kiosk_code = create_device(core, "kiosk", "kiosk-1", office.id)
-    board_code = create_device(core, "display", "board-1", office.id)
+    kiosk_code = create_device(core, roles.KIOSK, "kiosk-1", office.id)
+    board_code = create_device(core, roles.DISPLAY, "board-1", office.id)
     rows = demo_bookings(core)
     summary = import_rows(core, enumerate(rows, start=1))
     sheet.parent.mkdir(parents=True, exist_ok=True)

@@ -19,12 +19,18 @@ class PriorityGroup:
     name_en: str
 
 
+ELDERLY = "lansia"
+SMALL_CHILD = "balita"
+DISABILITY = "disabilitas"
+PREGNANT = "hamil"
+SICK = "sakit"
+
 GROUPS: tuple[PriorityGroup, ...] = (
-    PriorityGroup("lansia", "Lansia", "Elderly", "Elderly (60 or older)"),
-    PriorityGroup("balita", "Balita", "Small child", "Child aged 5 or under"),
-    PriorityGroup("disabilitas", "Disabilitas", "Disability", "Person with a disability"),
-    PriorityGroup("hamil", "Ibu hamil", "Pregnant", "Pregnant woman"),
-    PriorityGroup("sakit", "Sakit", "Sick", "Sick"),
+    PriorityGroup(ELDERLY, "Lansia", "Elderly", "Elderly (60 or older)"),
+    PriorityGroup(SMALL_CHILD, "Balita", "Small child", "Child aged 5 or under"),
+    PriorityGroup(DISABILITY, "Disabilitas", "Disability", "Person with a disability"),
+    PriorityGroup(PREGNANT, "Ibu hamil", "Pregnant", "Pregnant woman"),
+    PriorityGroup(SICK, "Sakit", "Sick", "Sick"),
 )
 PRIORITY_GROUPS: tuple[str, ...] = tuple(group.code for group in GROUPS)
 BY_CODE: dict[str, PriorityGroup] = {group.code: group for group in GROUPS}

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from shared import lifecycle
+from shared import lifecycle, roles
 from shared.groups import PRIORITY_GROUPS
 
 openapi = Blueprint("openapi", __name__, url_prefix="/api/v1")
@@ -130,8 +130,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["service"],
         "properties": {"service": {"type": "string"},
                        "priority_group": {"type": ["string", "null"],
-                                          "enum": ["", "lansia", "balita", "disabilitas",
-                                                   "hamil", "sakit", None]}},
+                                          "enum": ["", *PRIORITY_GROUPS, None]}},
     },
     "ActionRequest": {
         "type": "object",
@@ -157,7 +156,7 @@ SCHEMAS: dict[str, Any] = {
             "slot_end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
             "service": {"type": "string"},
             "priority_group": {"type": "string",
-                               "enum": ["", "lansia", "balita", "disabilitas", "hamil", "sakit"]},
+                               "enum": ["", *PRIORITY_GROUPS]},
             "name": {"type": "string"},
         },
     },
@@ -488,7 +487,7 @@ ADMIN_PATHS: dict[str, Any] = {
                      "schema": {"type": "string"}, "description": "YYYY-MM-DD[THH:MM] (UTC)"},
                     {"name": "format", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": ["json", "csv"]}}],
-        errors=())},
+        errors=("404",))},
     "/staff": {
         "get": _admin_op("staff", "Accounts, and who is logged in where (admins and "
                          "supervisors)", "{staff}", errors=()),
@@ -496,8 +495,8 @@ ADMIN_PATHS: dict[str, Any] = {
                           body={"type": "object", "required": ["username", "role"],
                                 "properties": {
                                     "username": {"type": "string", "maxLength": 64},
-                                    "role": {"type": "string", "enum": [
-                                        "officer", "supervisor", "admin", "booking"]},
+                                    "role": {"type": "string",
+                                             "enum": list(roles.ACCOUNT_ROLES)},
                                     "offices": {"type": "array", "maxItems": 1,
                                                 "items": {"type": "string"}},
                                     "password": {"type": "string", "maxLength": 256},
@@ -508,7 +507,7 @@ ADMIN_PATHS: dict[str, Any] = {
         "end_sessions", "{staff}",
         parameters=[_path("name", {"type": "string", "maxLength": 64}, "Username")],
         body={"type": "object", "properties": {
-            "role": {"type": "string", "enum": ["officer", "supervisor", "admin", "booking"]},
+            "role": {"type": "string", "enum": list(roles.ACCOUNT_ROLES)},
             "offices": {"type": "array", "maxItems": 1, "items": {"type": "string"}},
             "active": {"type": "boolean"}, "password": {"type": "string", "maxLength": 256},
             "end_sessions": {"type": "boolean"}}})},
@@ -518,7 +517,7 @@ ADMIN_PATHS: dict[str, Any] = {
         "post": _admin_op("addDevice", "Register a kiosk or board: its one-time enrolment "
                           "URL and QR", "{device, enrol_url, enrol_qr}", status="201",
                           body={"type": "object", "required": ["kind", "id"], "properties": {
-                              "kind": {"type": "string", "enum": ["kiosk", "display"]},
+                              "kind": {"type": "string", "enum": list(roles.DEVICE_KINDS)},
                               "id": {"type": "string", "maxLength": 64},
                               "name": {"type": "string", "maxLength": 100},
                               "office": {"type": "string", "maxLength": 32}}}),

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 
+from shared import roles
 from shared.auth import DEVICE_COOKIE, check_login, enrol_device
 from shared.errors import Refusal
 from shared.web import current_principal, end_staff_session, start_staff_session
@@ -91,7 +92,7 @@ def enrol(device_id: str, code: str) -> Response:
         error = {"code": refusal.code, "message": refusal.message}
         page = render_template("enrol_refused.html", error=error)
         return Response(page, status=refusal.status, mimetype="text/html")
-    target = (url_for("kiosk.page", kiosk_id=principal.name) if principal.role == "kiosk"
+    target = (url_for("kiosk.page", kiosk_id=principal.name) if principal.role == roles.KIOSK
               else url_for("display.page", office=principal.offices[0]))  # type: ignore[index]
     response = redirect(target)
     response.set_cookie(DEVICE_COOKIE, token, max_age=DEVICE_COOKIE_AGE, httponly=True,
@@ -108,7 +109,7 @@ def login() -> Any:
         check_csrf()
         principal = check_login(core, request.form.get("username", "")[:64],
                                 request.form.get("password", "")[:256])
-        if principal is not None and principal.role in ("officer", "supervisor", "admin"):
+        if principal is not None and principal.role in roles.STAFF:
             start_staff_session(principal.name)
             return redirect(next_url)
         error = "Wrong user name or password."

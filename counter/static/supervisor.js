@@ -141,7 +141,10 @@
       add(`${TEXT.database.id} / ${TEXT.database.en}`, h.db, h.db !== "ok");
       const printers = h.printers || {};
       for (const [id, value] of Object.entries(printers)) {
-        add(`Printer ${id}`, value, isBad(value));
+        // A printer in trouble says what to do (hardware/printing: its alert message).
+        const {message, ...facts} = value || {};
+        add(`Printer ${id}`, facts, isBad(value));
+        if (message) items[items.length - 1].append(" ", bi("strong", "printer-alert", message));
       }
       const devices = h.devices || {};
       for (const [bus, value] of Object.entries(devices)) {

@@ -182,7 +182,8 @@ class PrintService:
             return self._jobs.get(job_id)
 
     def health(self) -> dict[str, dict[str, Any]]:
-        """Per printer: status, last_error, alert, jobs_failed (and a few more facts)."""
+        """Per printer: status, last_error, alert and its bilingual message, jobs_failed
+        (and a few more facts)."""
         with self._lock:
             return {pid: self._health_of(printer) for pid, printer in self._printers.items()}
 
@@ -439,10 +440,13 @@ class PrintService:
                 log.exception("print job listener failed")
 
     def _health_of(self, printer: _Printer) -> dict[str, Any]:
+        alert = printer.status in _ALERT_STATES
         return {
             "status": printer.status,
             "last_error": printer.last_error,
-            "alert": printer.status in _ALERT_STATES,
+            "alert": alert,
+            # What staff should do, in both languages (the supervisor view shows it).
+            "message": self._alert_of(printer)["message"] if alert else None,
             "jobs_failed": printer.jobs_failed,
             "jobs_printed": printer.jobs_printed,
             "queued": printer.jobs.qsize(),

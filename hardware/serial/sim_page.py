@@ -34,6 +34,8 @@ from flask import (
     url_for,
 )
 
+from shared import roles
+
 from .codecs import KEYS
 from .simulator import SimulatedBus
 
@@ -91,15 +93,12 @@ def _flag(value: Any) -> bool | None:
     return None
 
 
-STAFF_ROLES = ("officer", "supervisor", "admin")
-
-
 @sim_blueprint.before_request
 def _staff_only() -> Any:
     from shared.web import current_principal
 
     principal = current_principal()
-    if principal is None or principal.role not in STAFF_ROLES:
+    if principal is None or principal.role not in roles.STAFF:
         if principal is None and request.method == "GET" and not _wants_json():
             return redirect(url_for("pages.login", next=request.path))
         if principal is None:

@@ -29,7 +29,7 @@ from flask import (
 )
 from werkzeug.exceptions import BadRequest
 
-from shared import lifecycle
+from shared import lifecycle, offices, roles
 from shared.auth import Principal, require
 from shared.core import Core
 from shared.errors import Refusal
@@ -40,7 +40,6 @@ from shared.web import current_principal
 reports = Blueprint("reports", __name__, template_folder="templates",
                     static_folder="static", static_url_path="/reports/static")
 
-REPORT_ROLES = ("supervisor", "admin")
 MAX_RANGE_DAYS = 366
 
 
@@ -56,7 +55,7 @@ def _supervisor(office: str) -> Principal:
     principal = current_principal()
     if principal is None:
         raise _LoginNeeded()
-    return require(principal, *REPORT_ROLES, office=office)
+    return require(principal, *roles.REPORTS, office=office)
 
 
 @reports.errorhandler(_LoginNeeded)
@@ -64,13 +63,12 @@ def _login(_exc: _LoginNeeded) -> Any:
     return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
 
 
-def _office_arg(principal_offices: tuple[str, ...] | None = None) -> str:
-    core = _core()
-    office = request.args.get("office", "")
-    if not office:
-        office = principal_offices[0] if principal_offices else core.config.default_office.id
-    core.office(office)  # 404 for an unknown office
-    return office
+def _office_arg() -> str:
+    """The report's office (shared/offices.py): `?office=`, else the person's own."""
+    principal = current_principal()
+    if principal is None:
+        raise _LoginNeeded()
+    return offices.from_request(principal).id
 
 
 def _date_arg(name: str, default: date) -> date:
@@ -93,7 +91,7 @@ def _format_arg(default: str = "csv") -> str:
 def _with_names(principal: Principal) -> bool:
     if request.args.get("with_names", "") not in ("1", "true", "yes"):
         return False
-    if principal.role != "admin":
+    if principal.role != roles.ADMIN:
         raise Refusal(403, "forbidden", "Only an admin may export names.")
     return True
 
@@ -105,11 +103,6 @@ def _download(text: str, fmt: str, filename: str) -> Response:
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _principal_offices() -> tuple[str, ...] | None:
-    principal = current_principal()
-    return principal.offices if principal else None
 
 
 # --- day and range ----------------------------------------------------------------------------
@@ -140,7 +133,7 @@ def chart_data(report: dict[str, Any]) -> dict[str, Any]:
 
 @reports.get("/reports/day")
 def day_page() -> Any:
-    office = _office_arg(_principal_offices())
+    office = _office_arg()
     _supervisor(office)
     core = _core()
     day = _date_arg("date", core.today(core.office(office)))
@@ -153,7 +146,7 @@ def day_page() -> Any:
 
 @reports.get("/reports/day/export")
 def day_export() -> Response:
-    office = _office_arg(_principal_offices())
+    office = _office_arg()
     principal = _supervisor(office)
     core = _core()
     day = _date_arg("date", core.today(core.office(office)))
@@ -169,7 +162,7 @@ def day_export() -> Response:
 
 @reports.get("/reports/range/export")
 def range_export() -> Response:
-    office = _office_arg(_principal_offices())
+    office = _office_arg()
     principal = _supervisor(office)
     core = _core()
     today = core.today(core.office(office))
@@ -193,7 +186,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 @reports.get("/reports/plan")
 def plan_page() -> Any:
-    office = _office_arg(_principal_offices())
+    office = _office_arg()
     _supervisor(office)
     core = _core()
     today = core.today(core.office(office))
@@ -238,7 +231,7 @@ def _period_table(office: str) -> dict[str, Any]:
 
 @reports.get("/reports/skm")
 def skm_page() -> Any:
-    office = _office_arg(_principal_offices())
+    office = _office_arg()
     _supervisor(office)
     table = _period_table(office)
     return render_template("reports/skm.html", table=table, elements=skm.ELEMENTS,
@@ -247,7 +240,7 @@ def skm_page() -> Any:
 
 @reports.get("/reports/skm/export")
 def skm_export() -> Response:
-    office = _office_arg(_principal_offices())
+    office = _office_arg()
     principal = _supervisor(office)
     table = _period_table(office)
     fmt = _format_arg()

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from shared.groups import PREGNANT
 from shared.simulation.engine import run_day
 from shared.simulation.metrics import CONTRACT_KEYS, average, day_figures
 from shared.simulation.scenario import Arrival, Booking, Scenario
@@ -282,7 +283,7 @@ def synthesise_arrivals(
     midnight = datetime(2000, 1, 3)
     for count, (first, last), service, group in (
         (p.express_walkins, p.express_window, p.express_service, ""),
-        (p.priority_walkins, p.priority_window, p.priority_service, "hamil"),
+        (p.priority_walkins, p.priority_window, p.priority_service, PREGNANT),
     ):
         low = first.hour * 60 + first.minute
         high = last.hour * 60 + last.minute

@@ -266,7 +266,9 @@ def test_double_click_calls_one_ticket(browser: Any, contexts: list[Any], live: 
     terminal.wait_for_function(
         "document.getElementById('current-number').textContent.trim() === 'B001'")
     terminal.keyboard.press("n")  # N while a ticket is at the counter does nothing
-    terminal.wait_for_timeout(300)
+    # The marker: a request made after the key was handled; a call from N would come first.
+    with terminal.expect_request(lambda r: "marker=after-n" in r.url):
+        terminal.evaluate("fetch('/api/v1/health?marker=after-n')")
     assert officer.waiting() == ["B002", "B003", "B004", "B005"]
     assert officer.current("1")["number"] == "B001"
     assert len(posts) == 1 and posts[0]

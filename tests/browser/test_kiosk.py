@@ -210,9 +210,12 @@ def test_camera_reads_the_booking_qr(browser: Any, live: LiveServer, tmp_path: P
         page.screenshot(path=str(artifacts / "kiosk-camera-ticket.png"))
         # Back to the camera: the QR still in front of it is not read as a second scan.
         requests_before = page.evaluate("window.kioskState.requests")
+        read_at = page.evaluate("window.kioskState.cameraRead.at")
         page.click("#btn-done")
         screen.wait_state("camera")
-        page.wait_for_timeout(1500)
+        # The camera reads the same QR again, and takes it for the scan already made.
+        page.wait_for_function("(at) => window.kioskState.cameraRead.at > at", arg=read_at,
+                               timeout=10000)
         assert page.evaluate("window.kioskState.requests") == requests_before
         assert screen.root.get_attribute("data-state") == "camera"
         page.screenshot(path=str(artifacts / "kiosk-camera.png"))

@@ -73,3 +73,12 @@ def test_secrets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     config = load_config(ROOT / "config.toml")
     assert config.security.qr_hmac_key == "from-env"
     assert config.security.secret_key == "secret-from-env"
+
+
+def test_the_dropped_languages_setting_is_refused_not_ignored() -> None:
+    """`[server] languages` was never read (every text is Indonesian then English): a
+    file that still sets it is told so, like any other unknown key."""
+    with pytest.raises(ConfigError) as info:
+        parse_config('[server]\nlanguages = ["id", "en"]\n')
+    assert info.value.key == "server.languages"
+    assert "languages" not in TEXT

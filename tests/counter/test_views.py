@@ -14,7 +14,9 @@ from flask.testing import FlaskClient
 from shared import visits
 from shared.app import create_app
 from shared.auth import create_device, create_staff, enrol_device
+from shared.bookings import import_rows
 from shared.core import Core
+from tests.conftest import booking_row
 
 
 @dataclass
@@ -140,3 +142,23 @@ def test_held_and_missed_list(screens: Screens) -> None:
     assert screens.get("/counter/api/tickets?office=NOPE", "petugas").status_code == 404
     assert screens.get("/counter/api/tickets").status_code == 401
     assert screens.get("/counter/api/tickets", "board").status_code == 403
+
+
+def test_overview_longest_wait_is_the_counters_wait(screens: Screens) -> None:
+    """A booking checked in early is not due before its slot: the counters put it behind
+    a walk-in who has waited, and so does the supervisor's longest wait (not the earliest
+    arrival, as a query of its own had it)."""
+    import_rows(screens.core, enumerate([booking_row("EARLY-0001", "10:00", "11:00")],
+                                        start=1))
+    early = visits.check_in(screens.core, "DPS", "EARLY-0001", "kiosk-1").ticket  # 09:00
+    screens.core.clock.advance(timedelta(minutes=10))
+    walk_in = screens.walk_in()  # 09:10
+    screens.core.clock.advance(timedelta(minutes=30))  # 09:40
+
+    berkas = next(s for s in screens.get("/counter/api/overview", "kepala").get_json()
+                  ["stations"] if s["id"] == "berkas")
+    assert berkas["waiting"] == 2
+    assert berkas["longest_waiting_number"] == walk_in["number"] != early["number"]
+    assert berkas["longest_wait_minutes"] == 30
+    called = visits.call_next(screens.core, "DPS", "1", "petugas")
+    assert called is not None and called["number"] == berkas["longest_waiting_number"]

@@ -43,6 +43,9 @@ class Load:
         self.called: dict[int, str] = {}          # ticket id -> counter, from 200 answers
         self.statuses: dict[int, int] = defaultdict(int)
         self.bodies: list[Any] = []
+        # What a worker thread found wrong: an assert there could not fail the test, so
+        # the main thread checks this list (assert_consistent).
+        self.errors: list[str] = []
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self._kiosk, args=(i,)) for i in range(3)]
@@ -57,6 +60,13 @@ class Load:
         self.stop.set()
         for thread in self.threads:
             thread.join(timeout=30)
+            if thread.is_alive():
+                self.errors.append(f"{thread.name} did not stop")
+
+    def refused(self) -> int:
+        """Requests that found no server (connection refused or reset)."""
+        with self.lock:
+            return self.statuses[0]
 
     def _post(self, path: str, token: str, **kwargs: Any) -> requests.Response | None:
         try:
@@ -81,7 +91,10 @@ class Load:
             if answer is not None and answer.status_code in (200, 201):
                 with self.lock:
                     ticket_id = answer.json()["ticket"]["id"]
-                    assert self.checked_in.setdefault(code, ticket_id) == ticket_id
+                    first = self.checked_in.setdefault(code, ticket_id)
+                    if first != ticket_id:
+                        self.errors.append(f"{code} answered with tickets {first} and "
+                                           f"{ticket_id}")
                 pending.pop(0)
             else:
                 time.sleep(0.05)
@@ -126,6 +139,7 @@ def committed(server: LiveServer) -> tuple[dict[int, Ticket], dict[int, list[str
 
 
 def assert_consistent(load: Load, server: LiveServer) -> None:
+    assert not load.errors, load.errors
     tickets, timeline, _ = committed(server)
     for code, ticket_id in load.checked_in.items():
         assert ticket_id in tickets, f"answered ticket of {code} is gone"
@@ -161,8 +175,10 @@ def test_kill_9_under_load_loses_nothing_answered(tmp_path: Path) -> None:
     load = Load(server, [r["code"] for r in rows], kiosk, officer, ["C1", "C2", "C3"]).start()
     try:
         wait_for(lambda: len(load.checked_in) >= 30 and len(load.called) >= 5, 20, "no load")
+        refused = load.refused()
         server.stop(signal.SIGKILL)
-        time.sleep(0.5)
+        # The load finds the server gone before it comes back.
+        wait_for(lambda: load.refused() > refused, 10, "the load never found the server gone")
         server.start()
         wait_for(lambda: len(load.checked_in) >= 80, 30, "no load after restart")
     finally:
@@ -206,7 +222,8 @@ def test_postgresql_restart_under_load(postgres: object, tmp_path: Path) -> None
             assert down.status_code == 503
             assert down.json()["error"]["code"] == "internal"
             assert set(down.json()["error"]["message"]) == {"id", "en"}
-            time.sleep(1)
+            # The load meets the database down too before it comes back.
+            wait_for(lambda: load.statuses[503] > 0, 10, "the load never met the database down")
         finally:
             postgres.start_server()
         wait_for(lambda: len(load.checked_in) >= 120, 40, "no recovery after the restart")

@@ -139,6 +139,9 @@ def test_printing_paper_out_mid_day_switches_to_backup_and_alerts(
     assert health["kiosk-1"]["alert"] is True
     assert health["kiosk-1"]["jobs_failed"] == 1
     assert health["kiosk-1-backup"]["alert"] is False
+    # The alert's words reach staff through the health the supervisor view shows.
+    assert health["kiosk-1"]["message"] == service.alerts()[0]["message"]
+    assert health["kiosk-1-backup"]["message"] is None
     (alert,) = service.alerts()
     assert alert["printer_id"] == "kiosk-1" and alert["status"] == "paper_out"
     assert "habis" in alert["message"]["id"] and "kiosk-1-backup" in alert["message"]["id"]
