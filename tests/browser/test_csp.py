@@ -28,7 +28,8 @@ def test_pages_run_under_the_policy(live: LiveServer, browser: Any) -> None:
     status_url = page.evaluate("window.kioskState && window.kioskState.ticket "
                                "&& window.kioskState.ticket.status_url")
     page.goto(live.enrol_url("display", "board-1"))
-    page.wait_for_timeout(1500)
+    page.wait_for_selector("#board", timeout=10000)
+    page.wait_for_load_state("networkidle")
     page.goto(f"{live.url}/login")
     page.fill("input[name=username]", "supervisor")
     page.fill("input[name=password]", "pw")
@@ -36,6 +37,8 @@ def test_pages_run_under_the_policy(live: LiveServer, browser: Any) -> None:
     for path in ("/counter?c=1", "/counter/supervisor", "/reports/day", "/reports/skm",
                  "/sim/serial/", status_url or "/"):
         page.goto(f"{live.url}{path}")
-        page.wait_for_timeout(800)
+        # Scripts, styles and images are loaded (the positive signal): a blocked one has
+        # been reported by then.
+        page.wait_for_load_state("networkidle")
     context.close()
     assert violations == []
