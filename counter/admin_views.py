@@ -28,8 +28,8 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from counter.views import overview as office_overview
-from shared import live_config
-from shared.admin_api import device_view, printer_states, staff_presence, staff_view
+from shared import device_states, live_config
+from shared.admin_api import device_view, hardware_states, staff_presence, staff_view
 from shared.auth import Principal, list_devices, list_staff, require
 from shared.config import PRIORITY_GROUPS, Office
 from shared.core import Core
@@ -115,14 +115,11 @@ def devices_page() -> Any:
     principal = _admin_or_login()
     if isinstance(principal, BaseResponse):
         return principal
-    printers = printer_states()
-    devices = [device_view(d, printers) for d in list_devices(_core())
+    states = hardware_states()  # every process's printers, buses and boards
+    clients = device_states.clients(_core())
+    devices = [device_view(d, states, clients) for d in list_devices(_core())
                if principal.may_see_office(d.office)]
-    health: dict[str, Any] = {"printers": {}, "serial": {}}
-    for check in _core().health_checks:
-        state, _ok = check()
-        health["printers"].update(state.get("printers", {}))
-        health["serial"].update(state.get("devices", {}).get("serial", {}))
+    health: dict[str, Any] = {"printers": states["printer"], "serial": states["serial"]}
     return _page("admin/devices.html", principal, devices=devices, health=health)
 
 
@@ -144,14 +141,13 @@ def _device_health(core: Core, office: Office) -> dict[str, Any]:
                                             or now - device.last_seen_at > OFFLINE_AFTER):
             offline.append(device.name or device.id)
     faults: list[str] = []
-    for check in core.health_checks:  # the hardware room's printers and serial buses
-        state, _ok = check()
-        for printer_id, printer in state.get("printers", {}).items():
-            if printer.get("alert"):
-                faults.append(printer_id)
-        for bus_id, bus in state.get("devices", {}).get("serial", {}).items():
-            if bus.get("status") != "up":
-                faults.append(f"serial:{bus_id}")
+    states = device_states.shared_states(core)  # every process's printers and buses
+    for printer_id, printer in states["printer"].items():
+        if printer.get("alert"):
+            faults.append(printer_id)
+    for bus_id, bus in states["serial"].items():
+        if bus.get("status") != "up":
+            faults.append(f"serial:{bus_id}")
     return {"devices_offline": offline, "faults": faults}
 
 

@@ -13,6 +13,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, l
 
 from display.board import snapshot
 from display.soundcheck import board_sound
+from shared import device_states
 from shared.connections import register, unregister
 from shared.errors import Refusal
 from shared.web import current_principal
@@ -26,6 +27,11 @@ class DisplayNamespace(Namespace):
         if principal is None or principal.role not in ADMITTED:
             raise ConnectionRefusedError("unauthorized")
         register(principal.key, request.sid, self.namespace)  # type: ignore[attr-defined]
+        if principal.kind == "device":
+            # The page's product version and browser, for the admin's devices list.
+            device_states.record_client(current_app.extensions["giliran"], principal.name,
+                                        auth.get("version") if isinstance(auth, dict)
+                                        else None, request.headers.get("User-Agent"))
 
     def on_disconnect(self, reason: Any = None) -> None:
         unregister(request.sid, self.namespace)  # type: ignore[attr-defined]
@@ -46,9 +52,12 @@ class DisplayNamespace(Namespace):
         return {"ok": True}
 
     def on_sound_state(self, data: Any) -> dict[str, Any]:
-        """A board says whether its audio is locked, and how a sound check went."""
+        """A board says whether its audio is locked, and how a sound check went (every half
+        minute too: resolving its token again keeps its "last seen" current)."""
         if not isinstance(data, dict) or not isinstance(data.get("locked"), bool):
             return {"ok": False, "error": "invalid_request"}
+        if current_principal() is None:  # revoked since it connected
+            return {"ok": False, "error": "unauthorized"}
         check = data.get("check")
         played = data.get("played")
         ok = board_sound().report(

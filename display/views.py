@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from werkzeug.exceptions import NotFound
 
 from display.board import snapshot
+from shared import __version__
 from shared.auth import require
 from shared.core import Core
 from shared.i18n import bilingual
@@ -74,6 +75,7 @@ def page(office: str) -> Any:
         "text": {key: bilingual(message) for key, message in BOARD_TEXT.items()},
         "days_id": DAYS_ID,
         "months_id": MONTHS_ID,
+        "app_version": __version__,  # reported on connect: the devices list shows it
     }
     today = f"{DAYS_ID[local_now.weekday()]}, {local_now.day} {MONTHS_ID[local_now.month - 1]} " \
             f"{local_now.year}"

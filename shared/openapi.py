@@ -389,6 +389,40 @@ def _admin_op(operation_id: str, summary: str, answer: str, *, status: str = "20
     return operation
 
 
+NULLABLE_TEXT = {"type": ["string", "null"]}
+SCHEMAS["Device"] = {
+    "type": "object", "required": ["id", "kind", "office", "status"],
+    "properties": {
+        "id": {"type": "string"}, "kind": {"type": "string", "enum": ["kiosk", "display"]},
+        "office": {"type": "string"}, "name": NULLABLE_TEXT,
+        "status": {"type": "string", "enum": ["pending", "enrolled", "revoked"]},
+        "created_at": NULLABLE_TEXT, "enrolled_at": NULLABLE_TEXT,
+        "last_seen_at": NULLABLE_TEXT, "last_ip": NULLABLE_TEXT, "revoked_at": NULLABLE_TEXT,
+        "online": {"type": "boolean"},
+        "version": {**NULLABLE_TEXT, "description": "The product version the device's page "
+                    "was loaded with (reported when its socket connects)"},
+        "browser": {**NULLABLE_TEXT, "examples": ["Chrome 131 (Linux)"]},
+        "user_agent": NULLABLE_TEXT,
+        "outdated": {"type": "boolean",
+                     "description": "The page is older than the server: reload it"},
+        "printer": {"type": ["object", "null"], "description": "A kiosk's printer as the "
+                    "process owning it last wrote it (status, alert, last_error, "
+                    "updated_at, stale: not refreshed for 150 s)"},
+        "sound": {"type": ["object", "null"], "description": "A board's sound state as the "
+                  "process its socket is connected to last wrote it (status connected/"
+                  "disconnected, sound locked/unlocked/unknown, alert, last_check, "
+                  "updated_at, stale)"},
+    },
+}
+
+
+def _devices_answer(description: str, key: str = "device", many: bool = False,
+                    status: str = "200") -> dict[str, Any]:
+    item = {"type": "array", "items": _ref("Device")} if many else _ref("Device")
+    return {status: _json({"type": "object", "required": [key], "properties": {key: item}},
+                          description)}
+
+
 ADMIN_PATHS: dict[str, Any] = {
     "/offices": {"get": _admin_op("offices", "The offices the caller administers",
                                   "Offices with their configuration versions", errors=())},
@@ -482,8 +516,12 @@ ADMIN_PATHS: dict[str, Any] = {
             "active": {"type": "boolean"}, "password": {"type": "string", "maxLength": 256},
             "end_sessions": {"type": "boolean"}}})},
     "/devices": {
-        "get": _admin_op("devices", "Kiosks and boards: status, last seen, address, printer",
-                         "{devices}", errors=()),
+        "get": {**_admin_op("devices", "Kiosks and boards: status, last seen, address, "
+                            "version and browser, printer state (kiosks), sound state "
+                            "(boards), from whichever process answers", "{devices}",
+                            errors=()),
+                "responses": {**_devices_answer("Every device the caller administers",
+                                                "devices", many=True), **_errors()}},
         "post": _admin_op("addDevice", "Register a kiosk or board: its one-time enrolment "
                           "URL and QR", "{device, enrol_url, enrol_qr}", status="201",
                           body={"type": "object", "required": ["kind", "id"], "properties": {
@@ -501,6 +539,12 @@ ADMIN_PATHS: dict[str, Any] = {
                             "are dropped", "{device}",
                             parameters=[_path("device_id", {"type": "string"}, "Device id")]),
     },
+    "/offices/{office}/sound-check": {"post": {
+        **_admin_op("soundCheck", "Play the chime and a test phrase on every board of the "
+                    "office, in every process (supervisors too); each board's answer shows "
+                    "in its `sound` (GET /devices) and in /health", "{check, office, boards, "
+                    "status_url}", status="202", parameters=[OFFICE], errors=("404",)),
+        "tags": ["display"]}},
     "/devices/{device_id}/test-print": {"post": _admin_op(
         "testPrint", "A test ticket on a kiosk's printer", "{print}", status="201",
         parameters=[_path("device_id", {"type": "string"}, "Device id")])},
