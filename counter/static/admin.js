@@ -416,7 +416,33 @@
     });
   }
 
+  // --- settings for every office (the global live tables) ----------------------------------
+  function settingsPage() {
+    const text = readJson("settings-text");
+    document.querySelectorAll("form[data-kind=global]").forEach((form) => {
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        // Only what the admin changed: the audit log then says exactly that (old -> new).
+        const changes = {};
+        for (const input of form.querySelectorAll("[data-key]")) {
+          const initial = JSON.parse(input.dataset.initial);
+          let value;
+          if (input.dataset.type === "check") value = input.checked;
+          else if (input.dataset.type === "number") value = toNumber(input.value.trim());
+          else value = input.value.trim() === "" ? null : input.value;
+          if (value !== initial) changes[input.name] = value;  // null: back to the default
+        }
+        if (!Object.keys(changes).length) return show(text.unchanged, "ok");
+        const result = await send("PATCH", "/api/v1/config",
+                                  {[form.dataset.table]: changes}, true);
+        if (result.ok) return flashAfterReload(text.saved);
+        return refused(result, text);
+      });
+    });
+  }
+
   window.GiliranAdmin = {send, show, refused, flashAfterReload, readJson, main};
+  if (page === "settings") settingsPage();
   if (page === "staff") staffPage();
   if (page === "devices") devicesPage();
   if (page === "office") officePage();
