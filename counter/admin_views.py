@@ -138,7 +138,8 @@ def _global_values(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     config = _core().config
     values: dict[str, dict[str, Any]] = {}
     for table, fields in GLOBAL_FIELDS.items():
-        stored = document.get(table) if isinstance(document.get(table), dict) else {}
+        raw = document.get(table)
+        stored: dict[str, Any] = raw if isinstance(raw, dict) else {}
         effective = getattr(config, table, None)
         values[table] = {}
         for key, _kind, _label, _options in fields:
