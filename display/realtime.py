@@ -16,6 +16,7 @@ from display.soundcheck import board_sound
 from shared import device_states
 from shared.connections import register, unregister
 from shared.errors import Refusal
+from shared.realtime import config_room
 from shared.web import current_principal
 
 ADMITTED = ("display", "kiosk", "officer", "supervisor", "admin")
@@ -45,6 +46,11 @@ class DisplayNamespace(Namespace):
             return {"ok": False, "error": "unknown_office"}
         if principal is None or not principal.may_see_office(office):
             return {"ok": False, "error": "forbidden"}
+        if data.get("config") is True:
+            # A kiosk page: only `config_changed` (it re-renders its live text), no board
+            # snapshots.
+            join_room(config_room(office))
+            return {"ok": True}
         join_room(office)
         if principal.kind == "device" and principal.role == "display":
             board_sound().joined(principal.name, office, _sid())

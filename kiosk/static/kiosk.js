@@ -450,7 +450,70 @@
       staffLink.addEventListener(name, () => clearTimeout(holdTimer)));
   }
 
+  // --- the live configuration: office name, information lines, check-in window --------
+  // The kiosk joins its office's config room in /display; on `config_changed` it fetches
+  // its live part again and re-renders without a reload (an applicant mid-scan keeps the
+  // screen they are on). After a reconnect it fetches too: a change may have been missed.
+  function applyLive(live) {
+    if (!live || typeof live.office_name !== "string") return;
+    byId("office-name").textContent = live.office_name;
+    setPair(byId("kiosk-window"), live.window);
+    const info = byId("kiosk-info");
+    info.replaceChildren(...(Array.isArray(live.info) ? live.info : []).map((line) => {
+      const item = document.createElement("li");
+      item.textContent = String(line);
+      return item;
+    }));
+    info.hidden = info.children.length === 0;
+    for (const key of ["return_seconds", "late_grace_minutes", "names"]) {
+      if (key in live) settings[key] = live[key];
+    }
+    const select = byId("walkin-service");
+    if (select && Array.isArray(live.services)) {
+      const chosen = select.value;
+      select.replaceChildren(...live.services.map((service) => {
+        const option = document.createElement("option");
+        option.value = service.id;
+        option.textContent = `${service.name.id} / ${service.name.en}`;
+        return option;
+      }));
+      if (live.services.some((service) => service.id === chosen)) select.value = chosen;
+    }
+    state.liveUpdates = (state.liveUpdates || 0) + 1;
+    root.dataset.live = String(state.liveUpdates);
+  }
+
+  async function refreshLive() {
+    try {
+      const response = await fetch(settings.live_url, {
+        headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store",
+      });
+      if (response.ok) applyLive(await response.json());
+    } catch (error) {
+      // Offline for a moment: the next connect fetches again.
+    }
+  }
+
+  function followConfig() {
+    if (typeof window.io !== "function") return;
+    const socket = window.io("/display", {
+      auth: { version: settings.app_version },  // shown in the admin's devices list
+      transports: ["websocket"], reconnectionDelay: 1000, reconnectionDelayMax: 5000,
+    });
+    let connectedBefore = false;
+    socket.on("connect", () => {
+      socket.emit("join", { office: settings.office, config: true }, (answer) => {
+        state.configJoined = Boolean(answer && answer.ok);
+        root.dataset.configJoined = String(state.configJoined);
+      });
+      if (connectedBefore) refreshLive();
+      connectedBefore = true;
+    });
+    socket.on("config_changed", () => refreshLive());
+  }
+
   setLanguage("id");
   home();
+  followConfig();
   root.dataset.ready = "true";
 })();
