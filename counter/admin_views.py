@@ -68,8 +68,11 @@ def _office(principal: Principal, office_id: str) -> Office:
 
 
 def _page(template: str, principal: Principal, **values: Any) -> str:
+    from shared.public_url import public_url_warning
+
     return render_template(template, principal=principal, offices=_offices(principal),
-                           all_offices=principal.offices is None, **values)
+                           all_offices=principal.offices is None,
+                           public_url_warning=public_url_warning(_core().config), **values)
 
 
 @admin.get("/admin")
