@@ -251,6 +251,45 @@ PATHS: dict[str, Any] = {
         "parameters": [_path("token", {"type": "string", "maxLength": 64}, "Status token")],
         "responses": {"200": _ticket_answer("The ticket, without its id"), **_errors("404")},
     }},
+    # The SKM survey (shared/reports/views.py, Permenpan RB 14/2017): the applicant's own,
+    # by the ticket's status token, once the visit is done and only once.
+    "/survey/{token}": {
+        "get": {
+            "operationId": "surveyState", "tags": ["public"], "security": [],
+            "summary": "Whether the ticket may answer the SKM survey, and the nine questions",
+            "parameters": [_path("token", {"type": "string", "maxLength": 64},
+                                 "Status token")],
+            "responses": {"200": _json({"type": "object", "required": ["survey"],
+                                        "properties": {"survey": {
+                                            "type": "object",
+                                            "required": ["number", "status", "answered",
+                                                         "open", "questions"]}}},
+                                       "{survey: {number, status, answered, open, "
+                                       "questions: [{element, question, choices}]}}"),
+                          **_errors("404")},
+        },
+        "post": {
+            "operationId": "surveyAnswer", "tags": ["public"], "security": [],
+            "summary": "The ticket's one SKM answer: nine scores 1-4 (409 not_done before "
+                       "the visit is complete, already_answered after)",
+            "parameters": [_path("token", {"type": "string", "maxLength": 64},
+                                 "Status token")],
+            "requestBody": {"required": True, "content": {JSON: {"schema": {
+                "type": "object",
+                "description": "{\"u1\": 4, ..., \"u9\": 3} or {\"answers\": [4, ..., 3]}",
+                "properties": {
+                    "answers": {"type": "array", "minItems": 9, "maxItems": 9,
+                                "items": {"type": "integer", "minimum": 1, "maximum": 4}},
+                    **{f"u{i}": {"type": "integer", "minimum": 1, "maximum": 4}
+                       for i in range(1, 10)}}}}}},
+            "responses": {"201": _json({"type": "object", "required": ["survey"],
+                                        "properties": {"survey": {
+                                            "type": "object",
+                                            "required": ["answered_at", "scores"]}}},
+                                       "Stored"),
+                          **_errors("404", "409", "422")},
+        },
+    },
     "/stations/{station}/queue": {"get": {
         "operationId": "stationQueue", "tags": ["counter"], "security": STAFF_SECURITY,
         "parameters": [_path("station", {"type": "string"}, "Station id"), OFFICE_QUERY],
