@@ -109,3 +109,26 @@ def test_printer_and_board_states_show_in_either_process(
         board.close()
     wait_for(lambda: devices(a, admin)["papan-b"]["sound"]["status"] == "disconnected", 10,
              "A still shows the board connected")
+
+
+def test_a_kiosk_page_on_b_follows_a_config_change_made_on_a(
+        browser: Any, pair: tuple[LiveServer, LiveServer]) -> None:
+    a, b = pair
+    admin = bearer(a.staff("kepala", "pw", "admin"))
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        page = context.new_page()
+        page.goto(b.enrol_url("kiosk", "kiosk-b"))
+        page.wait_for_selector("#kiosk[data-config-joined='true']")
+        answer = requests.put(f"{a.url}/api/v1/offices/DPS/info", headers=admin,
+                              json={"info": ["Loket prioritas pindah ke lantai 2"]},
+                              timeout=10)
+        assert answer.status_code == 200, answer.text
+        page.wait_for_function("document.querySelector('#kiosk-info li') && document"
+                               ".querySelector('#kiosk-info li').textContent === "
+                               "'Loket prioritas pindah ke lantai 2'", timeout=10_000)
+        assert page.locator("#kiosk-info li").count() == 1
+        # The kiosk's version reached A's devices list through the shared database.
+        assert devices(a, admin)["kiosk-b"]["version"] == __version__
+    finally:
+        context.close()
