@@ -58,3 +58,33 @@ def test_readme_links_the_device_guide_and_deployment_covers_addresses() -> None
     for needle in ("host = \"0.0.0.0\"", "GILIRAN_BIND", "public_url", "/t/<token>",
                    "127.0.0.1"):
         assert needle in section, needle
+
+
+def test_the_voice_endpoints_in_the_docs_exist(core: object) -> None:
+    from shared.app import create_app
+
+    app: Flask = create_app(core=core)  # type: ignore[arg-type]
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    for route in ("/display/announce.wav", "/display/announce.json"):
+        assert route in rules and f"GET {route}" in DEVICES
+    assert "/display/announce/clips/<path:name>" in rules
+    assert "GET /display/announce/clips/<token>.wav" in DEVICES
+
+
+def test_reports_doc_covers_every_report_route_format_and_definition(core: object) -> None:
+    from shared.app import create_app
+    from shared.reports import planning, render, retention, skm
+
+    reports = (ROOT / "docs" / "reports.md").read_text(encoding="utf-8")
+    app: Flask = create_app(core=core)  # type: ignore[arg-type]
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/reports/") and not rule.rule.startswith("/reports/static"):
+            assert f"`{rule.rule}" in reports, rule.rule
+    for fmt in render.FORMATS:
+        assert f"`{fmt}`" in reports, fmt
+    for needle in ("office=", "with_names=1", "late_grace_minutes", "GET /api/v1/survey/",
+                   "POST /api/v1/survey/", "YYYY-S1", "88.31", f"at least {planning.MIN_SERVICES}",
+                   f"(default {retention.DEFAULT_PERSONAL_DAYS})"):
+        assert needle in reports, needle
+    assert len(skm.ELEMENTS) == 9 and "U1…U9" in reports
+    assert "docs/reports.md" in (ROOT / "README.md").read_text(encoding="utf-8")
