@@ -459,9 +459,10 @@
     byId("office-name").textContent = live.office_name;
     setPair(byId("kiosk-window"), live.window);
     const info = byId("kiosk-info");
-    info.replaceChildren(...(Array.isArray(live.info) ? live.info : []).map((line) => {
+    info.replaceChildren(...(Array.isArray(live.info) ? live.info : []).map((line, index) => {
       const item = document.createElement("li");
       item.textContent = String(line);
+      if (index === 0) item.className = "current";
       return item;
     }));
     info.hidden = info.children.length === 0;
@@ -512,8 +513,19 @@
     socket.on("config_changed", () => refreshLive());
   }
 
+  // The information lines take turns, one at a time (every kiosk size fits one).
+  const INFO_SECONDS = 8;
+  function nextInfo() {
+    const items = [...byId("kiosk-info").children];
+    if (items.length < 2) return;
+    const at = items.findIndex((item) => item.classList.contains("current"));
+    items.forEach((item) => item.classList.remove("current"));
+    items[(at + 1) % items.length].classList.add("current");
+  }
+
   setLanguage("id");
   home();
   followConfig();
+  setInterval(nextInfo, INFO_SECONDS * 1000);
   root.dataset.ready = "true";
 })();

@@ -4,11 +4,15 @@ version for the devices list. Chromium against a live server."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 import requests
 
 from shared import __version__
 from tests.browser.test_kiosk import Kiosk, kiosk, text_of  # noqa: F401 (fixture)
+from tests.browser.test_kiosk_firstweek import OVERFLOW_JS, SIZES
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -64,3 +68,43 @@ def test_the_kiosk_reports_its_version_for_the_devices_list(
 
 def test_live_json_needs_the_kiosk_or_an_officer(live: LiveServer) -> None:
     assert requests.get(f"{live.url}/kiosk/kiosk-1/live.json", timeout=5).status_code == 401
+
+
+@pytest.mark.parametrize("width,height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_the_welcome_screen_with_its_live_text_fits(
+        browser: Any, live: LiveServer, artifacts: Path, width: int, height: int) -> None:
+    screen = Kiosk(browser, live)
+    page = screen.page
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_selector("#kiosk[data-config-joined='true']")
+    line = ("Mulai 2 Januari loket prioritas pindah ke lantai dua, dekat lift timur. / From "
+            "2 January the priority counter moves to the second floor, by the east lift.")
+    answer = requests.put(f"{live.url}/api/v1/offices/DPS/info", headers=_admin(live),
+                          json={"info": [line, line, line, line]}, timeout=5)
+    assert answer.status_code == 200, answer.text
+    page.wait_for_function("[...document.querySelectorAll('#kiosk-info li')].filter("
+                           f"(li) => li.textContent === {line!r}).length === 4",
+                           timeout=10_000)
+    page.evaluate("document.fonts.ready")
+    page.screenshot(path=str(artifacts / f"kiosk-welcome-{width}x{height}.png"))
+    problems = page.evaluate(OVERFLOW_JS.replace("[data-screen='ticket']",
+                                                 "[data-screen='welcome']"))
+    assert problems == [], problems
+    # Nothing hides under the bar or is cut by the screen area either.
+    hidden = page.evaluate("""() => {
+        const area = document.querySelector('.kiosk-main').getBoundingClientRect();
+        return [...document.querySelectorAll("[data-screen='welcome'] *")]
+            .filter((e) => e.getClientRects().length)
+            .map((e) => [e.id || e.className || e.tagName, e.getBoundingClientRect()])
+            .filter(([, b]) => b.height > 0 && (b.top < area.top - 0.5
+                                                || b.bottom > area.bottom + 0.5))
+            .map(([name]) => name);
+    }""")
+    assert hidden == [], hidden
+    # One line at a time, and the next one comes.
+    assert page.locator("#kiosk-info li.current").count() == 1
+    first = page.locator("#kiosk-info li").first
+    assert first.is_visible() and not page.locator("#kiosk-info li").nth(1).is_visible()
+    page.wait_for_function("document.querySelector('#kiosk-info li:nth-child(2)')"
+                           ".classList.contains('current')", timeout=12_000)
+    screen.close()
