@@ -71,6 +71,11 @@ class DisplayNamespace(Namespace):
             else None, played if isinstance(played, bool) else None)
         return {"ok": ok}
 
+    def on_alive(self, data: Any = None) -> dict[str, Any]:
+        """A kiosk page's half-minute sign of life: resolving its token again keeps its
+        "last seen" current, so an idle kiosk is not counted offline on the overview."""
+        return {"ok": current_principal() is not None}
+
     def on_leave(self, data: Any) -> None:
         office = data.get("office") if isinstance(data, dict) else None
         if isinstance(office, str):

@@ -18,6 +18,7 @@
   const PRINT_POLL_MS = 1000;
   const PRINT_POLL_TRIES = 30;
   const CAMERA_REPEAT_MS = 15000;   // the same QR still in front of the camera is not a new scan
+  const ALIVE_SECONDS = 30;         // the kiosk's sign of life on its socket
 
   const state = {
     name: "welcome", lang: "id", buffer: "", lastKeyAt: 0, lastScan: null,
@@ -511,6 +512,9 @@
       connectedBefore = true;
     });
     socket.on("config_changed", () => refreshLive());
+    // A sign of life every half minute: the admin's overview counts a kiosk not seen for
+    // two minutes as offline, and an idle kiosk makes no other request.
+    setInterval(() => { if (socket.connected) socket.emit("alive", {}); }, ALIVE_SECONDS * 1000);
   }
 
   // The information lines take turns, one at a time (every kiosk size fits one).

@@ -143,3 +143,34 @@ def test_a_sound_check_reaches_boards_through_the_bus(adm: Admin) -> None:
         assert last["id"] == "abc" and last["answered_at"] is None
     finally:
         client.disconnect(namespace="/display")
+
+
+def test_a_board_or_kiosk_on_its_socket_alone_stays_online(adm: Admin) -> None:
+    """Their half-minute reports (sound_state, alive) resolve the token again, which keeps
+    "last seen" current: an idle screen is not counted offline on the overview."""
+    from shared.auth import create_device, enrol_device
+
+    _, kiosk_token = enrol_device(adm.core, "kiosk-7", create_device(adm.core, "kiosk",
+                                                                      "kiosk-7"))
+    board = _board(adm, __version__)
+    kiosk = socketio.test_client(adm.app, namespace="/display",
+                                 headers={"Authorization": f"Bearer {kiosk_token}"})
+    try:
+        board.emit("join", {"office": "DPS"}, namespace="/display", callback=True)
+        kiosk.emit("join", {"office": "DPS", "config": True}, namespace="/display",
+                   callback=True)
+
+        def offline() -> list[str]:
+            overview = adm.client.get("/admin/api/overview", headers=adm.root).get_json()
+            return next(o for o in overview["offices"] if o["id"] == "DPS")["devices_offline"]
+
+        assert offline() == []
+        adm.core.clock.advance(timedelta(minutes=3))
+        assert set(offline()) == {"board-1", "kiosk-7"}  # silent for three minutes
+        assert board.emit("sound_state", {"locked": False}, namespace="/display",
+                          callback=True) == {"ok": True}
+        assert kiosk.emit("alive", {}, namespace="/display", callback=True) == {"ok": True}
+        assert offline() == []
+    finally:
+        board.disconnect(namespace="/display")
+        kiosk.disconnect(namespace="/display")
