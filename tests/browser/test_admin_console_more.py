@@ -143,3 +143,27 @@ def test_staff_page_resets_a_password_and_ends_sessions(
 
     assert not logs_in("pw-lama-wayan")
     assert logs_in("pw-baru-wayan")
+
+
+def test_devices_page_runs_a_sound_check_on_a_board(
+        browser: Any, contexts: list[Any], live: LiveServer) -> None:  # noqa: F811
+    live.staff("kepala", "pw", "admin")
+    board_context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    contexts.append(board_context)
+    board = board_context.new_page()
+    board.goto(live.enrol_url("display", "papan-1"))
+    board.wait_for_function("window.giliranBoard && window.giliranBoard.joined === true")
+    # Chromium runs with the autoplay flag (docs/devices.md): the board's sound is on.
+    board.wait_for_function("window.GiliranAnnouncer && !window.GiliranAnnouncer.locked")
+
+    page = admin_page(browser, contexts, live, "/admin/devices")
+    row = "#devices tr[data-device=papan-1]"
+    page.wait_for_function("(row) => document.querySelector(row).textContent"
+                           ".includes('unlocked')", arg=row)  # its sound state, shown
+    page.click(f"{row} button[data-action=sound-check]")
+    assert "Tes suara dikirim" in message(page, "ok")
+    page.wait_for_selector(f"{row}[data-sound=played]", timeout=30_000)
+    text = str(page.text_content("#message"))
+    assert "Papan telah membunyikan tes suara" in text and "played the sound check" in text
+    assert board.evaluate("window.GiliranAnnouncer.log.some("
+                          "(e) => e.number.startsWith('sound-check'))")
