@@ -167,3 +167,32 @@ def test_devices_page_runs_a_sound_check_on_a_board(
     assert "Papan telah membunyikan tes suara" in text and "played the sound check" in text
     assert board.evaluate("window.GiliranAnnouncer.log.some("
                           "(e) => e.number.startsWith('sound-check'))")
+
+
+def test_an_open_counter_terminal_follows_its_counter_being_renamed_and_closed(
+        browser: Any, contexts: list[Any], live: LiveServer) -> None:  # noqa: F811
+    live.staff("wayan", "pw-wayan-1")
+    admin = {**_bearer(live), "Content-Type": "application/json"}
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    contexts.append(context)
+    page = context.new_page()
+    page.goto(f"{live.url}/login?next=/counter?c=2")
+    page.fill("input[name=username]", "wayan")
+    page.fill("input[name=password]", "pw-wayan-1")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("body[data-loaded='1']")
+    assert page.locator("#counter-closed").is_hidden()
+    assert page.is_enabled("#btn-next")
+
+    answer = requests.patch(f"{live.url}/api/v1/offices/DPS/counters/2", headers=admin,
+                            json={"name": "Loket Dua (lantai 2)", "open": False}, timeout=5)
+    assert answer.status_code == 200, answer.text
+    page.wait_for_selector("#counter-closed:not([hidden])", timeout=10_000)
+    assert page.text_content(".staff-head .where") == "Loket Dua (lantai 2)"
+    assert page.is_disabled("#btn-next")
+
+    answer = requests.patch(f"{live.url}/api/v1/offices/DPS/counters/2", headers=admin,
+                            json={"open": True}, timeout=5)
+    assert answer.status_code == 200, answer.text
+    page.wait_for_selector("#counter-closed[hidden]", state="attached", timeout=10_000)
+    page.wait_for_function("!document.getElementById('btn-next').disabled")
