@@ -28,8 +28,8 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from counter.views import overview as office_overview
-from shared import live_config, offices, roles
-from shared.admin_api import device_view, printer_states, staff_presence, staff_view
+from shared import device_states, live_config, offices, roles
+from shared.admin_api import device_view, hardware_states, staff_presence, staff_view
 from shared.auth import Principal, list_devices, list_staff, require
 from shared.config import PRIORITY_GROUPS, Office
 from shared.core import Core
@@ -70,8 +70,11 @@ def _office(principal: Principal, office_id: str) -> Office:
 
 
 def _page(template: str, principal: Principal, **values: Any) -> str:
+    from shared.public_url import public_url_warning
+
     return render_template(template, principal=principal, offices=_offices(principal),
-                           all_offices=principal.offices is None, **values)
+                           all_offices=principal.offices is None,
+                           public_url_warning=public_url_warning(_core().config), **values)
 
 
 @admin.get("/admin")
@@ -95,6 +98,81 @@ def office_page(office_id: str) -> Any:
                  global_policy=_core().config.policy)
 
 
+# The global live tables (config.toml's [policy], [numbering], [kiosk] and [announce]) as
+# the settings page shows them: key, input kind, label (English source, translated) and,
+# for a choice, its options. Validation stays the loader's (PATCH /api/v1/config).
+GLOBAL_FIELDS: dict[str, tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...]] = {
+    "policy": (
+        ("early_checkin_minutes", "number", "Check-in opens (minutes before the slot)", ()),
+        ("late_grace_minutes", "number", "Grace after the slot (minutes)", ()),
+        ("late_policy", "choice", "Late arrivals", (("demote", "Queue as a late arrival"),
+                                                    ("refuse", "Refuse"))),
+        ("priority", "text", "Priority groups served: first, or a ratio like 1:2", ()),
+        ("max_wait_minutes", "number", "Longest wait before going first (minutes)", ()),
+        ("no_show_after_calls", "number", "A no-show may be marked after this many calls", ()),
+        ("recall_cooldown_seconds", "number", "Seconds before a number may be recalled again",
+         ()),
+        ("service_time_window", "number", "Recent services the wait estimate averages", ()),
+    ),
+    "numbering": (
+        ("first_slot", "text", "First slot starts (HH:MM)", ()),
+        ("slot_minutes", "number", "Slot length (minutes)", ()),
+        ("slot_letters", "text", "Slot letters, one per slot", ()),
+        ("priority_letter", "text", "Letter of priority tickets", ()),
+        ("walkin_letter", "text", "Letter of walk-in tickets", ()),
+        ("express_letter", "text", "Letter of express tickets", ()),
+    ),
+    "kiosk": (
+        ("return_to_welcome_seconds", "number", "Back to the start after (seconds)", ()),
+        ("code_pattern", "text", "Booking code pattern (regular expression)", ()),
+    ),
+    "announce": (
+        ("numbers", "choice", "Numbers are spoken as", (("digits", "Digits (B nol satu dua)"),
+                                                        ("words", "Words (B dua belas)"))),
+        ("english", "check", "Also in English", ()),
+        ("repeat", "number", "Times each call is spoken", ()),
+    ),
+}
+GLOBAL_TITLES = {"policy": "Queue policy", "numbering": "Ticket numbers",
+                 "kiosk": "Kiosk", "announce": "Spoken calls"}
+ANNOUNCE_DEFAULTS = {"numbers": "digits", "english": True, "repeat": 1}
+
+
+def _global_values(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each field's value now: the stored one, else what the loaded config has."""
+    config = _core().config
+    values: dict[str, dict[str, Any]] = {}
+    for table, fields in GLOBAL_FIELDS.items():
+        raw = document.get(table)
+        stored: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        effective = getattr(config, table, None)
+        values[table] = {}
+        for key, _kind, _label, _options in fields:
+            if key in stored:
+                value = stored[key]
+            elif table == "announce":
+                value = (effective or {}).get(key, ANNOUNCE_DEFAULTS.get(key))
+            else:
+                value = getattr(effective, key, None)
+            if hasattr(value, "strftime"):
+                value = value.strftime("%H:%M")
+            values[table][key] = value
+    return values
+
+
+@admin.get("/admin/settings")
+def settings_page() -> Any:
+    """The global live tables, for an admin of every office (PATCH /api/v1/config)."""
+    principal = _admin_or_login()
+    if isinstance(principal, BaseResponse):
+        return principal
+    if principal.offices is not None:
+        return Response(render_template("counter/forbidden.html"), status=403)
+    version, document = live_config.document(_core(), live_config.GLOBAL)
+    return _page("admin/settings.html", principal, version=version, fields=GLOBAL_FIELDS,
+                 titles=GLOBAL_TITLES, values=_global_values(document))
+
+
 @admin.get("/admin/staff")
 def staff_page() -> Any:
     """Accounts and who is logged in where (supervisors see; admins also manage)."""
@@ -116,14 +194,11 @@ def devices_page() -> Any:
     principal = _admin_or_login()
     if isinstance(principal, BaseResponse):
         return principal
-    printers = printer_states()
-    devices = [device_view(d, printers) for d in list_devices(_core())
+    states = hardware_states()  # every process's printers, buses and boards
+    clients = device_states.clients(_core())
+    devices = [device_view(d, states, clients) for d in list_devices(_core())
                if principal.may_see_office(d.office)]
-    health: dict[str, Any] = {"printers": {}, "serial": {}}
-    for check in _core().health_checks:
-        state, _ok = check()
-        health["printers"].update(state.get("printers", {}))
-        health["serial"].update(state.get("devices", {}).get("serial", {}))
+    health: dict[str, Any] = {"printers": states["printer"], "serial": states["serial"]}
     return _page("admin/devices.html", principal, devices=devices, health=health)
 
 
@@ -145,14 +220,13 @@ def _device_health(core: Core, office: Office) -> dict[str, Any]:
                                             or now - device.last_seen_at > OFFLINE_AFTER):
             offline.append(device.name or device.id)
     faults: list[str] = []
-    for check in core.health_checks:  # the hardware room's printers and serial buses
-        state, _ok = check()
-        for printer_id, printer in state.get("printers", {}).items():
-            if printer.get("alert"):
-                faults.append(printer_id)
-        for bus_id, bus in state.get("devices", {}).get("serial", {}).items():
-            if bus.get("status") != "up":
-                faults.append(f"serial:{bus_id}")
+    states = device_states.shared_states(core)  # every process's printers and buses
+    for printer_id, printer in states["printer"].items():
+        if printer.get("alert"):
+            faults.append(printer_id)
+    for bus_id, bus in states["serial"].items():
+        if bus.get("status") != "up":
+            faults.append(f"serial:{bus_id}")
     return {"devices_offline": offline, "faults": faults}
 
 

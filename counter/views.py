@@ -106,6 +106,8 @@ TERMINAL_TEXT = {
     "idle": "Idle",
     "confirm_cancel": "Cancel ticket {number}? This cannot be undone.",
     "priority_only": "Priority counter: only priority tickets are called here.",
+    "closed": "This counter is closed by an administrator: it calls nobody until it is "
+              "opened again.",
     "session_expired": "Your session has ended. Please log in again.",
     "resume": "Resume",
     "reinstate": "Reinstate",
@@ -158,7 +160,7 @@ def _names(office: Office) -> dict[str, Any]:
 def _counter_dict(office: Office, counter_id: str) -> dict[str, Any]:
     cfg = office.counters[counter_id]
     return {"id": cfg.id, "name": cfg.name, "stations": list(cfg.stations),
-            "priority_only": cfg.priority_only}
+            "priority_only": cfg.priority_only, "open": cfg.open}
 
 
 # --- pages ---------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, l
 
 from display.board import snapshot
 from display.soundcheck import board_sound
-from shared import offices, roles
+from shared import device_states, offices, roles
 from shared.connections import register, unregister
 from shared.errors import Refusal
+from shared.realtime import config_room
 from shared.web import current_principal
 
 
@@ -25,6 +26,11 @@ class DisplayNamespace(Namespace):
         if principal is None or principal.role not in roles.ADMITTED_TO_BOARD:
             raise ConnectionRefusedError("unauthorized")
         register(principal.key, request.sid, self.namespace)  # type: ignore[attr-defined]
+        if principal.kind == "device":
+            # The page's product version and browser, for the admin's devices list.
+            device_states.record_client(current_app.extensions["giliran"], principal.name,
+                                        auth.get("version") if isinstance(auth, dict)
+                                        else None, request.headers.get("User-Agent"))
 
     def on_disconnect(self, reason: Any = None) -> None:
         unregister(request.sid, self.namespace)  # type: ignore[attr-defined]
@@ -42,6 +48,11 @@ class DisplayNamespace(Namespace):
             offices.check(core, principal, office)
         except Refusal as refusal:
             return {"ok": False, "error": refusal.code}
+        if data.get("config") is True:
+            # A kiosk page: only `config_changed` (it re-renders its live text), no board
+            # snapshots.
+            join_room(config_room(office))
+            return {"ok": True}
         join_room(office)
         if principal.kind == "device" and principal.role == roles.DISPLAY:
             board_sound().joined(principal.name, office, _sid())
@@ -49,15 +60,23 @@ class DisplayNamespace(Namespace):
         return {"ok": True}
 
     def on_sound_state(self, data: Any) -> dict[str, Any]:
-        """A board says whether its audio is locked, and how a sound check went."""
+        """A board says whether its audio is locked, and how a sound check went (every half
+        minute too: resolving its token again keeps its "last seen" current)."""
         if not isinstance(data, dict) or not isinstance(data.get("locked"), bool):
             return {"ok": False, "error": "invalid_request"}
+        if current_principal() is None:  # revoked since it connected
+            return {"ok": False, "error": "unauthorized"}
         check = data.get("check")
         played = data.get("played")
         ok = board_sound().report(
             _sid(), data["locked"], check if isinstance(check, str) and len(check) <= 64
             else None, played if isinstance(played, bool) else None)
         return {"ok": ok}
+
+    def on_alive(self, data: Any = None) -> dict[str, Any]:
+        """A kiosk page's half-minute sign of life: resolving its token again keeps its
+        "last seen" current, so an idle kiosk is not counted offline on the overview."""
+        return {"ok": current_principal() is not None}
 
     def on_leave(self, data: Any) -> None:
         office = data.get("office") if isinstance(data, dict) else None

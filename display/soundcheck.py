@@ -8,8 +8,12 @@ check with `POST /api/v1/offices/<office>/sound-check`, which sends `sound_check
 urls, phrase}` to the office's boards. The board plays the chime and "tes satu dua tiga /
 test one two three" and answers whether it could.
 
-The states live in this process's memory (the process serving the boards' Socket.IO),
-keyed by the board's device id: no personal data.
+The states live in the memory of the process serving the board's Socket.IO, keyed by
+the board's device id (no personal data), and are written through to the database
+(shared.device_states) so that the admin pages of every process show them. A board
+reports again every half minute, which keeps its row fresh; a row of a process that
+stopped goes stale. A sound check started in any process reaches the boards of every
+process (a control event on the bus).
 """
 
 from __future__ import annotations
@@ -23,15 +27,17 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from display.announce.clips import announce_urls, clip_url_prefix
-from shared import offices, roles
+from shared import device_states, offices, roles
 from shared.auth import require
 from shared.core import Core
+from shared.events import ControlEvent
 from shared.i18n import bilingual
 from shared.web import current_principal
 
 #: The chime, then "tes satu dua tiga" and "test one two three" from the shipped clips.
 SOUND_CHECK_TOKENS = ("chime", "id/satu", "id/dua", "id/tiga", "en/one", "en/two", "en/three")
 SOUND_CHECK_PHRASE = "Sound check: one two three"
+SOUND_CHECK_EVENT = "sound_check"  # a ControlEvent: every process plays it on its boards
 
 soundcheck = Blueprint("soundcheck", __name__)
 
@@ -43,8 +49,10 @@ def _iso(moment: datetime | None) -> str | None:
 class BoardSound:
     """What every board of this process said about its sound, for /health."""
 
-    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, now: Callable[[], datetime] | None = None,
+                 on_change: Callable[[dict[str, dict[str, Any]]], Any] | None = None) -> None:
         self._now = now or (lambda: datetime.now(UTC))
+        self._on_change = on_change
         self._lock = threading.Lock()
         self._boards: dict[str, dict[str, Any]] = {}
         self._sids: dict[str, str] = {}  # Socket.IO session -> board id
@@ -55,12 +63,15 @@ class BoardSound:
                                                     "reported_at": None, "last_check": None})
             entry.update(office=office, connected=True, connected_at=self._now())
             self._sids[sid] = board
+        self._changed()
 
     def left(self, sid: str) -> None:
         with self._lock:
             board = self._sids.pop(sid, None)
-            if board is not None and board not in self._sids.values():
-                self._boards[board]["connected"] = False
+            if board is None or board in self._sids.values():
+                return
+            self._boards[board]["connected"] = False
+        self._changed()
 
     def report(self, sid: str, locked: bool, check: str | None, played: bool | None) -> bool:
         """A board's own report; False when this session never joined as a board."""
@@ -75,7 +86,8 @@ class BoardSound:
             if check and last is not None and last["id"] == check:
                 last["answered_at"] = self._now()
                 last["played"] = bool(played)
-            return True
+        self._changed()
+        return True
 
     def checking(self, office: str, check: str) -> list[str]:
         """Note a sound check sent to an office; the boards of it now connected."""
@@ -86,7 +98,14 @@ class BoardSound:
                 self._boards[board]["last_check"] = {
                     "id": check, "requested_at": self._now(), "answered_at": None,
                     "played": None}
-            return boards
+        if boards:
+            self._changed()
+        return boards
+
+    def _changed(self) -> None:
+        """Write the boards' states through (outside the lock: it touches the database)."""
+        if self._on_change is not None:
+            self._on_change(self.health())
 
     def health(self) -> dict[str, dict[str, Any]]:
         """Per board: status connected/disconnected, sound unlocked/locked/unknown, alert."""
@@ -112,15 +131,29 @@ EXTENSION = "giliran_board_sound"
 
 
 def install(app: Flask, core: Core) -> BoardSound:
-    """Give the app its registry and add the boards to /api/v1/health (display room)."""
-    registry = BoardSound()
+    """Give the app its registry, add the boards to /api/v1/health (display room), write
+    their states through for every process, and play sound checks started anywhere."""
+    from shared.realtime import socketio
+
+    publisher = device_states.Publisher(core, "board")
+    registry = BoardSound(on_change=publisher.publish)
     app.extensions[EXTENSION] = registry
 
     def health() -> tuple[dict[str, Any], bool]:
         boards = registry.health()
         return {"devices": {"boards": boards}}, not any(b["alert"] for b in boards.values())
 
+    def on_control(event: ControlEvent) -> None:
+        if event.kind != SOUND_CHECK_EVENT or not event.principal.startswith("office:"):
+            return
+        office = event.principal.removeprefix("office:")
+        check = event.detail.get("id")
+        if isinstance(check, str):
+            registry.checking(office, check)
+            socketio.emit("sound_check", event.detail, namespace="/display", to=office)
+
     core.health_checks.append(health)
+    core.bus.subscribe_control(on_control)
     return registry
 
 
@@ -145,7 +178,6 @@ def sound_check_payload(core: Core, check: str) -> dict[str, Any]:
 def start_sound_check(office: str) -> tuple[Response, int]:
     """Play the chime and a test phrase on every board of the office (202)."""
     from shared.api import json_body
-    from shared.realtime import socketio
 
     core: Core = current_app.extensions["giliran"]
     principal = require(current_principal(), *roles.SOUND_CHECK)
@@ -153,7 +185,10 @@ def start_sound_check(office: str) -> tuple[Response, int]:
     offices.check(core, principal, office)
     check = secrets.token_urlsafe(9)
     payload = sound_check_payload(core, check)
-    boards = board_sound().checking(office, check)
-    socketio.emit("sound_check", payload, namespace="/display", to=office)
+    # Every process (this one included) sends it to the boards connected to it.
+    core.bus.publish_control(ControlEvent(SOUND_CHECK_EVENT, f"office:{office}", payload))
+    boards = sorted(board for board, state in device_states.read(core, "board")["board"].items()
+                    if state.get("office") == office and state.get("status") == "connected"
+                    and not state.get("stale"))
     return jsonify({"check": check, "office": office, "boards": boards,
                     "status_url": "/api/v1/health"}), 202

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from werkzeug.exceptions import NotFound
 
 from display.board import snapshot
-from shared import offices, roles
+from shared import __version__, offices, roles
 from shared.auth import require
 from shared.core import Core
 from shared.errors import Refusal
@@ -70,6 +70,7 @@ def page(office: str) -> Any:
         "text": {key: bilingual(message) for key, message in BOARD_TEXT.items()},
         "days_id": DAYS_ID,
         "months_id": MONTHS_ID,
+        "app_version": __version__,  # reported on connect: the devices list shows it
     }
     today = f"{DAYS_ID[local_now.weekday()]}, {local_now.day} {MONTHS_ID[local_now.month - 1]} " \
             f"{local_now.year}"

@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Flask
 
-from shared import outbox
+from shared import device_states, outbox
 from shared.core import Core
 from shared.events import TicketEvent
 from shared.groups import BY_CODE
@@ -242,8 +242,13 @@ def start_serial(core: Core) -> Any:
 
 
 def start_hardware(app: Flask, core: Core) -> None:
-    start_printing(app, core)
+    service = start_printing(app, core)
     manager = start_serial(core)
+    # Every process shows these printers' and buses' states (shared.device_states).
+    sources: dict[str, Any] = {"printer": service.health}
+    if manager is not None:
+        sources["serial"] = manager.health
+    app.extensions["giliran_device_states"] = device_states.start_publishing(core, sources)
     if manager is not None and getattr(manager, "simulators", None):
         from hardware.serial.sim_page import sim_blueprint
 

@@ -27,7 +27,7 @@ from flask import (
     url_for,
 )
 
-from shared import lifecycle, offices, outbox, roles, visits
+from shared import __version__, lifecycle, offices, outbox, roles, visits
 from shared.auth import Principal, device_office, require
 from shared.clock import to_local
 from shared.config import Office
@@ -123,6 +123,32 @@ def office_names(office: Office) -> dict[str, Any]:
     }
 
 
+# The check-in window as the welcome screen says it, per late policy.
+WINDOW_TEXT = {
+    "demote": "Check in from {early} minutes before your slot. More than {grace} minutes "
+              "after it, you queue as a late arrival.",
+    "refuse": "Check in from {early} minutes before your slot until {grace} minutes after it.",
+}
+
+
+def live_settings(office: Office) -> dict[str, Any]:
+    """What the kiosk page shows from the live configuration; `GET /kiosk/<id>/live.json`
+    gives it again when the page hears `config_changed` (it re-renders without a reload)."""
+    policy = core().config.policy_for(office.id)
+    window = WINDOW_TEXT.get(policy.late_policy, WINDOW_TEXT["demote"])
+    return {
+        "office_name": office.name,
+        "info": [line for line in office.info if line.strip()],
+        "window": bilingual(window, early=policy.early_checkin_minutes,
+                            grace=policy.late_grace_minutes),
+        "return_seconds": core().config.kiosk.return_to_welcome_seconds,
+        "late_grace_minutes": policy.late_grace_minutes,
+        "names": office_names(office),
+        "services": [{"id": s.id, "name": {"id": s.name_id, "en": s.name_en}}
+                     for s in office.services.values()],
+    }
+
+
 def _session_staff() -> Principal | None:
     """The officer logged in on this browser, even when a device cookie is present."""
     principal = current_principal()
@@ -145,18 +171,19 @@ def page(kiosk_id: str) -> tuple[str, int]:
     office = offices.resolve(core(), principal if is_device else staff,
                              preferred=device_office(core(), kiosk_id))
     staff_direct = principal is not None and principal.is_staff
+    live = live_settings(office)
     settings = {
+        **live,
         "kiosk": kiosk_id,
         "office": office.id,
+        "live_url": url_for("kiosk.live", kiosk_id=kiosk_id),
+        "app_version": __version__,  # reported on connect: the admin's devices list shows it
         "checkin_url": url_for("api.checkin", office=office.id),
         "walkin_url": (url_for("api.walkins", office=office.id) if staff_direct
                        else url_for("kiosk.walkin", kiosk_id=kiosk_id)),
         "print_job_url": "/api/v1/print-jobs/",
         "qr_url": url_for("kiosk.qr"),
-        "return_seconds": core().config.kiosk.return_to_welcome_seconds,
-        "late_grace_minutes": core().config.policy.late_grace_minutes,
         "camera": request.args.get("camera") == "1",
-        "names": office_names(office),
         "messages": messages(SCRIPT_MESSAGES),
         "next_steps": {code: bilingual(text) for code, text in NEXT_STEPS.items()},
         "status_words": {code: bilingual(text) for code, text in STATUS_WORDS.items()},
@@ -168,8 +195,27 @@ def page(kiosk_id: str) -> tuple[str, int]:
     ]
     return render_template(
         "kiosk/page.html", kiosk_id=kiosk_id, office=office, settings=settings, staff=staff,
-        services=services, groups=groups,
+        services=services, groups=groups, live=live,
     ), 200
+
+
+@kiosk.get("/kiosk/<kiosk_id>/live.json")
+def live(kiosk_id: str) -> Response:
+    """The page's live part again (office name, information lines, check-in window,
+    names, services), for the same kiosk or officer that may open the page."""
+    principal = current_principal()
+    is_device = (principal is not None and principal.kind == "device"
+                 and principal.role == roles.KIOSK and principal.name == kiosk_id)
+    staff = _session_staff()
+    if len(kiosk_id) > 64 or not (is_device or staff is not None):
+        raise Refusal(401 if principal is None and staff is None else 403,
+                      "unauthorized" if principal is None and staff is None else "forbidden",
+                      "This kiosk is not enrolled. Please ask an officer.")
+    office = offices.resolve(core(), principal if is_device else staff,
+                             preferred=device_office(core(), kiosk_id))
+    response = jsonify(live_settings(office))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @kiosk.post("/kiosk/<kiosk_id>/walkins")

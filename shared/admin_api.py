@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
-from shared import lifecycle, live_config, outbox, roles, visits
+from shared import device_states, lifecycle, live_config, outbox, roles, visits
 from shared import offices as office_rules
 from shared.api import core, json_body
 from shared.auth import (
@@ -603,19 +603,32 @@ def staff_change(name: str) -> Response:
 
 
 # --- devices ------------------------------------------------------------------------------------
+def hardware_states() -> dict[str, dict[str, dict[str, Any]]]:
+    """Printers, serial buses and boards as every process knows them (shared.device_states):
+    a printer's state comes from the process owning it, a board's from the process its
+    socket is connected to, whichever process answers this request."""
+    return device_states.shared_states(core())
+
+
 def printer_states() -> dict[str, Any]:
     """Printer health by printer id (a kiosk prints on the printer with its own id)."""
-    states: dict[str, Any] = {}
-    for check in core().health_checks:
-        state, _ok = check()
-        states.update(state.get("printers", {}))
-    return states
+    return hardware_states()["printer"]
 
 
-def device_view(info: DeviceInfo, printers: dict[str, Any]) -> dict[str, Any]:
+def device_view(info: DeviceInfo, states: dict[str, Any],
+                clients: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A device as the admin sees it: `states` is `hardware_states()` (or {})."""
     data = info.as_dict()
+    printers, boards = states.get("printer", {}), states.get("board", {})
     printer = printers.get(outbox.kiosk_printer(info.id)) if info.kind == roles.KIOSK else None
     data["printer"] = printer
+    data["sound"] = boards.get(info.id) if info.kind == "display" else None
+    client = (clients if clients is not None else device_states.clients(core())).get(
+        info.id, {})
+    data["version"] = client.get("version")
+    data["browser"] = client.get("browser")
+    data["user_agent"] = client.get("user_agent")
+    data["outdated"] = bool(client.get("outdated"))
     data["online"] = bool(info.last_seen_at and core().now() - info.last_seen_at
                           < timedelta(minutes=2))
     return data
@@ -643,8 +656,9 @@ def enrol_qr(url: str) -> str:
 @admin_api.get("/devices")
 def devices() -> Response:
     principal = admin()
-    printers = printer_states()
-    return jsonify({"devices": [device_view(d, printers) for d in list_devices(core())
+    states = hardware_states()
+    clients = device_states.clients(core())
+    return jsonify({"devices": [device_view(d, states, clients) for d in list_devices(core())
                                 if principal.may_see_office(d.office)]})
 
 
@@ -696,7 +710,7 @@ def device_rename(device_id: str) -> Response:
     info = rename_device(core(), device_id, name)
     live_config.audit(core(), principal.name, "device.rename", before.office, {"changes": [
         {"path": f"devices[{device_id}].name", "old": before.name, "new": info.name}]})
-    return jsonify({"device": device_view(info, printer_states())})
+    return jsonify({"device": device_view(info, hardware_states())})
 
 
 @admin_api.delete("/devices/<device_id>")

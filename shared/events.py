@@ -58,10 +58,14 @@ class ControlEvent:
     device revoked, a staff member's sessions ended or account disabled); each process
     drops that principal's Socket.IO connections. Control events never reach the ticket
     subscribers (boards, printers, LEDs); they go to `subscribe_control` subscribers.
+
+    kind "sound_check": `principal` is "office:<id>", `detail` the check to play on that
+    office's boards; each process sends it to the boards connected to it.
     """
 
     kind: str
     principal: str
+    detail: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -171,6 +171,25 @@ class Device(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # What the device's page reports when it connects (shared.device_states): the
+    # product version it was loaded with, and its browser's User-Agent.
+    version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class DeviceState(Base):
+    """The latest state of a printer, serial bus or board, written by the process that
+    knows it (the one owning the printer, the one the board's socket is connected to) so
+    that every process shows it (shared.device_states). No personal data."""
+
+    __tablename__ = "device_states"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)  # "<kind>:<id>"
+    kind: Mapped[str] = mapped_column(String(16))  # printer | serial | board
+    office_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    process: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class ConfigDocument(Base):

@@ -250,6 +250,45 @@ PATHS: dict[str, Any] = {
         "parameters": [_path("token", {"type": "string", "maxLength": 64}, "Status token")],
         "responses": {"200": _ticket_answer("The ticket, without its id"), **_errors("404")},
     }},
+    # The SKM survey (shared/reports/views.py, Permenpan RB 14/2017): the applicant's own,
+    # by the ticket's status token, once the visit is done and only once.
+    "/survey/{token}": {
+        "get": {
+            "operationId": "surveyState", "tags": ["public"], "security": [],
+            "summary": "Whether the ticket may answer the SKM survey, and the nine questions",
+            "parameters": [_path("token", {"type": "string", "maxLength": 64},
+                                 "Status token")],
+            "responses": {"200": _json({"type": "object", "required": ["survey"],
+                                        "properties": {"survey": {
+                                            "type": "object",
+                                            "required": ["number", "status", "answered",
+                                                         "open", "questions"]}}},
+                                       "{survey: {number, status, answered, open, "
+                                       "questions: [{element, question, choices}]}}"),
+                          **_errors("404")},
+        },
+        "post": {
+            "operationId": "surveyAnswer", "tags": ["public"], "security": [],
+            "summary": "The ticket's one SKM answer: nine scores 1-4 (409 not_done before "
+                       "the visit is complete, already_answered after)",
+            "parameters": [_path("token", {"type": "string", "maxLength": 64},
+                                 "Status token")],
+            "requestBody": {"required": True, "content": {JSON: {"schema": {
+                "type": "object",
+                "description": "{\"u1\": 4, ..., \"u9\": 3} or {\"answers\": [4, ..., 3]}",
+                "properties": {
+                    "answers": {"type": "array", "minItems": 9, "maxItems": 9,
+                                "items": {"type": "integer", "minimum": 1, "maximum": 4}},
+                    **{f"u{i}": {"type": "integer", "minimum": 1, "maximum": 4}
+                       for i in range(1, 10)}}}}}},
+            "responses": {"201": _json({"type": "object", "required": ["survey"],
+                                        "properties": {"survey": {
+                                            "type": "object",
+                                            "required": ["answered_at", "scores"]}}},
+                                       "Stored"),
+                          **_errors("404", "409", "422")},
+        },
+    },
     "/stations/{station}/queue": {"get": {
         "operationId": "stationQueue", "tags": ["counter"], "security": STAFF_SECURITY,
         "parameters": [_path("station", {"type": "string"}, "Station id"), OFFICE_QUERY],
@@ -315,33 +354,6 @@ PATHS: dict[str, Any] = {
                                                                    "format": "binary"}}}},
                       **_errors("404")},
     }},
-    "/survey/{token}": {
-        "get": {
-            "operationId": "surveyState", "tags": ["public"], "security": [],
-            "summary": "The SKM survey of a ticket: its questions, and whether it is open",
-            "parameters": [_path("token", {"type": "string", "maxLength": 64}, "Status token")],
-            "responses": {"200": _json({"type": "object", "required": ["survey"],
-                                        "properties": {"survey": {"type": "object"}}},
-                                       "number, status, answered, open, questions"),
-                          **_errors("404")},
-        },
-        "post": {
-            "operationId": "surveyAnswer", "tags": ["public"], "security": [],
-            "summary": "The ticket's one survey answer, once its visit is done",
-            "parameters": [_path("token", {"type": "string", "maxLength": 64}, "Status token")],
-            "requestBody": {"required": True, "content": {JSON: {"schema": {
-                "type": "object", "description": "u1..u9 scores 1-4, or answers: [9 scores]",
-                "properties": {**{f"u{i}": {"type": "integer", "minimum": 1, "maximum": 4}
-                                  for i in range(1, 10)},
-                               "answers": {"type": "array", "minItems": 9, "maxItems": 9,
-                                           "items": {"type": "integer", "minimum": 1,
-                                                     "maximum": 4}}}}}}},
-            "responses": {"201": _json({"type": "object", "required": ["survey"],
-                                        "properties": {"survey": {"type": "object"}}},
-                                       "answered_at, scores"),
-                          **_errors("404", "409", "422")},
-        },
-    },
     "/bookings": {"post": {
         "operationId": "importBookings", "tags": ["bookings"], "security": [{"bearer": []}],
         "summary": "Upsert bookings (JSON array, or CSV with the same header)",
@@ -415,6 +427,40 @@ def _admin_op(operation_id: str, summary: str, answer: str, *, status: str = "20
     return operation
 
 
+NULLABLE_TEXT = {"type": ["string", "null"]}
+SCHEMAS["Device"] = {
+    "type": "object", "required": ["id", "kind", "office", "status"],
+    "properties": {
+        "id": {"type": "string"}, "kind": {"type": "string", "enum": ["kiosk", "display"]},
+        "office": {"type": "string"}, "name": NULLABLE_TEXT,
+        "status": {"type": "string", "enum": ["pending", "enrolled", "revoked"]},
+        "created_at": NULLABLE_TEXT, "enrolled_at": NULLABLE_TEXT,
+        "last_seen_at": NULLABLE_TEXT, "last_ip": NULLABLE_TEXT, "revoked_at": NULLABLE_TEXT,
+        "online": {"type": "boolean"},
+        "version": {**NULLABLE_TEXT, "description": "The product version the device's page "
+                    "was loaded with (reported when its socket connects)"},
+        "browser": {**NULLABLE_TEXT, "examples": ["Chrome 131 (Linux)"]},
+        "user_agent": NULLABLE_TEXT,
+        "outdated": {"type": "boolean",
+                     "description": "The page is older than the server: reload it"},
+        "printer": {"type": ["object", "null"], "description": "A kiosk's printer as the "
+                    "process owning it last wrote it (status, alert, last_error, "
+                    "updated_at, stale: not refreshed for 150 s)"},
+        "sound": {"type": ["object", "null"], "description": "A board's sound state as the "
+                  "process its socket is connected to last wrote it (status connected/"
+                  "disconnected, sound locked/unlocked/unknown, alert, last_check, "
+                  "updated_at, stale)"},
+    },
+}
+
+
+def _devices_answer(description: str, key: str = "device", many: bool = False,
+                    status: str = "200") -> dict[str, Any]:
+    item = {"type": "array", "items": _ref("Device")} if many else _ref("Device")
+    return {status: _json({"type": "object", "required": [key], "properties": {key: item}},
+                          description)}
+
+
 ADMIN_PATHS: dict[str, Any] = {
     "/offices": {"get": _admin_op("offices", "The offices the caller administers",
                                   "Offices with their configuration versions", errors=())},
@@ -473,10 +519,6 @@ ADMIN_PATHS: dict[str, Any] = {
         "{announcement}", status="201", parameters=[OFFICE],
         body={"type": "object", "required": ["text"], "properties": {
             "text": {"type": "string", "minLength": 1, "maxLength": 300}}})},
-    "/offices/{office}/sound-check": {"post": _admin_op(
-        "soundCheck", "Play the chime and a test phrase on every board of the office "
-        "(supervisors and admins); the result shows in /health", "{check, office, boards, "
-        "status_url}", status="202", parameters=[OFFICE], errors=("404",))},
     "/audit": {"get": _admin_op(
         "audit", "Who changed what, when, old -> new (CSV with format=csv)", "{audit}",
         parameters=[{"name": "office", "in": "query", "required": False,
@@ -512,8 +554,12 @@ ADMIN_PATHS: dict[str, Any] = {
             "active": {"type": "boolean"}, "password": {"type": "string", "maxLength": 256},
             "end_sessions": {"type": "boolean"}}})},
     "/devices": {
-        "get": _admin_op("devices", "Kiosks and boards: status, last seen, address, printer",
-                         "{devices}", errors=()),
+        "get": {**_admin_op("devices", "Kiosks and boards: status, last seen, address, "
+                            "version and browser, printer state (kiosks), sound state "
+                            "(boards), from whichever process answers", "{devices}",
+                            errors=()),
+                "responses": {**_devices_answer("Every device the caller administers",
+                                                "devices", many=True), **_errors()}},
         "post": _admin_op("addDevice", "Register a kiosk or board: its one-time enrolment "
                           "URL and QR", "{device, enrol_url, enrol_qr}", status="201",
                           body={"type": "object", "required": ["kind", "id"], "properties": {
@@ -531,6 +577,12 @@ ADMIN_PATHS: dict[str, Any] = {
                             "are dropped", "{device}",
                             parameters=[_path("device_id", {"type": "string"}, "Device id")]),
     },
+    "/offices/{office}/sound-check": {"post": {
+        **_admin_op("soundCheck", "Play the chime and a test phrase on every board of the "
+                    "office, in every process (supervisors too); each board's answer shows "
+                    "in its `sound` (GET /devices) and in /health", "{check, office, boards, "
+                    "status_url}", status="202", parameters=[OFFICE], errors=("404",)),
+        "tags": ["display"]}},
     "/devices/{device_id}/test-print": {"post": _admin_op(
         "testPrint", "A test ticket on a kiosk's printer", "{print}", status="201",
         parameters=[_path("device_id", {"type": "string"}, "Device id")])},

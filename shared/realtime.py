@@ -21,7 +21,7 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
-from shared import lifecycle
+from shared import lifecycle, live_config
 from shared.core import Core
 from shared.events import TicketEvent
 
@@ -32,6 +32,12 @@ socketio = SocketIO()
 CALL_KINDS = lifecycle.CALL_EVENTS
 Announcer = Callable[[str, TicketEvent], list[str]]
 Snapshot = Callable[[Core, str], dict[str, Any]]
+
+
+def config_room(office: str) -> str:
+    """The `/display` room of the pages that follow only the office's configuration
+    (kiosks): they get `config_changed {office, version}` and fetch what they show again."""
+    return f"config:{office}"
 
 
 def bridge(core: Core, announce: Announcer | None = None, *,
@@ -47,6 +53,9 @@ def bridge(core: Core, announce: Announcer | None = None, *,
             socketio.emit("announcement", {"version": event.version,
                                            "text": event.detail.get("text", "")},
                           namespace="/display", to=event.office)
+        if event.kind == live_config.EVENT:
+            socketio.emit("config_changed", {"office": event.office, "version": event.version},
+                          namespace="/display", to=config_room(event.office))
         if event.kind in CALL_KINDS:
             called: dict[str, Any] = {
                 "version": event.version,

@@ -864,7 +864,7 @@ def counter_state(core: Core, office_id: str, counter_id: str) -> dict[str, Any]
         ).all())  # type: ignore[arg-type]
         return {
             "counter": {"id": counter.id, "name": counter.name, "stations": list(counter.stations),
-                        "priority_only": counter.priority_only},
+                        "priority_only": counter.priority_only, "open": counter.open},
             "current": ticket_dict(core, session, current) if current else None,
             "waiting": {s: waiting.get(s, 0) for s in counter.stations},
         }

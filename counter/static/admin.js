@@ -388,6 +388,25 @@
       return null;
     }
 
+    // A sound check: every board of the office plays the chime and a test phrase; this
+    // board's answer comes back through GET /api/v1/devices (from whichever process).
+    async function followSound(row, check) {
+      for (let i = 0; i < 20; i += 1) {
+        await new Promise((resolve) => { window.setTimeout(resolve, 1000); });
+        const result = await send("GET", "/api/v1/devices");
+        const device = result.ok
+          ? result.data.devices.find((d) => d.id === row.dataset.device) : null;
+        const last = device && device.sound && device.sound.last_check;
+        if (last && last.id === check && typeof last.played === "boolean") {
+          row.dataset.sound = last.played ? "played" : "silent";
+          return show(last.played ? text.sound_played : text.sound_silent,
+                      last.played ? "ok" : "error");
+        }
+      }
+      row.dataset.sound = "no_answer";
+      return show(text.sound_no_answer, "error");
+    }
+
     document.querySelectorAll("#devices tr[data-device]").forEach((row) => {
       const id = row.dataset.device;
       row.querySelectorAll("button[data-action]").forEach((button) => {
@@ -402,6 +421,13 @@
               return null;
             }
             result = await send("DELETE", url(id));
+          } else if (action === "sound-check") {
+            const office = encodeURIComponent(button.dataset.office);
+            result = await send("POST", `/api/v1/offices/${office}/sound-check`, {});
+            if (result.ok) {
+              show(text.sound_sent, "ok");
+              return followSound(row, result.data.check);
+            }
           } else if (action === "test-print") {
             result = await send("POST", `${url(id)}/test-print`);
             if (result.ok) {
@@ -416,7 +442,33 @@
     });
   }
 
+  // --- settings for every office (the global live tables) ----------------------------------
+  function settingsPage() {
+    const text = readJson("settings-text");
+    document.querySelectorAll("form[data-kind=global]").forEach((form) => {
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        // Only what the admin changed: the audit log then says exactly that (old -> new).
+        const changes = {};
+        for (const input of form.querySelectorAll("[data-key]")) {
+          const initial = JSON.parse(input.dataset.initial);
+          let value;
+          if (input.dataset.type === "check") value = input.checked;
+          else if (input.dataset.type === "number") value = toNumber(input.value.trim());
+          else value = input.value.trim() === "" ? null : input.value;
+          if (value !== initial) changes[input.name] = value;  // null: back to the default
+        }
+        if (!Object.keys(changes).length) return show(text.unchanged, "ok");
+        const result = await send("PATCH", "/api/v1/config",
+                                  {[form.dataset.table]: changes}, true);
+        if (result.ok) return flashAfterReload(text.saved);
+        return refused(result, text);
+      });
+    });
+  }
+
   window.GiliranAdmin = {send, show, refused, flashAfterReload, readJson, main};
+  if (page === "settings") settingsPage();
   if (page === "staff") staffPage();
   if (page === "devices") devicesPage();
   if (page === "office") officePage();

@@ -136,7 +136,7 @@
 
   // Which actions a ticket's state allows comes from the server (shared/lifecycle.py).
   function allows(ticket, action) {
-    if (action === "next") return !ticket;
+    if (action === "next") return !ticket && COUNTER.open !== false;
     return Boolean(ticket) && (DATA.allowed_actions[ticket.status] || []).includes(action);
   }
 
@@ -291,6 +291,7 @@
         Promise.all(stations.map((s) => api("GET", `/api/v1/stations/${encodeURIComponent(s)}/queue`))),
         api("GET", `/counter/api/tickets?status=held,missed&station=${stations.map(encodeURIComponent).join(",")}`),
       ]);
+      followCounter(counterState.counter);
       const current = counterState.current;
       const timeline = current
         ? (await api("GET", `/api/v1/tickets/${current.id}/timeline`)).timeline : [];
@@ -305,6 +306,20 @@
     } catch (error) {
       if (seq === state.refreshSeq) showError(error);
     }
+  }
+
+  // The counter as the live configuration has it now (an admin may rename it, change its
+  // stations or priority-only, close or open it while this page is open).
+  function followCounter(live) {
+    if (!live) return;
+    const stationsChanged = JSON.stringify(live.stations) !== JSON.stringify(COUNTER.stations);
+    Object.assign(COUNTER, live);
+    const where = document.querySelector(".staff-head .where");
+    if (where && live.name) where.textContent = live.name;
+    const closed = $("counter-closed");
+    if (closed) closed.hidden = COUNTER.open !== false;
+    document.body.classList.toggle("counter-closed", COUNTER.open === false);
+    if (stationsChanged) scheduleRefresh(0);  // the queues of its new stations
   }
 
   function scheduleRefresh(delay) {

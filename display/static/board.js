@@ -23,6 +23,7 @@
   const SERVING_TILES = 6;
   const RECENT_ROWS = 7;
   const ANNOUNCED_KEEP = 500;
+  const SOUND_REPORT_SECONDS = 30;
 
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -288,6 +289,7 @@
       report.played = Boolean(played);
     }
     state.soundReports.push(report);
+    if (state.soundReports.length > 50) state.soundReports.shift();
     socket.emit("sound_state", report);
   }
 
@@ -313,6 +315,7 @@
       return;
     }
     const socket = window.io("/display", {
+      auth: {version: DATA.app_version},  // shown in the admin's devices list
       transports: ["websocket"],
       reconnectionDelay: 400,
       reconnectionDelayMax: 1000,
@@ -377,6 +380,9 @@
     state.lastVersion = -1;
     applySnapshot(DATA.snapshot);
     setInterval(tick, 1000);
+    // The sound state again every half minute: it keeps the board's row in the admin's
+    // devices list fresh (a board not heard from goes stale there).
+    setInterval(() => reportSound(null, null), SOUND_REPORT_SECONDS * 1000);
     watchAudio();
     connect();
   }

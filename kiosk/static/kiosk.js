@@ -18,6 +18,7 @@
   const PRINT_POLL_MS = 1000;
   const PRINT_POLL_TRIES = 30;
   const CAMERA_REPEAT_MS = 15000;   // the same QR still in front of the camera is not a new scan
+  const ALIVE_SECONDS = 30;         // the kiosk's sign of life on its socket
 
   const state = {
     name: "welcome", lang: "id", buffer: "", lastKeyAt: 0, lastScan: null,
@@ -450,7 +451,85 @@
       staffLink.addEventListener(name, () => clearTimeout(holdTimer)));
   }
 
+  // --- the live configuration: office name, information lines, check-in window --------
+  // The kiosk joins its office's config room in /display; on `config_changed` it fetches
+  // its live part again and re-renders without a reload (an applicant mid-scan keeps the
+  // screen they are on). After a reconnect it fetches too: a change may have been missed.
+  function applyLive(live) {
+    if (!live || typeof live.office_name !== "string") return;
+    byId("office-name").textContent = live.office_name;
+    setPair(byId("kiosk-window"), live.window);
+    const info = byId("kiosk-info");
+    info.replaceChildren(...(Array.isArray(live.info) ? live.info : []).map((line, index) => {
+      const item = document.createElement("li");
+      item.textContent = String(line);
+      if (index === 0) item.className = "current";
+      return item;
+    }));
+    info.hidden = info.children.length === 0;
+    for (const key of ["return_seconds", "late_grace_minutes", "names"]) {
+      if (key in live) settings[key] = live[key];
+    }
+    const select = byId("walkin-service");
+    if (select && Array.isArray(live.services)) {
+      const chosen = select.value;
+      select.replaceChildren(...live.services.map((service) => {
+        const option = document.createElement("option");
+        option.value = service.id;
+        option.textContent = `${service.name.id} / ${service.name.en}`;
+        return option;
+      }));
+      if (live.services.some((service) => service.id === chosen)) select.value = chosen;
+    }
+    state.liveUpdates = (state.liveUpdates || 0) + 1;
+    root.dataset.live = String(state.liveUpdates);
+  }
+
+  async function refreshLive() {
+    try {
+      const response = await fetch(settings.live_url, {
+        headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store",
+      });
+      if (response.ok) applyLive(await response.json());
+    } catch (error) {
+      // Offline for a moment: the next connect fetches again.
+    }
+  }
+
+  function followConfig() {
+    if (typeof window.io !== "function") return;
+    const socket = window.io("/display", {
+      auth: { version: settings.app_version },  // shown in the admin's devices list
+      transports: ["websocket"], reconnectionDelay: 1000, reconnectionDelayMax: 5000,
+    });
+    let connectedBefore = false;
+    socket.on("connect", () => {
+      socket.emit("join", { office: settings.office, config: true }, (answer) => {
+        state.configJoined = Boolean(answer && answer.ok);
+        root.dataset.configJoined = String(state.configJoined);
+      });
+      if (connectedBefore) refreshLive();
+      connectedBefore = true;
+    });
+    socket.on("config_changed", () => refreshLive());
+    // A sign of life every half minute: the admin's overview counts a kiosk not seen for
+    // two minutes as offline, and an idle kiosk makes no other request.
+    setInterval(() => { if (socket.connected) socket.emit("alive", {}); }, ALIVE_SECONDS * 1000);
+  }
+
+  // The information lines take turns, one at a time (every kiosk size fits one).
+  const INFO_SECONDS = 8;
+  function nextInfo() {
+    const items = [...byId("kiosk-info").children];
+    if (items.length < 2) return;
+    const at = items.findIndex((item) => item.classList.contains("current"));
+    items.forEach((item) => item.classList.remove("current"));
+    items[(at + 1) % items.length].classList.add("current");
+  }
+
   setLanguage("id");
   home();
+  followConfig();
+  setInterval(nextInfo, INFO_SECONDS * 1000);
   root.dataset.ready = "true";
 })();

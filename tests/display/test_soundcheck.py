@@ -55,7 +55,7 @@ def test_sound_check_reaches_the_offices_boards_and_their_answer(rooms: Rooms) -
     assert answer.status_code == 202
     body = answer.get_json()
     assert body["office"] == "DPS" and body["boards"] == ["board-DPS"]
-    received = [(item["name"], item["args"][0]) for item in dps.get_received("/display")]
+    received = rooms.received(dps, "/display")  # through the bus, like every process
     (name, check), = received
     assert name == "sound_check" and check["id"] == body["check"]
     assert check["urls"][0] == "/display/static/audio/chime.wav"
