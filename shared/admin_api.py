@@ -622,7 +622,7 @@ def device_view(info: DeviceInfo, states: dict[str, Any],
     printers, boards = states.get("printer", {}), states.get("board", {})
     printer = printers.get(outbox.kiosk_printer(info.id)) if info.kind == roles.KIOSK else None
     data["printer"] = printer
-    data["sound"] = boards.get(info.id) if info.kind == "display" else None
+    data["sound"] = boards.get(info.id) if info.kind == roles.DISPLAY else None
     client = (clients if clients is not None else device_states.clients(core())).get(
         info.id, {})
     data["version"] = client.get("version")

@@ -431,7 +431,7 @@ NULLABLE_TEXT = {"type": ["string", "null"]}
 SCHEMAS["Device"] = {
     "type": "object", "required": ["id", "kind", "office", "status"],
     "properties": {
-        "id": {"type": "string"}, "kind": {"type": "string", "enum": ["kiosk", "display"]},
+        "id": {"type": "string"}, "kind": {"type": "string", "enum": list(roles.DEVICE_KINDS)},
         "office": {"type": "string"}, "name": NULLABLE_TEXT,
         "status": {"type": "string", "enum": ["pending", "enrolled", "revoked"]},
         "created_at": NULLABLE_TEXT, "enrolled_at": NULLABLE_TEXT,
