@@ -28,9 +28,9 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from counter.views import overview as office_overview
-from shared import device_states, live_config, offices, roles
+from shared import device_states, live_config, offices, outbox, roles
 from shared.admin_api import device_view, hardware_states, staff_presence, staff_view
-from shared.auth import Principal, list_devices, list_staff, require
+from shared.auth import DeviceInfo, Principal, list_devices, list_staff, require
 from shared.config import PRIORITY_GROUPS, Office
 from shared.core import Core
 from shared.errors import Refusal
@@ -194,11 +194,17 @@ def devices_page() -> Any:
     principal = _admin_or_login()
     if isinstance(principal, BaseResponse):
         return principal
+    core = _core()
     states = hardware_states()  # every process's printers, buses and boards
-    clients = device_states.clients(_core())
-    devices = [device_view(d, states, clients) for d in list_devices(_core())
+    clients = device_states.clients(core)
+    all_devices = list_devices(core)
+    devices = [device_view(d, states, clients) for d in all_devices
                if principal.may_see_office(d.office)]
-    health: dict[str, Any] = {"printers": states["printer"], "serial": states["serial"]}
+    owners = hardware_offices(core, states, all_devices)
+    health: dict[str, Any] = {
+        kind: {device_id: state for device_id, state in states[key].items()
+               if _may_see_hardware(principal, owners.get(f"{key}:{device_id}"))}
+        for kind, key in (("printers", "printer"), ("serial", "serial"))}
     return _page("admin/devices.html", principal, devices=devices, health=health)
 
 
@@ -210,22 +216,55 @@ def audit_page() -> Any:
     return _page("admin/audit.html", principal)
 
 
+# --- which office a printer or serial bus serves -----------------------------------------------
+def hardware_offices(core: Core, states: dict[str, dict[str, dict[str, Any]]],
+                     devices: list[DeviceInfo]) -> dict[str, str | None]:
+    """"printer:<id>" / "serial:<id>" -> the office it serves (None: not known).
+
+    A kiosk prints on the printer with its own id, a counter's printer is
+    `counter-<counter>`, a backup printer serves the office of the printer it backs up,
+    and a serial bus says its office in its state."""
+    owners: dict[str, str | None] = {}
+    kiosks = {d.id: d.office for d in devices if d.kind == roles.KIOSK}
+    counters = {outbox.counter_printer(counter): office.id
+                for office in core.config.offices.values() for counter in office.counters}
+    printers = states.get("printer", {})
+    for printer_id in printers:
+        owners[f"printer:{printer_id}"] = kiosks.get(printer_id) or counters.get(printer_id)
+    for printer_id, printer in printers.items():
+        backup = printer.get("backup")
+        if isinstance(backup, str) and owners.get(f"printer:{backup}") is None:
+            owners[f"printer:{backup}"] = owners.get(f"printer:{printer_id}")
+    for bus_id, bus in states.get("serial", {}).items():
+        office = bus.get("office")
+        owners[f"serial:{bus_id}"] = office if isinstance(office, str) else None
+    return owners
+
+
+def _may_see_hardware(principal: Principal, office: str | None) -> bool:
+    """An office's admin sees its own hardware; hardware of no known office only an admin
+    of every office."""
+    return principal.offices is None if office is None else principal.may_see_office(office)
+
+
 # --- the overview's data ---------------------------------------------------------------------
-def _device_health(core: Core, office: Office) -> dict[str, Any]:
-    """Devices offline (enrolled, not seen for OFFLINE_AFTER) and printer faults."""
+def _device_health(core: Core, office: Office, devices: list[DeviceInfo],
+                   states: dict[str, dict[str, dict[str, Any]]],
+                   owners: dict[str, str | None]) -> dict[str, Any]:
+    """This office's devices offline (enrolled, not seen for OFFLINE_AFTER) and its printer
+    and serial bus faults."""
     offline: list[str] = []
     now = core.now()
-    for device in list_devices(core, office.id):
-        if device.status == "enrolled" and (device.last_seen_at is None
-                                            or now - device.last_seen_at > OFFLINE_AFTER):
+    for device in devices:
+        if device.office == office.id and device.status == "enrolled" and (
+                device.last_seen_at is None or now - device.last_seen_at > OFFLINE_AFTER):
             offline.append(device.name or device.id)
     faults: list[str] = []
-    states = device_states.shared_states(core)  # every process's printers and buses
     for printer_id, printer in states["printer"].items():
-        if printer.get("alert"):
+        if printer.get("alert") and owners.get(f"printer:{printer_id}") == office.id:
             faults.append(printer_id)
     for bus_id, bus in states["serial"].items():
-        if bus.get("status") != "up":
+        if bus.get("status") != "up" and owners.get(f"serial:{bus_id}") == office.id:
             faults.append(f"serial:{bus_id}")
     return {"devices_offline": offline, "faults": faults}
 
@@ -235,6 +274,10 @@ def overview_data() -> Response:
     principal = require(current_principal(), roles.ADMIN)
     core = _core()
     result = []
+    # Read once for every office of the page (every process's printers, buses and boards).
+    states = device_states.shared_states(core)
+    devices = list_devices(core)
+    owners = hardware_offices(core, states, devices)
     for office in _offices(principal):
         data = office_overview(core, office)
         counters = data.get("counters", [])
@@ -248,6 +291,6 @@ def overview_data() -> Response:
             "waiting": sum(s["waiting"] for s in data.get("stations", [])),
             "counters_open": sum(1 for c in office.counters.values() if c.open),
             "counters": len(counters),
-            **_device_health(core, office),
+            **_device_health(core, office, devices, states, owners),
         })
     return jsonify({"offices": result})

@@ -610,11 +610,6 @@ def hardware_states() -> dict[str, dict[str, dict[str, Any]]]:
     return device_states.shared_states(core())
 
 
-def printer_states() -> dict[str, Any]:
-    """Printer health by printer id (a kiosk prints on the printer with its own id)."""
-    return hardware_states()["printer"]
-
-
 def device_view(info: DeviceInfo, states: dict[str, Any],
                 clients: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """A device as the admin sees it: `states` is `hardware_states()` (or {})."""

@@ -171,7 +171,8 @@ def test_audit_filters_and_csv(adm: Admin) -> None:
 
 
 def test_pages_render_for_an_admin_only(adm: Admin) -> None:
-    from shared.auth import create_staff
+    from shared import device_states
+    from shared.auth import create_device, create_staff
     from shared.web import staff_session_values
 
     create_staff(adm.core, "kepala2", "pw-kepala2", "admin")
@@ -212,8 +213,9 @@ timezone = "Asia/Makassar"
 
 
 def test_overview_of_several_offices(tmp_path: Path) -> None:
+    from shared import device_states
     from shared.app import create_app, load_config
-    from shared.auth import create_staff
+    from shared.auth import create_device, create_staff
     from shared.web import staff_session_values
     from tests.conftest import ROOT, make_core
 
@@ -227,12 +229,24 @@ def test_overview_of_several_offices(tmp_path: Path) -> None:
         live_config.update(core, live_config.office_scope("NGR"),
                            lambda d: d["counters"][0].update(open=False), "pusat",
                            "counter.update")
+        # DPS's kiosk printer (and its backup) and DPS's serial bus are faulty, as written by
+        # the process owning them: a fault of DPS, not of NGR.
+        create_device(core, "kiosk", "kiosk-1", "DPS")
+        device_states.Publisher(core, "printer").publish({
+            "kiosk-1": {"status": "paper_out", "alert": True, "backup": "kiosk-1-backup"},
+            "kiosk-1-backup": {"status": "offline", "alert": True, "backup": None}})
+        device_states.Publisher(core, "serial").publish({
+            "bus-1": {"status": "down", "alert": True, "office": "DPS", "url": "/dev/ttyUSB0"}})
         client = app.test_client()
         with client.session_transaction() as session:
             session.update(staff_session_values(core, "pusat"))
         offices = client.get("/admin/api/overview").get_json()["offices"]
         assert [(o["id"], o["counters_open"], o["counters"]) for o in offices] == [
             ("DPS", 11, 11), ("NGR", 0, 1)]
+        assert offices[0]["faults"] == ["kiosk-1", "kiosk-1-backup", "serial:bus-1"]
+        assert offices[1]["faults"] == []
+        page = client.get("/admin/devices").get_data(as_text=True)
+        assert 'data-bus="bus-1"' in page and 'data-printer="kiosk-1"' in page
         assert offices[1]["stations"] == [{"id": "berkas", "name": {"id": "Berkas",
                                                                     "en": "Documents"},
                                            "waiting": 0, "longest_wait_minutes": 0}]
@@ -240,6 +254,9 @@ def test_overview_of_several_offices(tmp_path: Path) -> None:
             session.update(staff_session_values(core, "ngr"))
         offices = client.get("/admin/api/overview").get_json()["offices"]
         assert [o["id"] for o in offices] == ["NGR"]
+        assert offices[0]["faults"] == []
+        page = client.get("/admin/devices").get_data(as_text=True)
+        assert 'data-bus="bus-1"' not in page and 'data-printer="kiosk-1"' not in page
         assert client.get("/admin/office/DPS").status_code == 404
     finally:
         core.bus.close()
