@@ -17,7 +17,7 @@ import queue
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class TicketEvent:
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> TicketEvent:
-        return cls(**json.loads(raw))
+        return cls(**_known_fields(cls, json.loads(raw)))
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,14 @@ class ControlEvent:
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> ControlEvent:
-        return cls(**json.loads(raw))
+        return cls(**_known_fields(cls, json.loads(raw)))
+
+
+def _known_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields this version knows: during a rolling upgrade a newer process may send
+    more, and an older one must still take the event."""
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in data.items() if key in names}
 
 
 Subscriber = Callable[[TicketEvent], None]
@@ -227,13 +234,19 @@ class RedisEventBus(EventBus):
                 for message in pubsub.listen():
                     if self._stopping.is_set():
                         return
-                    data = json.loads(message["data"])
-                    if data["origin"] == self._origin:
+                    try:
+                        data = json.loads(message["data"])
+                        if data["origin"] == self._origin:
+                            continue
+                        event: TicketEvent | ControlEvent = (
+                            ControlEvent.from_json(data["control"]) if "control" in data
+                            else TicketEvent.from_json(data["event"]))
+                    except (ValueError, TypeError, KeyError) as exc:
+                        # One message this process cannot read is skipped; the others
+                        # keep coming on the same subscription.
+                        log.warning("unreadable event on the bus skipped (%s)", exc)
                         continue
-                    if "control" in data:
-                        self._deliver_locally(ControlEvent.from_json(data["control"]))
-                    else:
-                        self._deliver_locally(TicketEvent.from_json(data["event"]))
+                    self._deliver_locally(event)
             except Exception as exc:
                 log.warning("redis listener lost (%s); retrying", exc)
                 self._stopping.wait(1.0)

@@ -171,8 +171,7 @@ def test_audit_filters_and_csv(adm: Admin) -> None:
 
 
 def test_pages_render_for_an_admin_only(adm: Admin) -> None:
-    from shared import device_states
-    from shared.auth import create_device, create_staff
+    from shared.auth import create_staff
     from shared.web import staff_session_values
 
     create_staff(adm.core, "kepala2", "pw-kepala2", "admin")

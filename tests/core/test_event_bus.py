@@ -1,0 +1,57 @@
+"""The Redis event bus during a rolling upgrade: a newer process's event with fields this
+version does not know is still taken, and a message nobody can read is skipped without
+losing the subscription (real Redis)."""
+
+from __future__ import annotations
+
+import json
+import queue
+
+import redis
+
+from shared.events import CHANNEL, ControlEvent, RedisEventBus, TicketEvent
+from tests.services import Redis
+
+
+def test_unknown_fields_are_ignored_and_unreadable_messages_skipped(
+        redis_server: object) -> None:
+    assert isinstance(redis_server, Redis)
+    bus = RedisEventBus(redis_server.url)
+    tickets: queue.Queue[TicketEvent] = queue.Queue()
+    controls: queue.Queue[ControlEvent] = queue.Queue()
+    bus.subscribe(tickets.put)
+    bus.subscribe_control(controls.put)
+    other = redis.Redis.from_url(redis_server.url)
+    try:
+        # The listener is subscribed once a message sent now reaches it.
+        for _ in range(100):
+            other.publish(CHANNEL, json.dumps({"origin": "newer", "control": json.dumps(
+                {"kind": "ready", "principal": "x"})}))
+            try:
+                controls.get(timeout=0.1)
+                break
+            except queue.Empty:
+                continue
+        else:
+            raise AssertionError("the bus never subscribed")
+        while not controls.empty():
+            controls.get_nowait()
+
+        other.publish(CHANNEL, b"\xff not json")
+        other.publish(CHANNEL, json.dumps({"origin": "newer", "event": "{}"}))
+        other.publish(CHANNEL, json.dumps({"origin": "newer", "control": json.dumps(
+            {"kind": "sound_check", "principal": "office:DPS", "detail": {"id": "c1"},
+             "added_in_a_later_version": 1})}))
+        other.publish(CHANNEL, json.dumps({"origin": "newer", "event": json.dumps(
+            {"office": "DPS", "version": 7, "kind": "called", "ticket": {"number": "B001"},
+             "priority_hint": "later field"})}))
+
+        control = controls.get(timeout=5)
+        assert (control.kind, control.principal, control.detail) == (
+            "sound_check", "office:DPS", {"id": "c1"})
+        event = tickets.get(timeout=5)
+        assert (event.office, event.version, event.ticket) == ("DPS", 7, {"number": "B001"})
+        assert tickets.empty() and controls.empty()
+    finally:
+        other.close()
+        bus.close()
