@@ -6,6 +6,7 @@ anyone else is refused at connect, before joining anything.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app, request
@@ -19,6 +20,8 @@ from shared.errors import Refusal
 from shared.realtime import config_room
 from shared.web import current_principal
 
+log = logging.getLogger(__name__)
+
 
 class DisplayNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
@@ -27,10 +30,14 @@ class DisplayNamespace(Namespace):
             raise ConnectionRefusedError("unauthorized")
         register(principal.key, request.sid, self.namespace)  # type: ignore[attr-defined]
         if principal.kind == "device":
-            # The page's product version and browser, for the admin's devices list.
-            device_states.record_client(current_app.extensions["giliran"], principal.name,
-                                        auth.get("version") if isinstance(auth, dict)
-                                        else None, request.headers.get("User-Agent"))
+            # The page's product version and browser, for the admin's devices list; the
+            # screen connects even when that cannot be stored just now.
+            try:
+                device_states.record_client(current_app.extensions["giliran"], principal.name,
+                                            auth.get("version") if isinstance(auth, dict)
+                                            else None, request.headers.get("User-Agent"))
+            except Exception:
+                log.exception("version of %s not stored", principal.name)
 
     def on_disconnect(self, reason: Any = None) -> None:
         unregister(request.sid, self.namespace)  # type: ignore[attr-defined]

@@ -63,7 +63,7 @@ class BoardSound:
                                                     "reported_at": None, "last_check": None})
             entry.update(office=office, connected=True, connected_at=self._now())
             self._sids[sid] = board
-        self._changed()
+        self._changed([board])
 
     def left(self, sid: str) -> None:
         with self._lock:
@@ -71,7 +71,7 @@ class BoardSound:
             if board is None or board in self._sids.values():
                 return
             self._boards[board]["connected"] = False
-        self._changed()
+        self._changed([board])
 
     def report(self, sid: str, locked: bool, check: str | None, played: bool | None) -> bool:
         """A board's own report; False when this session never joined as a board."""
@@ -86,7 +86,7 @@ class BoardSound:
             if check and last is not None and last["id"] == check:
                 last["answered_at"] = self._now()
                 last["played"] = bool(played)
-        self._changed()
+        self._changed([board])
         return True
 
     def checking(self, office: str, check: str) -> list[str]:
@@ -99,32 +99,37 @@ class BoardSound:
                     "id": check, "requested_at": self._now(), "answered_at": None,
                     "played": None}
         if boards:
-            self._changed()
+            self._changed(boards)
         return boards
 
-    def _changed(self) -> None:
-        """Write the boards' states through (outside the lock: it touches the database)."""
+    def _changed(self, boards: list[str]) -> None:
+        """Write the states of the boards that changed through (outside the lock: it
+        touches the database). Only those: the others' rows are refreshed by their own
+        reports, and a board gone from this process is written once, as it left."""
         if self._on_change is not None:
-            self._on_change(self.health())
+            with self._lock:
+                states = {board: self._state(self._boards[board]) for board in boards}
+            self._on_change(states)
+
+    @staticmethod
+    def _state(entry: dict[str, Any]) -> dict[str, Any]:
+        connected = bool(entry.get("connected"))
+        last = entry.get("last_check")
+        return {
+            "office": entry["office"],
+            "status": "connected" if connected else "disconnected",
+            "sound": entry["sound"],
+            "alert": connected and entry["sound"] == "locked",
+            "reported_at": _iso(entry["reported_at"]),
+            "last_check": None if last is None else {
+                "id": last["id"], "requested_at": _iso(last["requested_at"]),
+                "answered_at": _iso(last["answered_at"]), "played": last["played"]},
+        }
 
     def health(self) -> dict[str, dict[str, Any]]:
         """Per board: status connected/disconnected, sound unlocked/locked/unknown, alert."""
         with self._lock:
-            report: dict[str, dict[str, Any]] = {}
-            for board, entry in sorted(self._boards.items()):
-                connected = bool(entry.get("connected"))
-                last = entry.get("last_check")
-                report[board] = {
-                    "office": entry["office"],
-                    "status": "connected" if connected else "disconnected",
-                    "sound": entry["sound"],
-                    "alert": connected and entry["sound"] == "locked",
-                    "reported_at": _iso(entry["reported_at"]),
-                    "last_check": None if last is None else {
-                        "id": last["id"], "requested_at": _iso(last["requested_at"]),
-                        "answered_at": _iso(last["answered_at"]), "played": last["played"]},
-                }
-            return report
+            return {board: self._state(entry) for board, entry in sorted(self._boards.items())}
 
 
 EXTENSION = "giliran_board_sound"

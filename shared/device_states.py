@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 KINDS = ("printer", "serial", "board")
 HEARTBEAT = timedelta(seconds=60)      # an unchanged state is written again this often
 STALE_AFTER = timedelta(seconds=150)   # not refreshed for this long: stale
-VERSION_MAX = 32
 USER_AGENT_MAX = 200
 PROCESS = f"{socket.gethostname()[:40]}:{os.getpid()}"
 
@@ -63,10 +62,10 @@ def _plain(state: Mapping[str, Any]) -> dict[str, Any]:
 class Publisher:
     """Writes one process's device states (of one kind), throttled."""
 
-    def __init__(self, core: Core, kind: str) -> None:
+    def __init__(self, core: Core, kind: str, process: str = PROCESS) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
-        self.core, self.kind = core, kind
+        self.core, self.kind, self.process = core, kind, process
         self._lock = threading.Lock()
         self._written: dict[str, tuple[str, datetime]] = {}  # id -> (fingerprint, at)
 
@@ -88,12 +87,17 @@ class Publisher:
                     key = f"{self.kind}:{device_id}"[:100]
                     office = state.get("office")
                     row = session.get(DeviceState, key)
+                    if row is not None and row.process != self.process and \
+                            state.get("status") == "disconnected":
+                        # It left this process, but another one has written it since
+                        # (a board that reconnected elsewhere): that one knows better.
+                        continue
                     if row is None:
                         row = DeviceState(key=key, kind=self.kind)
                         session.add(row)
                     row.office_id = office[:32] if isinstance(office, str) else None
                     row.state = _plain(state)
-                    row.process = PROCESS
+                    row.process = self.process
                     row.updated_at = now
         except Exception:  # the database away for a moment: try again next time
             log.exception("device states not written")

@@ -174,3 +174,52 @@ def test_a_board_or_kiosk_on_its_socket_alone_stays_online(adm: Admin) -> None:
     finally:
         board.disconnect(namespace="/display")
         kiosk.disconnect(namespace="/display")
+
+
+def test_a_board_that_moved_to_another_process_is_not_marked_gone_by_the_first(
+        adm: Admin) -> None:
+    """Process P learns late that board-1 left it; meanwhile board-1 reconnected to
+    process Q. P's "disconnected" must not overwrite Q's "connected", and P writes only
+    the board that changed, not every board it ever knew."""
+    from display.soundcheck import BoardSound
+
+    written: list[list[str]] = []
+    p_publisher = device_states.Publisher(adm.core, "board", process="host:p")
+    q_publisher = device_states.Publisher(adm.core, "board", process="host:q")
+
+    def p_writes(states: dict[str, dict[str, Any]]) -> int:
+        written.append(sorted(states))
+        return p_publisher.publish(states)
+
+    p = BoardSound(now=adm.core.now, on_change=p_writes)
+    q = BoardSound(now=adm.core.now, on_change=q_publisher.publish)
+    for number in range(5):
+        p.joined(f"board-{number}", "DPS", f"p-sid-{number}")
+    written.clear()
+    assert p.report("p-sid-3", False, None, None)
+    assert written == [["board-3"]]  # only the board that reported
+
+    q.joined("board-1", "DPS", "q-sid-1")
+    p.left("p-sid-1")
+    assert written[-1] == ["board-1"]
+    board = device_states.read(adm.core, "board")["board"]["board-1"]
+    assert (board["status"], board["process"]) == ("connected", "host:q")
+
+    # A board that leaves the process that wrote it last is written as gone.
+    p.left("p-sid-2")
+    board = device_states.read(adm.core, "board")["board"]["board-2"]
+    assert (board["status"], board["process"]) == ("disconnected", "host:p")
+
+
+def test_a_board_connects_when_its_version_cannot_be_stored(
+        adm: Admin, monkeypatch: Any) -> None:
+    def database_away(*_args: Any) -> bool:
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr(device_states, "record_client", database_away)
+    client = _board(adm, __version__)
+    try:
+        assert client.emit("join", {"office": "DPS"}, namespace="/display",
+                           callback=True)["ok"] is True
+    finally:
+        client.disconnect(namespace="/display")
