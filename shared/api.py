@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
 from shared import offices, outbox, roles, visits
-from shared.auth import require
+from shared.auth import device_office, require
 from shared.bookings import import_file
 from shared.core import Core
 from shared.errors import Refusal, loads
@@ -52,6 +52,10 @@ def checkin() -> tuple[Response, int]:
     elif kiosk is not None and not isinstance(kiosk, str):
         raise Refusal(400, "invalid_request", "kiosk must be text.")
     office = offices.from_request(principal).id
+    if principal.kind != "device" and kiosk is not None and len(kiosk) <= 64 and \
+            device_office(core(), kiosk) not in (None, office):
+        # Staff checking in on a kiosk's behalf: that kiosk's printer, in this office only.
+        raise Refusal(403, "forbidden", "This kiosk belongs to another office.")
     result = visits.check_in(core(), office, body.get("scan"), kiosk)
     payload: dict[str, Any] = {"ticket": result.ticket, "reprint": result.reprint}
     if result.print is not None:

@@ -87,6 +87,32 @@ def test_kiosk_cannot_check_in_as_another_kiosk(core: Core,
     assert answer.status_code == 403
 
 
+def test_staff_cannot_check_in_on_another_office_s_kiosk(tmp_path: Path) -> None:
+    """Staff checking in for a kiosk use that kiosk's printer: only in the kiosk's office."""
+    from tests.admin.test_admin_api import SECOND_OFFICE
+    from tests.conftest import make_core
+
+    path = tmp_path / "config.toml"
+    path.write_text((ROOT / "config.toml").read_text() + SECOND_OFFICE)
+    core = make_core(load_config(path), f"sqlite:///{tmp_path / 'two.sqlite3'}")
+    try:
+        create_device(core, "kiosk", "kiosk-1", "DPS")
+        officer = {"Authorization": "Bearer " + str(
+            create_staff(core, "pusat", "pw-123456", "officer", token=True))}
+        client = app_for(core).test_client()
+        answer = client.post("/api/v1/checkin?office=NGR",
+                             json={"scan": "SEC-000001", "kiosk": "kiosk-1"}, headers=officer)
+        assert answer.status_code == 403
+        assert answer.get_json()["error"]["code"] == "forbidden"
+        # The same kiosk in its own office is only a booking question (not forbidden).
+        answer = client.post("/api/v1/checkin?office=DPS",
+                             json={"scan": "SEC-000001", "kiosk": "kiosk-1"}, headers=officer)
+        assert answer.status_code == 404
+    finally:
+        core.bus.close()
+        core.db.engine.dispose()
+
+
 def _join(app: Flask, namespace: str, headers: dict[str, str]) -> Any:
     client = socketio.test_client(app, namespace=namespace, headers=headers)
     if not client.is_connected(namespace):
