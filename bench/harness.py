@@ -750,6 +750,22 @@ class IdleBoards:
         self.proc.wait(timeout=30)
 
 
+def save_figures(path: str | None, figures: dict[str, Any]) -> None:
+    """Merge this script's headline figures into a JSON file (run_all.py's summary)."""
+    if not path:
+        return
+    target = Path(path)
+    known = json.loads(target.read_text()) if target.exists() else {}
+    known.update(figures)
+    target.write_text(json.dumps(known, indent=1))
+
+
+def env_number(name: str, default: float) -> float:
+    """A duration or count from the environment (BENCH_*), for shorter runs."""
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
 def ratio(value: float, floor: float) -> str:
     """Giliran's figure against the floor's, as `2.1×`."""
     if value != value or floor != floor or floor == 0:

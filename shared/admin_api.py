@@ -414,7 +414,7 @@ def audit() -> Response:
 STAFF_FIELDS = ("username", "role", "offices", "password", "active", "token")
 PRESENT_FOR = timedelta(minutes=15)   # seen this recently: counted as logged in
 SEEN_EVERY = timedelta(seconds=60)    # how often a person's presence is written
-_seen: dict[str, tuple[datetime, str]] = {}
+_seen: dict[tuple[str, str], tuple[datetime, str]] = {}
 
 
 def _where() -> str | None:
@@ -449,10 +449,12 @@ def _note_presence() -> None:
     if principal is None or not principal.is_staff:
         return
     now = core().now()
-    last = _seen.get(principal.name)
-    if last is not None and last[1] == where and now - last[0] < SEEN_EVERY:
+    # Throttled per person and place: one account calling from several counters (a
+    # shared token) writes once a minute per counter, not on every request.
+    last = _seen.get((principal.name, where))
+    if last is not None and now - last[0] < SEEN_EVERY:
         return
-    _seen[principal.name] = (now, where)
+    _seen[(principal.name, where)] = (now, where)
     if len(_seen) > 10000:
         _seen.clear()
     with core().db.write() as session:
