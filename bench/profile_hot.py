@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from harness import CLOCK, bookings, percentile, prepare_site  # noqa: E402
+from harness import CLOCK, OFFICE, bookings, percentile, prepare_site  # noqa: E402
 
 
 def build(directory: Path, booking_count: int, waiting: int) -> tuple[Any, Any, Any]:
@@ -96,6 +96,8 @@ def timed(label: str, calls: list[Any], core: Any, profile: bool, top: int) -> d
     if profiler and TOOL["name"] == "pyinstrument":
         print(profiler.output_text(unicode=False, color=False, show_all=False))
     elif profiler:
+        if os.environ.get("PROFILE_DUMP"):
+            profiler.dump_stats(f"{os.environ['PROFILE_DUMP']}.{label}")
         for order in ("cumulative", "tottime"):
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(top)
@@ -111,6 +113,8 @@ def main() -> int:
     parser.add_argument("--profile", choices=["checkin", "next", "finish"], action="append",
                         default=[])
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--no-board", action="store_true",
+                        help="no board joined (events build no snapshot)")
     parser.add_argument("--inline-events", action="store_true",
                         help="deliver events in the request thread (profiles include them)")
     parser.add_argument("--tool", choices=["cprofile", "pyinstrument"], default="cprofile")
@@ -147,7 +151,15 @@ def main() -> int:
                 assert answer.status_code == 200, answer.get_data(as_text=True)
             return go
 
-        # warm up: a few of each, outside the figures
+        board = None
+        if not args.no_board:
+            # one board joined to the office, so that every event builds its snapshot
+            from shared.realtime import socketio
+
+            board = socketio.test_client(app, namespace="/display",
+                                         headers={"Authorization": f"Bearer {site.displays[0]}"})
+            assert board.emit("join", {"office": OFFICE}, namespace="/display",
+                              callback=True)["ok"]
         client.get("/api/v1/health")
         results = {}
         results["checkin"] = timed("checkin", [checkin(c) for c in codes], core,
@@ -174,6 +186,8 @@ def main() -> int:
             total = sum(p["n"] for p in parts)
             cpu = sum(p["cpu_ms"] * p["n"] for p in parts) / total
             print(f"{kind}: mean process CPU per request {cpu:.2f} ms over {total}")
+        if board is not None:
+            board.disconnect(namespace="/display")
         core.bus.close()
         core.db.engine.dispose()
     return 0
