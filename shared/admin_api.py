@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shared import lifecycle, live_config, outbox, visits
 from shared.api import core, json_body
@@ -457,13 +457,10 @@ def _note_presence() -> None:
     _seen[(principal.name, where)] = (now, where)
     if len(_seen) > 10000:
         _seen.clear()
-    with core().db.write() as session:
-        staff = session.execute(select(Staff).where(Staff.username == principal.name)) \
-            .scalar_one_or_none()
-        if staff is not None:
-            staff.last_seen_at = now
-            staff.last_seen_ip = (request.remote_addr or "")[:64] or None
-            staff.last_seen_where = where
+    with core().db.write() as session:  # one UPDATE, no account loaded
+        session.execute(update(Staff).where(Staff.username == principal.name).values(
+            last_seen_at=now, last_seen_ip=(request.remote_addr or "")[:64] or None,
+            last_seen_where=where).execution_options(synchronize_session=False))
 
 
 def _offices_of(value: Any) -> str | None:

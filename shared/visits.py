@@ -602,10 +602,12 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
                           "Booking code not found. Please check the code or ask an officer.")
         if booking.cancelled:
             raise Refusal(409, "cancelled", "This booking was cancelled.")
-        existing = session.execute(
-            select(Ticket).where(Ticket.booking_id == booking.id)
-        ).scalar_one_or_none()
-        if existing is not None:
+        existing_id = session.execute(
+            _statement(("ticket_of_booking",),
+                       lambda: select(_T.id).where(_T.booking_id == bindparam("booking"))),
+            {"booking": booking.id}).scalar_one_or_none()
+        if existing_id is not None:  # a repeated scan: the same ticket, printed again
+            existing = session.get_one(Ticket, existing_id)
             _record(change, existing, REPRINT.timeline, counter=None, kiosk=kiosk)
             data = ticket_dict(core, session, existing)
             job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, existing.id)
