@@ -35,6 +35,7 @@ from harness import (  # noqa: E402
     save_figures,
     table,
     workdir,
+    worker_pid,
 )
 
 SCENARIOS = {"office": (10, 40, 1.0), "stress": (100, 100, 20.0)}
@@ -53,7 +54,8 @@ def realtime(name: str, seconds: float, redis: str) -> RealtimeRun:
         second.start()
         try:
             assert first.process is not None and second.process is not None
-            pids = {"A (boards)": first.process.pid, "B (counters)": second.process.pid}
+            pids = {"A (boards)": worker_pid(first.process.pid),
+                    "B (counters)": worker_pid(second.process.pid)}
             return realtime_run(f"{name}, A->B", first.url, second.url, site, boards=boards,
                                 counters=counters, rate=rate, seconds=seconds,
                                 directory=directory,

@@ -805,15 +805,15 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
                 if stored.status_code == 204:
                     return None
                 return json.loads(stored.body)  # type: ignore[no-any-return]
-        busy = session.execute(
-            select(Ticket).where(Ticket.office_id == office.id,
-                                 Ticket.counter == counter.id,
-                                 Ticket.status.in_(lifecycle.AT_COUNTER))
-        ).scalars().first()
+        busy = session.execute(_statement(("counter_busy",), lambda: (
+            select(_T.number).where(_T.office_id == bindparam("office"),
+                                    _T.counter == bindparam("counter"),
+                                    _T.status.in_(lifecycle.AT_COUNTER)).limit(1))),
+            {"office": office.id, "counter": counter.id}).scalar_one_or_none()
         if busy is not None:
             raise Refusal(409, "counter_busy",
                           "Counter is still serving {number}. Finish, hold or mark it "
-                          "no-show first.", number=busy.number)
+                          "no-show first.", number=busy)
         head = first_waiting_id(core, session, office, counter.stations,
                                 priority_only=counter.priority_only)
         result: dict[str, Any] | None = None
@@ -845,11 +845,10 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
     if action not in lifecycle.ACTIONS:
         raise Refusal(404, "unknown_action", "Unknown action {action}.", action=action)
     body = body or {}
-    with core.db.read() as reader:
-        found = reader.get(Ticket, ticket_id)
-        if found is None or (office_ids is not None and found.office_id not in office_ids):
-            raise Refusal(404, "not_found", "No such ticket.")
-        office = core.office(found.office_id)
+    office_id = _office_of_ticket(core, ticket_id)
+    if office_id is None or (office_ids is not None and office_id not in office_ids):
+        raise Refusal(404, "not_found", "No such ticket.")
+    office = core.office(office_id)
     with core.change(office.id) as change:
         session = change.session
         now = change.now
@@ -877,6 +876,15 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
                     counter_name=counter_cfg.name if counter_cfg else None,
                     station=ticket.station, staff=staff, detail=detail)
         return data
+
+
+def _office_of_ticket(core: Core, ticket_id: int) -> str | None:
+    """The office of a ticket (read before its office's write lock is taken)."""
+    statement = _statement(("office_of_ticket",),
+                           lambda: select(_T.office_id).where(_T.id == bindparam("ticket")))
+    with core.db.connect() as connection:
+        found = connection.execute(statement, {"ticket": ticket_id}).scalar_one_or_none()
+    return str(found) if found is not None else None
 
 
 def _slip(office: Office, ticket: Ticket, now: datetime) -> dict[str, Any]:
