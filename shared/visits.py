@@ -63,6 +63,7 @@ REPRINT = lifecycle.transition("reprint")
 # (bench/profile_hot.py). Plain table columns (Core), so no ORM objects are loaded.
 _T = Ticket.__table__.c
 _TL = TimelineEntry.__table__.c
+_B = Booking.__table__.c
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
@@ -532,12 +533,16 @@ def _record(change: Change, ticket: Ticket, action: str, staff: str | None = Non
             counter: str | None = None, station: str | None = None, **detail: Any) -> None:
     """Append to the timeline: `station` is where the action happened, `status` the state
     after it (a move to another station names that station in detail["to_station"])."""
-    change.session.add(TimelineEntry(
-        ticket_id=ticket.id, office_id=ticket.office_id, at=change.now,
-        action=action, status=ticket.status, station=station or ticket.station,
-        counter=counter if counter is not None else ticket.counter, staff=staff,
-        detail=detail or None,
-    ))
+    # One INSERT now (Core), not an ORM object for the unit of work to flush later.
+    change.session.execute(_INSERT_TIMELINE, {
+        "ticket_id": ticket.id, "office_id": ticket.office_id, "at": change.now,
+        "action": action, "status": ticket.status, "station": station or ticket.station,
+        "counter": counter if counter is not None else ticket.counter, "staff": staff,
+        "detail": detail or None,
+    })
+
+
+_INSERT_TIMELINE = insert(cast(Table, TimelineEntry.__table__))
 
 
 @dataclass
@@ -590,10 +595,11 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
     with core.change(office.id) as change:
         session = change.session
         now = change.now
-        booking = session.execute(
-            select(Booking).where(Booking.office_id == office.id,
-                                  Booking.code == scanned.code)
-        ).scalar_one_or_none()
+        booking = session.execute(_statement(("booking",), lambda: select(
+            _B.id, _B.cancelled, _B.date, _B.slot_start, _B.slot_end, _B.service,
+            _B.priority_group).where(_B.office_id == bindparam("office"),
+                                     _B.code == bindparam("code"))),
+            {"office": office.id, "code": scanned.code}).one_or_none()
         if booking is None:
             # A bare code of another office's booking is "not found" here: telling a code
             # guesser that it exists elsewhere would confirm a valid code (a signed token,
