@@ -23,7 +23,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from sqlalchemy import (
     DateTime,
@@ -129,13 +130,13 @@ def staff_principal(core: Core, username: str, generation: int | None = None
     since a session carrying that generation began."""
     with core.db.connect() as connection:
         staff = connection.execute(
-            select(_STAFF_T.c.role, _STAFF_T.c.office_id, _STAFF_T.c.session_generation)
+            select(_STAFF_T.c.username, _STAFF_T.c.role, _STAFF_T.c.office_id,
+                   _STAFF_T.c.session_generation)
             .where(_STAFF_T.c.username == username, _STAFF_T.c.active.is_(True))
         ).first()
     if staff is None or (generation is not None and staff.session_generation != generation):
         return None
-    return Principal("staff", username, staff.role,
-                     (staff.office_id,) if staff.office_id else None)
+    return _staff_principal(core, cast(Staff, staff))  # a row with the account's columns
 
 
 def session_generation(core: Core, username: str) -> int:
@@ -175,7 +176,8 @@ def principal_for_token(core: Core, token: str, address: str | None = None
         return None
     row = min(rows, key=lambda r: r.kind != "staff")  # a staff token wins, as before
     if row.kind == "staff":
-        return Principal("staff", row.name, row.role, (row.office,) if row.office else None)
+        account = SimpleNamespace(username=row.name, role=row.role, office_id=row.office)
+        return _staff_principal(core, cast(Staff, account))
     principal = Principal("device", row.name, row.role, (row.office,))
     now = core.now()
     stale = row.seen is None or now - row.seen >= LAST_SEEN_EVERY or \
