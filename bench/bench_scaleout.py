@@ -24,14 +24,18 @@ from harness import (  # noqa: E402
     RealtimeRun,
     append_report,
     checkin_run,
+    env_number,
     memory_kb,
+    percentile,
     postgres_database,
     prepare_site,
     realtime_run,
     redis_url,
     rss_mb,
+    save_figures,
     table,
     workdir,
+    worker_pid,
 )
 
 SCENARIOS = {"office": (10, 40, 1.0), "stress": (100, 100, 20.0)}
@@ -50,7 +54,8 @@ def realtime(name: str, seconds: float, redis: str) -> RealtimeRun:
         second.start()
         try:
             assert first.process is not None and second.process is not None
-            pids = {"A (boards)": first.process.pid, "B (counters)": second.process.pid}
+            pids = {"A (boards)": worker_pid(first.process.pid),
+                    "B (counters)": worker_pid(second.process.pid)}
             return realtime_run(f"{name}, A->B", first.url, second.url, site, boards=boards,
                                 counters=counters, rate=rate, seconds=seconds,
                                 directory=directory,
@@ -79,8 +84,9 @@ def checkin(count: int, redis: str) -> CheckinRun:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--bookings", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=env_number("BENCH_B6_SECONDS", 30.0))
+    parser.add_argument("--bookings", type=int, default=int(env_number("BENCH_BOOKINGS", 2000)))
+    parser.add_argument("--figures", help="merge headline figures into this JSON file")
     parser.add_argument("--no-append", action="store_true", help="do not touch docs/benchmarks.md")
     args = parser.parse_args()
     with redis_url() as redis:
@@ -100,6 +106,19 @@ def main() -> int:
     ])
     append_report("B6 scale-out (PostgreSQL + Redis, two processes)", body,
                   append=not args.no_append)
+    figures: dict[str, dict[str, float]] = {}
+    for name, r in zip(("office", "stress"), runs, strict=True):
+        figures[f"b6.{name}"] = {
+            "p50": percentile(r.result.latencies_ms, 0.5),
+            "p99": percentile(r.result.latencies_ms, 0.99),
+            "next_p99": percentile(r.calls.request_ms, 0.99), "calls": r.result.calls,
+            "lost": r.result.lost, "dup": r.result.duplicated,
+            "out_of_order": r.result.out_of_order}
+    figures["b6.checkin"] = {"rate": checkins.scans / checkins.seconds,
+                             "p99": percentile(checkins.latencies_ms, 0.99),
+                             "duplicates": checkins.duplicate_tickets,
+                             "gapless": int(checkins.gapless)}
+    save_figures(args.figures, figures)
     bad = [r for r in runs if r.result.lost or r.result.duplicated or r.result.out_of_order
            or r.result.join_errors or r.calls.errors]
     if bad or checkins.duplicate_tickets or not checkins.gapless or checkins.failures:

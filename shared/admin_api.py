@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shared import device_states, lifecycle, live_config, outbox, roles, visits
 from shared import offices as office_rules
@@ -414,7 +414,7 @@ def audit() -> Response:
 STAFF_FIELDS = ("username", "role", "offices", "password", "active", "token")
 PRESENT_FOR = timedelta(minutes=15)   # seen this recently: counted as logged in
 SEEN_EVERY = timedelta(seconds=60)    # how often a person's presence is written
-_seen: dict[str, tuple[datetime, str]] = {}
+_seen: dict[tuple[str, str], tuple[datetime, str]] = {}
 
 
 def _where() -> str | None:
@@ -449,19 +449,18 @@ def _note_presence() -> None:
     if principal is None or not principal.is_staff:
         return
     now = core().now()
-    last = _seen.get(principal.name)
-    if last is not None and last[1] == where and now - last[0] < SEEN_EVERY:
+    # Throttled per person and place: one account calling from several counters (a
+    # shared token) writes once a minute per counter, not on every request.
+    last = _seen.get((principal.name, where))
+    if last is not None and now - last[0] < SEEN_EVERY:
         return
-    _seen[principal.name] = (now, where)
+    _seen[(principal.name, where)] = (now, where)
     if len(_seen) > 10000:
         _seen.clear()
-    with core().db.write() as session:
-        staff = session.execute(select(Staff).where(Staff.username == principal.name)) \
-            .scalar_one_or_none()
-        if staff is not None:
-            staff.last_seen_at = now
-            staff.last_seen_ip = (request.remote_addr or "")[:64] or None
-            staff.last_seen_where = where
+    with core().db.write() as session:  # one UPDATE, no account loaded
+        session.execute(update(Staff).where(Staff.username == principal.name).values(
+            last_seen_at=now, last_seen_ip=(request.remote_addr or "")[:64] or None,
+            last_seen_where=where).execution_options(synchronize_session=False))
 
 
 def _offices_of(value: Any) -> str | None:

@@ -48,6 +48,7 @@ def load_config(path: Path | None = None) -> Config:
     return config_module.load_config(path, checks=[room.check_config for room in ROOMS])
 
 MAX_BODY = 1024 * 1024            # API bodies
+NO_PAGES = ("/api/", "/socket.io")  # paths that never answer with an HTML page
 MAX_BOOKINGS_BODY = 64 * 1024 * 1024
 
 HTTP_CODES = {
@@ -94,7 +95,10 @@ def create_app(config: Config | None = None, core: Core | None = None,
     def _limit_body() -> None:
         if request.path != "/api/v1/bookings":
             request.max_content_length = MAX_BODY
-        g.csp_nonce = secrets.token_urlsafe(12)
+        if not request.path.startswith(NO_PAGES):
+            # Pages' inline scripts carry it; the API and Socket.IO serve no page, and
+            # os.urandom cost a measurable share of a check-in (bench/profile_hot.py).
+            g.csp_nonce = secrets.token_urlsafe(12)
 
     @app.url_value_preprocessor
     def _bounded_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:

@@ -20,9 +20,20 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import (
+    DateTime,
+    String,
+    bindparam,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared import roles
@@ -35,6 +46,10 @@ DEVICE_COOKIE = "giliran_device"
 MIN_PASSWORD = 8
 DEVICE_NAME_MAX = 100
 LAST_SEEN_EVERY = timedelta(seconds=60)  # how often a device's last use is written
+
+
+_STAFF_T = Staff.__table__    # Core tables for the per-request lookups
+_DEVICE_T = Device.__table__
 
 
 def hash_token(token: str) -> str:
@@ -108,14 +123,15 @@ def staff_principal(core: Core, username: str, generation: int | None = None
                     ) -> Principal | None:
     """An active staff account; with `generation`, only if its sessions were not ended
     since a session carrying that generation began."""
-    with core.db.read() as session:
-        staff = session.execute(
-            select(Staff).where(Staff.username == username, Staff.active.is_(True))
-        ).scalar_one_or_none()
-        if staff is None or (generation is not None
-                             and staff.session_generation != generation):
-            return None
-        return _staff_principal(core, staff)
+    with core.db.connect() as connection:
+        staff = connection.execute(
+            select(_STAFF_T.c.username, _STAFF_T.c.role, _STAFF_T.c.office_id,
+                   _STAFF_T.c.session_generation)
+            .where(_STAFF_T.c.username == username, _STAFF_T.c.active.is_(True))
+        ).first()
+    if staff is None or (generation is not None and staff.session_generation != generation):
+        return None
+    return _staff_principal(core, cast(Staff, staff))  # a row with the account's columns
 
 
 def session_generation(core: Core, username: str) -> int:
@@ -127,31 +143,44 @@ def session_generation(core: Core, username: str) -> int:
         return int(found or 0)
 
 
+# One round trip for a bearer token or device cookie: the staff account or the device
+# holding it, as plain rows (Core, not ORM objects: the lookup runs on every request).
+_TOKEN_LOOKUP = union_all(
+    select(literal("device").label("kind"), _DEVICE_T.c.id.label("name"),
+           _DEVICE_T.c.kind.label("role"), _DEVICE_T.c.office_id.label("office"),
+           _DEVICE_T.c.last_seen_at.label("seen"), _DEVICE_T.c.last_ip.label("ip"))
+    .where(_DEVICE_T.c.token_hash == bindparam("digest"), _DEVICE_T.c.revoked_at.is_(None)),
+    select(literal("staff"), _STAFF_T.c.username, _STAFF_T.c.role, _STAFF_T.c.office_id,
+           type_coerce(null(), DateTime), type_coerce(null(), String))
+    .where(_STAFF_T.c.api_token_hash == bindparam("digest"), _STAFF_T.c.active.is_(True)),
+)
+
+
 def principal_for_token(core: Core, token: str, address: str | None = None
                         ) -> Principal | None:
     """The staff account or enrolled, unrevoked device holding this token.
 
+    Read from the database on every request (one indexed query), so a revoked device, a
+    disabled account or a changed role takes effect at the next request in every process.
     A device's last use (`last_seen_at`, `last_ip`) is written at most once a minute.
     """
     digest = hash_token(token)
-    with core.db.read() as session:
-        staff = session.execute(
-            select(Staff).where(Staff.api_token_hash == digest, Staff.active.is_(True))
-        ).scalar_one_or_none()
-        if staff is not None:
-            return _staff_principal(core, staff)
-        device = session.execute(
-            select(Device).where(Device.token_hash == digest, Device.revoked_at.is_(None))
-        ).scalar_one_or_none()
-        if device is None:
-            return None
-        principal = Principal("device", device.id, device.kind, (device.office_id,))
-        stale = device.last_seen_at is None or core.now() - device.last_seen_at >= \
-            LAST_SEEN_EVERY or (address is not None and device.last_ip != address)
+    with core.db.connect() as connection:
+        rows = connection.execute(_TOKEN_LOOKUP, {"digest": digest}).all()
+    if not rows:
+        return None
+    row = min(rows, key=lambda r: r.kind != "staff")  # a staff token wins, as before
+    if row.kind == "staff":
+        account = SimpleNamespace(username=row.name, role=row.role, office_id=row.office)
+        return _staff_principal(core, cast(Staff, account))
+    principal = Principal("device", row.name, row.role, (row.office,))
+    now = core.now()
+    stale = row.seen is None or now - row.seen >= LAST_SEEN_EVERY or \
+        (address is not None and row.ip != address)
     if stale:
         with core.db.write() as session:
             session.execute(update(Device).where(Device.id == principal.name).values(
-                last_seen_at=core.now(), last_ip=(address or "")[:64] or None))
+                last_seen_at=now, last_ip=(address or "")[:64] or None))
     return principal
 
 

@@ -137,6 +137,13 @@ class Database:
             session.close()
 
     @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A plain connection for a short read of rows (no ORM objects, no session): the
+        per-request lookups (who is asking) use it."""
+        with self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
     def write(self, office_id: str | None = None) -> Iterator[Session]:
         """A write transaction; with an office, that office's changes are serialised."""
         if self._sqlite_writer is not None:

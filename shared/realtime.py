@@ -4,7 +4,8 @@ Each office is a room in `/display` (boards) and in `/counter` (staff terminals)
 committed change the board room gets `called` (for calls and recalls) first, then a fresh
 `snapshot`; the counter room gets `update`. Versions come from the office row.
 
-Snapshots are coalesced: when a later event of the same office is already queued in this
+Snapshots are built only when a board of the office is connected to this process, and
+they are coalesced: when a later event of the same office is already queued in this
 process, this event's snapshot is skipped, because the later one (computed when sent)
 shows this change too. Boards still get every `called`, and the last event of a burst
 always brings a snapshot, so a board ends on the final state. A `called` carries
@@ -40,6 +41,17 @@ def config_room(office: str) -> str:
     return f"config:{office}"
 
 
+def _has_boards(office: str) -> bool:
+    """Whether a board of this office is connected to this process. A snapshot nobody
+    receives is not built (a kiosk-only process, or an office whose boards are elsewhere);
+    a board that joins later gets its own snapshot at join."""
+    server = getattr(socketio, "server", None)
+    if server is None:  # no application initialised Socket.IO (tools, some tests)
+        return True
+    rooms = server.manager.rooms.get("/display", {})
+    return bool(rooms.get(office))
+
+
 def bridge(core: Core, announce: Announcer | None = None, *,
            snapshot: Snapshot) -> Callable[[TicketEvent], None]:
     """A bus subscriber that forwards events to the Socket.IO rooms; `snapshot` is the
@@ -69,7 +81,7 @@ def bridge(core: Core, announce: Announcer | None = None, *,
             }
             socketio.emit("called", called, namespace="/display", to=event.office)
             sent[event.office] = max(sent.get(event.office, 0), event.version)
-        if not core.bus.has_later(event):
+        if not core.bus.has_later(event) and _has_boards(event.office):
             board = snapshot(core, event.office)
             # The snapshot may already include later changes; its own version says so.
             socketio.emit("snapshot", board, namespace="/display", to=event.office)

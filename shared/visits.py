@@ -12,9 +12,26 @@ import secrets
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, and_, case, false, func, literal, not_, or_, select, tuple_
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from shared import lifecycle, outbox
@@ -41,19 +58,48 @@ CHECK_IN = lifecycle.transition("check_in")
 CALL = lifecycle.transition("call")
 REPRINT = lifecycle.transition("reprint")
 
+# The hot paths' queries are built once per shape and run with bound values: building a
+# SQLAlchemy expression and its cache key cost more than running the query on SQLite
+# (bench/profile_hot.py). Plain table columns (Core), so no ORM objects are loaded.
+_T = Ticket.__table__.c
+_TL = TimelineEntry.__table__.c
+_B = Booking.__table__.c
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _statement(key: tuple[Any, ...], build: Any) -> Any:
+    found = _STATEMENTS.get(key)
+    if found is None:
+        found = _STATEMENTS[key] = build()
+    return found
+
+
+def _rows(session: Session, statement: Any, params: dict[str, Any]) -> Any:
+    """Run a Core statement in the session's transaction, after flushing pending ORM
+    changes (a Core statement does not autoflush)."""
+    session.flush()
+    return session.execute(statement, params)
+
+
+def _queue_where() -> list[Any]:
+    return [_T.office_id == bindparam("office"), _T.service_day == bindparam("day", type_=Date),
+            _T.status == bindparam("status"),
+            _T.station.in_(bindparam("stations", expanding=True))]
+
 
 # --- reading -----------------------------------------------------------------------------
 def _recent_priority_calls(session: Session, office_id: str, stations: tuple[str, ...],
                            window: int) -> list[bool]:
     if window <= 1:
         return []
-    rows = session.execute(
-        select(TimelineEntry.detail)
-        .where(TimelineEntry.office_id == office_id, TimelineEntry.action == lifecycle.CALL,
-               TimelineEntry.station.in_(stations))
-        .order_by(TimelineEntry.id.desc())
-        .limit(window - 1)
-    ).scalars().all()
+    statement = _statement(("recent_priority",), lambda: (
+        select(_TL.detail)
+        .where(_TL.office_id == bindparam("office"), _TL.action == lifecycle.CALL,
+               _TL.station.in_(bindparam("stations", expanding=True)))
+        .order_by(_TL.id.desc())
+        .limit(bindparam("window", type_=Integer))))
+    rows = _rows(session, statement, {"office": office_id, "stations": list(stations),
+                                      "window": window - 1}).scalars().all()
     return [bool((detail or {}).get("priority")) for detail in reversed(rows)]
 
 
@@ -124,38 +170,60 @@ def first_waiting_id(core: Core, session: Session, office: Office, stations: tup
     """
     rules = core.rules(office=office.id)
     now = core.now()
-    where = [Ticket.office_id == office.id, Ticket.service_day == core.today(office),
-             Ticket.status == lifecycle.WAITING, Ticket.station.in_(stations)]
-    prio = Ticket.priority_group.is_not(None)
-    if priority_only:
-        where.append(prio)
-    key = ((Ticket.checked_in_at, Ticket.id) if rules.policy == "fifo"
-           else (Ticket.place_key, Ticket.checked_in_at, Ticket.id))
+    fifo = rules.policy == "fifo"
+    params: dict[str, Any] = {"office": office.id, "day": core.today(office),
+                              "status": lifecycle.WAITING, "stations": list(stations)}
+    has_cutoff = rules.max_wait_minutes is not None
+    if has_cutoff:
+        assert rules.max_wait_minutes is not None
+        params["cutoff"] = now - timedelta(minutes=rules.max_wait_minutes)
 
-    def first(*conditions: Any, order: tuple[Any, ...] = key) -> int | None:
-        found = session.execute(select(Ticket.id).where(*where, *conditions)
-                                .order_by(*order).limit(1)).scalar_one_or_none()
+    def first(lane: str) -> int | None:
+        statement = _statement(("first", fifo, has_cutoff, priority_only, lane),
+                               lambda: _first_statement(fifo, has_cutoff, priority_only, lane))
+        found = _rows(session, statement, params).scalar_one_or_none()
         return int(found) if found is not None else None
 
-    if rules.max_wait_minutes is not None:
-        cutoff = now - timedelta(minutes=rules.max_wait_minutes)
-        late = and_(Ticket.entered_station_at < cutoff, Ticket.place_key < cutoff)
-        due = case((Ticket.entered_station_at > Ticket.place_key, Ticket.entered_station_at),
-                   else_=Ticket.place_key)
-        overdue = first(late, order=(due, *key))
+    if has_cutoff:
+        overdue = first("overdue")
         if overdue is not None:
             return overdue
-        where.append(not_(late))
-    head_priority = first(prio)
+    head_priority = first("priority")
     if rules.priority_ratio is None or head_priority is None:
-        return head_priority if head_priority is not None else first(not_(prio))
-    head_regular = first(not_(prio))
+        return head_priority if head_priority is not None else first("regular")
+    head_regular = first("regular")
     if head_regular is None:
         return head_priority
     share, window = rules.priority_ratio
     recent = _recent_priority_calls(session, office.id, stations, window)
     history = recent[-(window - 1):] if window > 1 else []
     return head_priority if sum(history) < share else head_regular
+
+
+def _first_statement(fifo: bool, has_cutoff: bool, priority_only: bool, lane: str) -> Any:
+    """`SELECT id ... ORDER BY <the lane's key> LIMIT 1` for first_waiting_id: lane
+    "overdue" (rule 1), else the head of the "priority" or "regular" lane not overdue."""
+    where = _queue_where()
+    prio = _T.priority_group.is_not(None)
+    if priority_only:
+        where.append(prio)
+    key = (_T.checked_in_at, _T.id) if fifo else (_T.place_key, _T.checked_in_at, _T.id)
+    order: tuple[Any, ...] = key
+    if has_cutoff:
+        cutoff = bindparam("cutoff", type_=DateTime)
+        late = and_(_T.entered_station_at < cutoff, _T.place_key < cutoff)
+        if lane == "overdue":
+            due = case((_T.entered_station_at > _T.place_key, _T.entered_station_at),
+                       else_=_T.place_key)
+            where.append(late)
+            order = (due, *key)
+        else:
+            where.append(not_(late))
+    if lane == "priority":
+        where.append(prio)
+    elif lane == "regular":
+        where.append(not_(prio))
+    return select(_T.id).where(*where).order_by(*order).limit(1)
 
 
 def waiting_position(core: Core, session: Session, office: Office, ticket: Ticket) -> int | None:
@@ -179,40 +247,21 @@ def waiting_position(core: Core, session: Session, office: Office, ticket: Ticke
     me = Waiting(ticket_id=ticket.id, place_key=ticket.place_key,
                  checked_in_at=ticket.checked_in_at, entered_at=ticket.entered_station_at,
                  priority=ticket.priority_group is not None)
-
-    def key(t: Any) -> Any:
-        if rules.policy == "fifo":
-            return tuple_(t.checked_in_at, t.id)
-        return tuple_(t.place_key, t.checked_in_at, t.id)
-
-    my_key = (tuple_(literal(me.checked_in_at, DateTime), literal(me.ticket_id))
-              if rules.policy == "fifo" else
-              tuple_(literal(me.place_key, DateTime), literal(me.checked_in_at, DateTime),
-                     literal(me.ticket_id)))
-    if rules.max_wait_minutes is None:
-        late: Any = false()
-    else:
-        cutoff = now - timedelta(minutes=rules.max_wait_minutes)
-        late = and_(Ticket.entered_station_at < cutoff, Ticket.place_key < cutoff)
-    prio = Ticket.priority_group.is_not(None)
-    mine = prio if me.priority else Ticket.priority_group.is_(None)
-
-    def count(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
+    fifo = rules.policy == "fifo"
+    has_cutoff = rules.max_wait_minutes is not None
     overdue = is_overdue(me, now, rules)
+    params: dict[str, Any] = {
+        "office": office.id, "day": ticket.service_day, "status": lifecycle.WAITING,
+        "stations": [ticket.station], "my_id": me.ticket_id, "my_in": me.checked_in_at,
+        "my_place": me.place_key}
+    if has_cutoff:
+        assert rules.max_wait_minutes is not None
+        params["cutoff"] = now - timedelta(minutes=rules.max_wait_minutes)
     if overdue:
-        due = case((Ticket.entered_station_at > Ticket.place_key, Ticket.entered_station_at),
-                   else_=Ticket.place_key)
-        my_due = due_since(me)
-        ahead_condition = and_(late, or_(due < my_due, and_(due == my_due, key(Ticket) < my_key)))
-        columns = [count(ahead_condition), literal(0), literal(0), literal(0)]
-    else:
-        columns = [count(late), count(and_(not_(late), mine, key(Ticket) < my_key)),
-                   count(and_(not_(late), prio)), count(and_(not_(late), not_(prio)))]
-    row = session.execute(select(*columns).where(
-        Ticket.office_id == office.id, Ticket.service_day == ticket.service_day,
-        Ticket.status == lifecycle.WAITING, Ticket.station == ticket.station)).one()
+        params["my_due"] = due_since(me)
+    statement = _statement(("position", fifo, has_cutoff, overdue, me.priority),
+                           lambda: _position_statement(fifo, has_cutoff, overdue, me.priority))
+    row = _rows(session, statement, params).one()
     ratio = core.config.policy_for(office.id).priority_ratio
     recent = (_recent_priority_calls(session, office.id, (ticket.station,), ratio[1])
               if ratio and not overdue else [])
@@ -222,26 +271,61 @@ def waiting_position(core: Core, session: Session, office: Office, ticket: Ticke
         rules=rules, recent_calls=recent)
 
 
+def _position_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool) -> Any:
+    """One aggregate over a station's waiting tickets for waiting_position: the overdue
+    tickets ahead (when the ticket itself is overdue), else the overdue ones, those of its
+    own lane ahead by the base key, and the two lanes' sizes."""
+    key = (tuple_(_T.checked_in_at, _T.id) if fifo
+           else tuple_(_T.place_key, _T.checked_in_at, _T.id))
+    my_id = bindparam("my_id", type_=Integer)
+    my_in = bindparam("my_in", type_=DateTime)
+    my_key = (tuple_(my_in, my_id) if fifo
+              else tuple_(bindparam("my_place", type_=DateTime), my_in, my_id))
+    if has_cutoff:
+        cutoff = bindparam("cutoff", type_=DateTime)
+        late: Any = and_(_T.entered_station_at < cutoff, _T.place_key < cutoff)
+    else:
+        late = false()
+    prio = _T.priority_group.is_not(None)
+    mine = prio if priority else _T.priority_group.is_(None)
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    if overdue:
+        due = case((_T.entered_station_at > _T.place_key, _T.entered_station_at),
+                   else_=_T.place_key)
+        my_due = bindparam("my_due", type_=DateTime)
+        ahead = and_(late, or_(due < my_due, and_(due == my_due, key < my_key)))
+        columns = [count(ahead), literal(0), literal(0), literal(0)]
+    else:
+        columns = [count(late), count(and_(not_(late), mine, key < my_key)),
+                   count(and_(not_(late), prio)), count(and_(not_(late), not_(prio)))]
+    return select(*columns).where(*_queue_where())
+
+
 def mean_service_minutes(core: Core, session: Session, office_id: str, station: str) -> float:
     """Rolling mean of the latest service times at a station, from the timeline."""
     window = core.config.policy_for(office_id).service_time_window
-    finishes = session.execute(
-        select(TimelineEntry.ticket_id, TimelineEntry.at)
-        .where(TimelineEntry.office_id == office_id, TimelineEntry.station == station,
-               TimelineEntry.action.in_(lifecycle.SERVICE_ENDS))
-        .order_by(TimelineEntry.id.desc())
-        .limit(window)
-    ).all()
+    latest = _statement(("service_ends",), lambda: (
+        select(_TL.ticket_id, _TL.at)
+        .where(_TL.office_id == bindparam("office"), _TL.station == bindparam("station"),
+               _TL.action.in_(lifecycle.SERVICE_ENDS))
+        .order_by(_TL.id.desc())
+        .limit(bindparam("window", type_=Integer))))
+    finishes = _rows(session, latest, {"office": office_id, "station": station,
+                                       "window": window}).all()
     if not finishes:
         return DEFAULT_SERVICE_MINUTES
     ids = [row.ticket_id for row in finishes]
     starts: dict[int, datetime] = {}
-    for row in session.execute(
-        select(TimelineEntry.ticket_id, TimelineEntry.at)
-        .where(TimelineEntry.ticket_id.in_(ids), TimelineEntry.station == station,
-               TimelineEntry.action.in_(lifecycle.SERVICE_STARTS))
-        .order_by(TimelineEntry.id)
-    ):
+    opened = _statement(("service_starts",), lambda: (
+        select(_TL.ticket_id, _TL.at)
+        .where(_TL.ticket_id.in_(bindparam("ids", expanding=True)),
+               _TL.station == bindparam("station"),
+               _TL.action.in_(lifecycle.SERVICE_STARTS))
+        .order_by(_TL.id)))
+    for row in _rows(session, opened, {"ids": ids, "station": station}):
         starts.setdefault(row.ticket_id, row.at)  # the first call opens the service
     durations = [
         (row.at - starts[row.ticket_id]).total_seconds() / 60
@@ -401,13 +485,27 @@ def station_queue(core: Core, office_id: str, station: str) -> list[dict[str, An
 # --- numbering ---------------------------------------------------------------------------
 def next_number(session: Session, office_id: str, day: date, letter: str) -> str:
     """Allocate the next number of a letter for a day, inside the caller's transaction."""
-    sequence = session.get(NumberSequence, (office_id, day, letter))
-    if sequence is None:
-        sequence = NumberSequence(office_id=office_id, day=day, letter=letter, last=0)
-        session.add(sequence)
-    sequence.last += 1
-    session.flush()
-    return f"{letter}{sequence.last:03d}"
+    params = {"seq_office": office_id, "seq_day": day, "seq_letter": letter}
+    last = _rows(session, _statement(("number_bump",), _bump_statement), params) \
+        .scalar_one_or_none()
+    if last is None:  # the letter's first number today (the office's writer lock is held)
+        last = 1
+        session.execute(insert(_SEQ_TABLE).values(office_id=office_id, day=day, letter=letter,
+                                                  last=last))
+    return f"{letter}{last:03d}"
+
+
+_SEQ_TABLE = cast(Table, NumberSequence.__table__)
+
+
+def _bump_statement() -> Any:
+    seq = _SEQ_TABLE.c
+    return (update(_SEQ_TABLE)
+            .where(seq.office_id == bindparam("seq_office"),
+                   seq.day == bindparam("seq_day", type_=Date),
+                   seq.letter == bindparam("seq_letter"))
+            .values(last=seq.last + 1)
+            .returning(seq.last))
 
 
 def _slot_index(core: Core, local_start: datetime) -> tuple[int, datetime]:
@@ -435,12 +533,16 @@ def _record(change: Change, ticket: Ticket, action: str, staff: str | None = Non
             counter: str | None = None, station: str | None = None, **detail: Any) -> None:
     """Append to the timeline: `station` is where the action happened, `status` the state
     after it (a move to another station names that station in detail["to_station"])."""
-    change.session.add(TimelineEntry(
-        ticket_id=ticket.id, office_id=ticket.office_id, at=change.now,
-        action=action, status=ticket.status, station=station or ticket.station,
-        counter=counter if counter is not None else ticket.counter, staff=staff,
-        detail=detail or None,
-    ))
+    # One INSERT now (Core), not an ORM object for the unit of work to flush later.
+    change.session.execute(_INSERT_TIMELINE, {
+        "ticket_id": ticket.id, "office_id": ticket.office_id, "at": change.now,
+        "action": action, "status": ticket.status, "station": station or ticket.station,
+        "counter": counter if counter is not None else ticket.counter, "staff": staff,
+        "detail": detail or None,
+    })
+
+
+_INSERT_TIMELINE = insert(cast(Table, TimelineEntry.__table__))
 
 
 @dataclass
@@ -493,10 +595,11 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
     with core.change(office.id) as change:
         session = change.session
         now = change.now
-        booking = session.execute(
-            select(Booking).where(Booking.office_id == office.id,
-                                  Booking.code == scanned.code)
-        ).scalar_one_or_none()
+        booking = session.execute(_statement(("booking",), lambda: select(
+            _B.id, _B.cancelled, _B.date, _B.slot_start, _B.slot_end, _B.service,
+            _B.priority_group).where(_B.office_id == bindparam("office"),
+                                     _B.code == bindparam("code"))),
+            {"office": office.id, "code": scanned.code}).one_or_none()
         if booking is None:
             # A bare code of another office's booking is "not found" here: telling a code
             # guesser that it exists elsewhere would confirm a valid code (a signed token,
@@ -505,10 +608,12 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
                           "Booking code not found. Please check the code or ask an officer.")
         if booking.cancelled:
             raise Refusal(409, "cancelled", "This booking was cancelled.")
-        existing = session.execute(
-            select(Ticket).where(Ticket.booking_id == booking.id)
-        ).scalar_one_or_none()
-        if existing is not None:
+        existing_id = session.execute(
+            _statement(("ticket_of_booking",),
+                       lambda: select(_T.id).where(_T.booking_id == bindparam("booking"))),
+            {"booking": booking.id}).scalar_one_or_none()
+        if existing_id is not None:  # a repeated scan: the same ticket, printed again
+            existing = session.get_one(Ticket, existing_id)
             _record(change, existing, REPRINT.timeline, counter=None, kiosk=kiosk)
             data = ticket_dict(core, session, existing)
             job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, existing.id)
@@ -706,15 +811,15 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
                 if stored.status_code == 204:
                     return None
                 return json.loads(stored.body)  # type: ignore[no-any-return]
-        busy = session.execute(
-            select(Ticket).where(Ticket.office_id == office.id,
-                                 Ticket.counter == counter.id,
-                                 Ticket.status.in_(lifecycle.AT_COUNTER))
-        ).scalars().first()
+        busy = session.execute(_statement(("counter_busy",), lambda: (
+            select(_T.number).where(_T.office_id == bindparam("office"),
+                                    _T.counter == bindparam("counter"),
+                                    _T.status.in_(lifecycle.AT_COUNTER)).limit(1))),
+            {"office": office.id, "counter": counter.id}).scalar_one_or_none()
         if busy is not None:
             raise Refusal(409, "counter_busy",
                           "Counter is still serving {number}. Finish, hold or mark it "
-                          "no-show first.", number=busy.number)
+                          "no-show first.", number=busy)
         head = first_waiting_id(core, session, office, counter.stations,
                                 priority_only=counter.priority_only)
         result: dict[str, Any] | None = None
@@ -746,11 +851,10 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
     if action not in lifecycle.ACTIONS:
         raise Refusal(404, "unknown_action", "Unknown action {action}.", action=action)
     body = body or {}
-    with core.db.read() as reader:
-        found = reader.get(Ticket, ticket_id)
-        if found is None or (office_ids is not None and found.office_id not in office_ids):
-            raise Refusal(404, "not_found", "No such ticket.")
-        office = core.office(found.office_id)
+    office_id = _office_of_ticket(core, ticket_id)
+    if office_id is None or (office_ids is not None and office_id not in office_ids):
+        raise Refusal(404, "not_found", "No such ticket.")
+    office = core.office(office_id)
     with core.change(office.id) as change:
         session = change.session
         now = change.now
@@ -778,6 +882,15 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
                     counter_name=counter_cfg.name if counter_cfg else None,
                     station=ticket.station, staff=staff, detail=detail)
         return data
+
+
+def _office_of_ticket(core: Core, ticket_id: int) -> str | None:
+    """The office of a ticket (read before its office's write lock is taken)."""
+    statement = _statement(("office_of_ticket",),
+                           lambda: select(_T.office_id).where(_T.id == bindparam("ticket")))
+    with core.db.connect() as connection:
+        found = connection.execute(statement, {"ticket": ticket_id}).scalar_one_or_none()
+    return str(found) if found is not None else None
 
 
 def _slip(office: Office, ticket: Ticket, now: datetime) -> dict[str, Any]:

@@ -134,3 +134,24 @@ def test_test_print_queues_a_ticket_on_the_kiosk_printer(adm: Admin) -> None:
     assert job["printer"] == "kiosk-1" and job["status"] == "queued"
     followed = adm.call("GET", f"/print-jobs/{job['id']}")
     assert followed.status_code == 200
+
+
+def test_presence_is_written_once_a_minute_per_person_and_place(adm: Admin) -> None:
+    """One account calling from two counters (a shared token) writes its presence once
+    per counter, not on every request because the place changed."""
+    from sqlalchemy import event
+
+    token = bearer(create_staff(adm.core, "ketut", "rahasia-123", "officer", token=True))
+    writes: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE STAFF"):
+            writes.append(statement)
+
+    event.listen(adm.core.db.engine, "before_cursor_execute", count)
+    try:
+        for counter in ("W1", "W2", "W1", "W2", "W1"):
+            adm.call("POST", f"/counters/{counter}/next", who=token)
+    finally:
+        event.remove(adm.core.db.engine, "before_cursor_execute", count)
+    assert len(writes) == 2

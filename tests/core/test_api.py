@@ -226,3 +226,24 @@ def test_timestamps_are_office_time(api: Api) -> None:
     ticket = api.post("/checkin", {"scan": "API-00001"}, api.kiosk).get_json()["ticket"]
     issued = datetime.fromisoformat(ticket["issued_at"])
     assert issued.utcoffset() == timedelta(hours=8) and issued.hour == 9
+
+
+def test_only_pages_draw_a_csp_nonce(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The nonce (os.urandom) is for pages' inline scripts; an API request draws none
+    (it was a measurable share of a check-in). A page still gets a fresh one."""
+    import shared.app
+
+    drawn: list[int] = []
+    real = shared.app.secrets.token_urlsafe
+
+    def counting(nbytes: int | None = None) -> str:
+        drawn.append(nbytes or 0)
+        return real(nbytes)
+
+    monkeypatch.setattr(shared.app.secrets, "token_urlsafe", counting)
+    assert api.client.get("/api/v1/health").status_code == 200
+    assert drawn == []
+    page = api.client.get("/login")
+    assert page.status_code == 200
+    nonce = page.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+    assert nonce and drawn.count(12) == 1  # (the login form also draws its CSRF token)

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 
-from shared import visits
+from shared import lifecycle, visits
 from shared.app import create_app
 from shared.auth import create_device, create_staff, enrol_device
 from shared.bookings import import_rows
@@ -372,3 +372,29 @@ def test_a_board_that_missed_a_message_sees_the_gap(rooms: Rooms) -> None:
     call = next(p for name, p in rooms.received(board, "/display") if name == "called")
     assert call["previous"] == missed[-1][1]["version"] == 2
     assert call["previous"] > 0  # a board still at its join snapshot (0) asks again
+
+
+
+def test_no_snapshot_is_built_for_an_office_without_a_board_here(rooms: Rooms) -> None:
+    """A change of an office with no board connected to this process builds no board
+    snapshot (a burst of kiosk check-ins costs no board queries); a joined board's office
+    gets one."""
+    from display.board import snapshot
+    from shared.events import TicketEvent
+    from shared.realtime import bridge
+
+    built: list[str] = []
+
+    def counting(core: Core, office: str) -> dict[str, Any]:
+        built.append(office)
+        return snapshot(core, office)
+
+    forward = bridge(rooms.core, snapshot=counting)
+    board = rooms.joined("/display", "board-DPS", "DPS")
+    ticket = {"id": 1, "number": "W001"}
+    kind = lifecycle.transition("check_in").event
+    forward(TicketEvent("JKT", 1, kind, ticket))
+    assert built == []
+    forward(TicketEvent("DPS", 1, kind, ticket))
+    assert built == ["DPS"]
+    assert [name for name, _ in rooms.received(board, "/display")] == ["snapshot"]

@@ -178,3 +178,27 @@ def test_checkin_limit_is_keyed_by_the_kiosk_not_the_body(core: Core, config: Co
     # ... and did not spend the kiosks' buckets.
     assert [scan(kiosks[0]).status_code for _ in range(4)] == [404, 404, 404, 429]
     assert scan(kiosks[1]).status_code == 404
+
+
+def test_the_memory_limiter_starts_no_thread_per_hit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without Redis the counters live in memory; counting a hit must not start a timer
+    thread (a greenlet under gevent) each time, the largest cost of a check-in once. Old
+    entries still expire (at most a second late) and the limit still holds."""
+    import threading
+    import time
+
+    from shared.limits import LazyExpiryMemoryStorage, storage_uri
+
+    monkeypatch.delenv("GILIRAN_REDIS_URL", raising=False)
+    assert storage_uri() == "giliran-memory://"
+    storage = LazyExpiryMemoryStorage()
+    started: list[Any] = []
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(thread))
+    allowed = [storage.acquire_entry("kiosk:k1", 3, 60) for _ in range(5)]
+    assert allowed == [True, True, True, False, False]
+    storage.acquire_entry("kiosk:k2", 3, 0)     # expires at once
+    storage._next_sweep = 0.0                   # the next hit sweeps
+    time.sleep(0.01)
+    storage.acquire_entry("kiosk:k3", 3, 60)
+    assert not storage.events.get("kiosk:k2")  # its entry was dropped
+    assert started == []
