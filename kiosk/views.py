@@ -11,6 +11,7 @@ while that connection is down.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -158,18 +159,36 @@ def _session_staff() -> Principal | None:
     return staff if staff is not None and staff.role in roles.STAFF else None
 
 
-@kiosk.get("/kiosk/<kiosk_id>")
-def page(kiosk_id: str) -> tuple[str, int]:
+@dataclass(frozen=True)
+class KioskViewer:
+    """Who opens a kiosk's screen: the kiosk itself, or staff on its behalf."""
+
+    principal: Principal | None  # the request's own principal (device, bearer or session)
+    staff: Principal | None      # a staff member, by session or bearer token
+    office: Office | None        # the kiosk's office; None: nobody who may open it
+
+
+def _kiosk_viewer(kiosk_id: str) -> KioskViewer:
+    """The kiosk's page and its live data: the enrolled kiosk of that id, or staff. The
+    office is the kiosk's own; an officer on a browser gets the office this kiosk is
+    registered in when they may see it, else their own (shared/offices.py)."""
     principal = current_principal()
     is_device = (principal is not None and principal.kind == "device"
                  and principal.role == roles.KIOSK and principal.name == kiosk_id)
     staff = _session_staff()
     if len(kiosk_id) > 64 or not (is_device or staff is not None):
-        return render_template("kiosk/not_enrolled.html", kiosk_id=kiosk_id[:64]), 403
-    # The kiosk's own office; an officer on a browser gets the office this kiosk is
-    # registered in when they may see it, else their own (shared/offices.py).
+        return KioskViewer(principal, staff, None)
     office = offices.resolve(core(), principal if is_device else staff,
                              preferred=device_office(core(), kiosk_id))
+    return KioskViewer(principal, staff, office)
+
+
+@kiosk.get("/kiosk/<kiosk_id>")
+def page(kiosk_id: str) -> tuple[str, int]:
+    viewer = _kiosk_viewer(kiosk_id)
+    principal, staff, office = viewer.principal, viewer.staff, viewer.office
+    if office is None:
+        return render_template("kiosk/not_enrolled.html", kiosk_id=kiosk_id[:64]), 403
     staff_direct = principal is not None and principal.is_staff
     live = live_settings(office)
     settings = {
@@ -203,17 +222,12 @@ def page(kiosk_id: str) -> tuple[str, int]:
 def live(kiosk_id: str) -> Response:
     """The page's live part again (office name, information lines, check-in window,
     names, services), for the same kiosk or officer that may open the page."""
-    principal = current_principal()
-    is_device = (principal is not None and principal.kind == "device"
-                 and principal.role == roles.KIOSK and principal.name == kiosk_id)
-    staff = _session_staff()
-    if len(kiosk_id) > 64 or not (is_device or staff is not None):
-        raise Refusal(401 if principal is None and staff is None else 403,
-                      "unauthorized" if principal is None and staff is None else "forbidden",
+    viewer = _kiosk_viewer(kiosk_id)
+    if viewer.office is None:
+        anonymous = viewer.principal is None and viewer.staff is None
+        raise Refusal(401 if anonymous else 403, "unauthorized" if anonymous else "forbidden",
                       "This kiosk is not enrolled. Please ask an officer.")
-    office = offices.resolve(core(), principal if is_device else staff,
-                             preferred=device_office(core(), kiosk_id))
-    response = jsonify(live_settings(office))
+    response = jsonify(live_settings(viewer.office))
     response.headers["Cache-Control"] = "no-store"
     return response
 
