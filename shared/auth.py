@@ -27,6 +27,7 @@ from sqlalchemy import (
     DateTime,
     String,
     bindparam,
+    delete,
     literal,
     null,
     select,
@@ -40,7 +41,7 @@ from shared import roles
 from shared.core import Core
 from shared.errors import Refusal
 from shared.events import ControlEvent
-from shared.models import Device, Staff
+from shared.models import Device, DeviceState, Staff
 
 DEVICE_COOKIE = "giliran_device"
 MIN_PASSWORD = 8
@@ -289,6 +290,8 @@ def revoke_device(core: Core, device_id: str) -> DeviceInfo:
         device.enrol_code_hash = None
         if device.revoked_at is None:
             device.revoked_at = core.now()
+        # What the board last said of its sound goes with it (shared.device_states).
+        session.execute(delete(DeviceState).where(DeviceState.key == f"board:{device_id}"))
         info = _device_info(device)
     core.bus.publish_control(ControlEvent("revoked", f"device:{device_id}"))
     return info

@@ -223,3 +223,13 @@ def test_a_board_connects_when_its_version_cannot_be_stored(
                            callback=True)["ok"] is True
     finally:
         client.disconnect(namespace="/display")
+
+
+def test_a_revoked_board_leaves_no_state_behind(adm: Admin) -> None:
+    from shared.auth import revoke_device
+
+    device_states.Publisher(adm.core, "board").publish(
+        {"board-1": {"office": "DPS", "status": "connected", "sound": "unlocked"}})
+    assert "board-1" in device_states.read(adm.core, "board")["board"]
+    revoke_device(adm.core, "board-1")
+    assert "board-1" not in device_states.read(adm.core, "board")["board"]
