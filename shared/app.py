@@ -22,6 +22,7 @@ import hardware.room
 import kiosk.room
 import shared.reports.room
 from shared import config as config_module
+from shared import roles
 from shared.config import Config, check_secrets
 from shared.core import Core
 from shared.errors import GuardedJSONProvider, Refusal
@@ -79,6 +80,7 @@ def create_app(config: Config | None = None, core: Core | None = None,
     _warn_public_url(config)
     core = core or Core(config)
     app = Flask(__name__, template_folder="templates", static_folder="static")
+    app.jinja_env.globals["roles"] = roles  # templates name roles as shared.roles spells them
     app.config.update(
         SECRET_KEY=config.security.secret_key,
         MAX_CONTENT_LENGTH=MAX_BOOKINGS_BODY,

@@ -81,3 +81,16 @@ def test_no_module_but_groups_spells_a_priority_group() -> None:
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
     assert not offenders, ("read the group from shared.groups instead of spelling it:\n  "
                            + "\n  ".join(offenders))
+
+
+def test_no_template_compares_with_a_spelled_role() -> None:
+    """Templates read `roles` (a Jinja global of shared.roles) instead of spelling one."""
+    import re
+
+    names = "|".join(ROLE_NAMES)
+    pattern = re.compile(rf"""(==|!=)\s*["']({names})["']|<option value=["']({names})["']""")
+    offenders = [f"{path.relative_to(ROOT)}:{number}"
+                 for package in PRODUCT for path in sorted((ROOT / package).rglob("*.html"))
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if pattern.search(line)]
+    assert not offenders, "use roles.<NAME> in the template:\n  " + "\n  ".join(offenders)
