@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import socketio
 
 from shared.auth import create_device, enrol_device
@@ -114,3 +115,30 @@ def wait_for(condition: Callable[[], bool], timeout: float, message: str) -> Non
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def running_pair(postgres: object, redis_server: object, tmp_path: Path,
+                 request: pytest.FixtureRequest, prefix: str, *,
+                 hardware: tuple[bool, bool] = (True, False),
+                 config_path: Path = ROOT / "config.toml",
+                 ) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two production processes (`giliran serve`) on one PostgreSQL database and one Redis,
+    for a fixture to yield from: A (first) and B; stopped afterwards."""
+    from tests.services import Postgres, Redis
+
+    assert isinstance(postgres, Postgres) and isinstance(redis_server, Redis)
+    url = postgres.create_database(prefix + request.node.name[:40].lower())
+    servers = []
+    for name, owns_hardware in zip(("a", "b"), hardware, strict=True):
+        (tmp_path / name).mkdir()
+        servers.append(LiveServer(var=tmp_path / name, clock=CLOCK, database_url=url,
+                                  config_path=config_path, hardware=owns_hardware,
+                                  extra_env={"GILIRAN_REDIS_URL": redis_server.url}))
+    servers[0].prepare()
+    try:
+        for server in servers:
+            server.start()
+        yield servers[0], servers[1]
+    finally:
+        for server in servers:
+            server.stop()

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.live import LiveServer
-from tests.scaleout.helpers import CLOCK, DAY, Board, bearer, device_token, wait_for
+from tests.scaleout.helpers import DAY, Board, bearer, device_token, running_pair, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -20,22 +20,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 @pytest.fixture
 def pair(postgres: object, redis_server: object, tmp_path: Path,
          request: pytest.FixtureRequest) -> Iterator[tuple[LiveServer, LiveServer]]:
-    from tests.services import Postgres, Redis
-
-    assert isinstance(postgres, Postgres) and isinstance(redis_server, Redis)
-    url = postgres.create_database("adm_" + request.node.name[:40].lower())
-    servers = []
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        servers.append(LiveServer(var=tmp_path / name, clock=CLOCK, database_url=url,
-                                  hardware=False,
-                                  extra_env={"GILIRAN_REDIS_URL": redis_server.url}))
-    servers[0].prepare()
-    for server in servers:
-        server.start()
-    yield servers[0], servers[1]
-    for server in servers:
-        server.stop()
+    yield from running_pair(postgres, redis_server, tmp_path, request, "adm_",
+                            hardware=(False, False))
 
 
 def booking(code: str, start: str, end: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ import requests
 
 from shared import __version__
 from tests.live import LiveServer
-from tests.scaleout.helpers import CLOCK, Board, bearer, device_token, wait_for
+from tests.scaleout.helpers import Board, bearer, device_token, running_pair, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -22,22 +22,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 @pytest.fixture
 def pair(postgres: object, redis_server: object, tmp_path: Path,
          request: pytest.FixtureRequest) -> Iterator[tuple[LiveServer, LiveServer]]:
-    from tests.services import Postgres, Redis
-
-    assert isinstance(postgres, Postgres) and isinstance(redis_server, Redis)
-    url = postgres.create_database("dev_" + request.node.name[:40].lower())
-    servers = []
-    for name, hardware in (("a", True), ("b", False)):
-        (tmp_path / name).mkdir()
-        servers.append(LiveServer(var=tmp_path / name, clock=CLOCK, database_url=url,
-                                  hardware=hardware,
-                                  extra_env={"GILIRAN_REDIS_URL": redis_server.url}))
-    servers[0].prepare()
-    for server in servers:
-        server.start()
-    yield servers[0], servers[1]
-    for server in servers:
-        server.stop()
+    yield from running_pair(postgres, redis_server, tmp_path, request, "dev_")
 
 
 class SoundBoard(Board):

@@ -14,7 +14,13 @@ import requests
 
 from tests.hardware.fake_printer import FakeNetworkPrinter
 from tests.live import LiveServer
-from tests.scaleout.helpers import CLOCK, bearer, bookings, config_with_counters, device_token
+from tests.scaleout.helpers import (
+    bearer,
+    bookings,
+    config_with_counters,
+    device_token,
+    running_pair,
+)
 from tests.scaleout.helpers import wait_for as wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -32,27 +38,13 @@ def printer() -> Iterator[FakeNetworkPrinter]:
 @pytest.fixture
 def pair(postgres: object, redis_server: object, tmp_path: Path, printer: FakeNetworkPrinter,
          request: pytest.FixtureRequest) -> Iterator[tuple[LiveServer, LiveServer]]:
-    from tests.services import Postgres, Redis
-
-    assert isinstance(postgres, Postgres) and isinstance(redis_server, Redis)
-    url = postgres.create_database("pr_" + request.node.name[:40].lower())
     config = config_with_counters(tmp_path, 0)
     text = config.read_text(encoding="utf-8")
     assert KIOSK_PRINTER in text
     config.write_text(text.replace(KIOSK_PRINTER, f'id = "kiosk-1"\nurl = "{printer.url}"'),
                       encoding="utf-8")
-    servers = []
-    for name, hardware in (("a", True), ("b", False)):
-        (tmp_path / name).mkdir()
-        servers.append(LiveServer(var=tmp_path / name, clock=CLOCK, database_url=url,
-                                  config_path=config, hardware=hardware,
-                                  extra_env={"GILIRAN_REDIS_URL": redis_server.url}))
-    servers[0].prepare()
-    for server in servers:
-        server.start()
-    yield servers[0], servers[1]
-    for server in servers:
-        server.stop()
+    yield from running_pair(postgres, redis_server, tmp_path, request, "pr_",
+                            config_path=config)
 
 
 def printed_numbers(printer: FakeNetworkPrinter, numbers: list[str]) -> list[str]:

@@ -13,12 +13,12 @@ import requests
 
 from tests.live import LiveServer
 from tests.scaleout.helpers import (
-    CLOCK,
     Board,
     bearer,
     bookings,
     config_with_counters,
     device_token,
+    running_pair,
     wait_for,
 )
 
@@ -28,23 +28,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 @pytest.fixture
 def pair(postgres: object, redis_server: object, tmp_path: Path,
          request: pytest.FixtureRequest) -> Iterator[tuple[LiveServer, LiveServer]]:
-    from tests.services import Postgres, Redis
-
-    assert isinstance(postgres, Postgres) and isinstance(redis_server, Redis)
-    url = postgres.create_database("so_" + request.node.name[:40].lower())
-    config = config_with_counters(tmp_path, 12)
-    servers = []
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        servers.append(LiveServer(var=tmp_path / name, clock=CLOCK, database_url=url,
-                                  config_path=config,
-                                  extra_env={"GILIRAN_REDIS_URL": redis_server.url}))
-    servers[0].prepare()
-    for server in servers:
-        server.start()
-    yield servers[0], servers[1]
-    for server in servers:
-        server.stop()
+    yield from running_pair(postgres, redis_server, tmp_path, request, "so_",
+                            hardware=(True, True),
+                            config_path=config_with_counters(tmp_path, 12))
 
 
 def test_board_on_a_gets_each_call_made_on_b_once_in_order(
