@@ -39,6 +39,9 @@ class Change:
     printers: frozenset[str] = frozenset()
     # Print jobs queued in this transaction and not yet named by an event (shared.outbox).
     print_jobs: list[str] = field(default_factory=list)
+    # A service ended in this transaction (a finish or a move): the office's cached mean
+    # service times are dropped once it commits (Core.service_means).
+    service_ended: bool = False
 
     def emit(self, kind: str, ticket: dict[str, Any], **fields: Any) -> None:
         # Every event gets its own version: boards detect a gap and ask for a snapshot.
@@ -70,6 +73,10 @@ class Core:
         self.printers: frozenset[str] = frozenset()
         # What /api/v1/health adds per room: each returns (fields to merge, healthy?).
         self.health_checks: list[Callable[[], tuple[dict[str, Any], bool]]] = []
+        # (office, station) -> (mean service minutes, time.monotonic() when read): the
+        # estimate printed at check-in reads it instead of two timeline queries inside the
+        # office's lock (shared.visits.issued_estimate).
+        self.service_means: dict[tuple[str, str], tuple[float, float]] = {}
 
     # --- offices and time -------------------------------------------------------------
     def office(self, office_id: str) -> Office:
@@ -100,6 +107,8 @@ class Core:
             with self.db.write(office_id) as session:
                 change = Change(office_id, self.now(), session, printers=self.printers)
                 yield change
+            if change.service_ended:
+                self.forget_service_means(office_id)
             for event in change.events:
                 self.bus.publish(event)
 
@@ -117,8 +126,14 @@ class Core:
                            for office in offices]
                 yield changes
             for change in changes:
+                if change.service_ended:
+                    self.forget_service_means(change.office)
                 for event in change.events:
                     self.bus.publish(event)
+
+    def forget_service_means(self, office_id: str) -> None:
+        for key in [key for key in self.service_means if key[0] == office_id]:
+            self.service_means.pop(key, None)
 
     def ensure_offices(self) -> None:
         """Load the live configuration (seeded from the file into an empty database, the

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc, select
+from sqlalchemy import Engine, bindparam, create_engine, event, exc, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,7 +101,38 @@ def make_engine(url: str | None = None) -> Engine:
                 connection.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    # No `pool_pre_ping`: its `SELECT 1` was one more round trip at every checkout, and a
+    # write checks its connection out inside the office's lock. Instead: a connection that
+    # sat idle in the pool for IDLE_PING_SECONDS is pinged when checked out (a server
+    # restart while the office was quiet is found there, before any statement); a
+    # connection that breaks under load fails its statement, which marks every pooled
+    # connection of that moment stale (SQLAlchemy invalidates the pool on a disconnect),
+    # and a write whose first statement met a dropped connection is retried once on a new
+    # one (Database._write_session). `pool_recycle` bounds a connection's age.
+    engine = create_engine(url, pool_size=20, max_overflow=40, pool_recycle=POOL_RECYCLE_SECONDS)
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # the pool throws this connection away and checks out a new one
+            raise exc.DisconnectionError() from error
+
+    return engine
+
+
+#: A pooled PostgreSQL connection idle this long is pinged at checkout (not under load).
+IDLE_PING_SECONDS = 2.0
+#: And none is used for longer than this (server-side timeouts, proxies).
+POOL_RECYCLE_SECONDS = 1800
 
 
 class Database:
@@ -156,9 +187,7 @@ class Database:
         session = self._write()
         try:
             if office_id is not None and not self.is_sqlite:
-                session.execute(
-                    select(OfficeRow.id).where(OfficeRow.id == office_id).with_for_update()
-                )
+                session = self._lock_office(session, office_id)
             elif self.is_sqlite:
                 session.connection()  # BEGIN IMMEDIATE now, not at the first write
             yield session
@@ -168,3 +197,26 @@ class Database:
             raise
         finally:
             session.close()
+
+    def _lock_office(self, session: Session, office_id: str) -> Session:
+        """The office's row lock, the transaction's first statement: if it met a connection
+        that the server dropped (a restart), nothing was done yet, so it is retried once
+        on a new connection (the pool has discarded the stale ones by then)."""
+        try:
+            session.execute(_LOCK_OFFICE, {"office": office_id})
+            return session
+        except exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            session.close()
+        session = self._write()
+        try:
+            session.execute(_LOCK_OFFICE, {"office": office_id})
+        except BaseException:
+            session.close()
+            raise
+        return session
+
+
+_LOCK_OFFICE = (select(OfficeRow.id).where(OfficeRow.id == bindparam("office"))
+                .with_for_update())
