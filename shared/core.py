@@ -25,6 +25,8 @@ from shared.ordering import Rules
 _OFFICES = cast(Table, OfficeRow.__table__)
 _BUMP_VERSION = (update(_OFFICES).where(_OFFICES.c.id == bindparam("office"))
                  .values(version=_OFFICES.c.version + 1).returning(_OFFICES.c.version))
+_RETURN_VERSION = (update(_OFFICES).where(_OFFICES.c.id == bindparam("office"))
+                   .values(version=_OFFICES.c.version - 1))
 
 
 @dataclass
@@ -42,6 +44,9 @@ class Change:
     # A service ended in this transaction (a finish or a move): the office's cached mean
     # service times are dropped once it commits (Core.service_means).
     service_ended: bool = False
+    # PostgreSQL: the version the office-row lock already raised, for the first event
+    # (Database.write with claim_version); given back before commit if no event used it.
+    claimed_version: int | None = None
 
     def emit(self, kind: str, ticket: dict[str, Any], **fields: Any) -> None:
         # Every event gets its own version: boards detect a gap and ask for a snapshot.
@@ -49,7 +54,11 @@ class Change:
             # The printer's process learns of the jobs from the event (shared.outbox).
             fields["detail"] = {**fields.get("detail", {}), "print_jobs": self.print_jobs}
             self.print_jobs = []
-        self.version = self.session.execute(_BUMP_VERSION, {"office": self.office}).scalar_one()
+        if self.claimed_version is not None:
+            self.version, self.claimed_version = self.claimed_version, None
+        else:
+            self.version = self.session.execute(_BUMP_VERSION,
+                                                {"office": self.office}).scalar_one()
         self.events.append(TicketEvent(self.office, self.version, kind, ticket, **fields))
 
 
@@ -104,9 +113,12 @@ class Core:
     def change(self, office_id: str) -> Iterator[Change]:
         """One write transaction for an office; its events are published after commit."""
         with self.db.office_lock(office_id):
-            with self.db.write(office_id) as session:
-                change = Change(office_id, self.now(), session, printers=self.printers)
+            with self.db.write(office_id, claim_version=True) as session:
+                change = Change(office_id, self.now(), session, printers=self.printers,
+                                claimed_version=session.info.pop("claimed_version", None))
                 yield change
+                if change.claimed_version is not None:  # no event: no new version
+                    session.execute(_RETURN_VERSION, {"office": office_id})
             if change.service_ended:
                 self.forget_service_means(office_id)
             for event in change.events:

@@ -23,9 +23,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, bindparam, create_engine, event, exc, select
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, exc, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -175,19 +175,26 @@ class Database:
             yield connection
 
     @contextmanager
-    def write(self, office_id: str | None = None) -> Iterator[Session]:
-        """A write transaction; with an office, that office's changes are serialised."""
+    def write(self, office_id: str | None = None, claim_version: bool = False
+              ) -> Iterator[Session]:
+        """A write transaction; with an office, that office's changes are serialised.
+
+        With `claim_version` on PostgreSQL, the statement that locks the office row also
+        raises its event version (one round trip for both): the new value is left in
+        `session.info["claimed_version"]` for the caller's first event, and the caller
+        gives it back before commit if no event used it (shared.core.Core.change)."""
         if self._sqlite_writer is not None:
             with self._sqlite_writer:
-                yield from self._write_session(office_id)
+                yield from self._write_session(office_id, claim_version)
         else:
-            yield from self._write_session(office_id)
+            yield from self._write_session(office_id, claim_version)
 
-    def _write_session(self, office_id: str | None) -> Iterator[Session]:
+    def _write_session(self, office_id: str | None, claim_version: bool = False
+                       ) -> Iterator[Session]:
         session = self._write()
         try:
             if office_id is not None and not self.is_sqlite:
-                session = self._lock_office(session, office_id)
+                session = self._lock_office(session, office_id, claim_version)
             elif self.is_sqlite:
                 session.connection()  # BEGIN IMMEDIATE now, not at the first write
             yield session
@@ -198,12 +205,12 @@ class Database:
         finally:
             session.close()
 
-    def _lock_office(self, session: Session, office_id: str) -> Session:
+    def _lock_office(self, session: Session, office_id: str, claim_version: bool) -> Session:
         """The office's row lock, the transaction's first statement: if it met a connection
         that the server dropped (a restart), nothing was done yet, so it is retried once
         on a new connection (the pool has discarded the stale ones by then)."""
         try:
-            session.execute(_LOCK_OFFICE, {"office": office_id})
+            _run_lock(session, office_id, claim_version)
             return session
         except exc.DBAPIError as error:
             if not error.connection_invalidated:
@@ -211,12 +218,24 @@ class Database:
             session.close()
         session = self._write()
         try:
-            session.execute(_LOCK_OFFICE, {"office": office_id})
+            _run_lock(session, office_id, claim_version)
         except BaseException:
             session.close()
             raise
         return session
 
 
+def _run_lock(session: Session, office_id: str, claim_version: bool) -> None:
+    if claim_version:
+        # An UPDATE locks the row as SELECT … FOR UPDATE does.
+        session.info["claimed_version"] = session.execute(
+            _CLAIM_VERSION, {"office": office_id}).scalar_one_or_none()
+    else:
+        session.execute(_LOCK_OFFICE, {"office": office_id})
+
+
 _LOCK_OFFICE = (select(OfficeRow.id).where(OfficeRow.id == bindparam("office"))
                 .with_for_update())
+_OFFICES = cast(Table, OfficeRow.__table__)
+_CLAIM_VERSION = (update(_OFFICES).where(_OFFICES.c.id == bindparam("office"))
+                  .values(version=_OFFICES.c.version + 1).returning(_OFFICES.c.version))

@@ -63,3 +63,30 @@ def test_a_write_after_a_restart_uses_a_new_connection(postgres: object,
     # The pooled connection is dead and recent (no ping): the lock statement meets the
     # dropped connection, and the write is retried once on a new connection.
     assert _write(postgres_core) == before
+
+
+@pytest.mark.postgres
+def test_the_office_lock_raises_the_version_for_the_first_event(postgres_core: Core) -> None:
+    from sqlalchemy import event
+
+    core = postgres_core
+    statements: list[str] = []
+    event.listen(core.db.engine, "before_cursor_execute",
+                 lambda _c, _cu, statement, *_: statements.append(statement))
+    start = core.office_version("DPS")
+    with core.change("DPS"):
+        pass  # no event: the version the lock raised is given back
+    assert core.office_version("DPS") == start
+    seen: list[int] = []
+    core.bus.subscribe(lambda e: seen.append(e.version))
+    statements.clear()
+    with core.change("DPS") as change:
+        change.emit("checked_in", {"id": 1})
+    office_rows = [s for s in statements if "offices" in s]
+    assert len(office_rows) == 1, "the lock and the first event's version are one statement"
+    with core.change("DPS") as change:
+        change.emit("checked_in", {"id": 2})
+        change.emit("checked_in", {"id": 3})
+    core.bus.wait_idle(5)
+    assert seen == [start + 1, start + 2, start + 3]
+    assert core.office_version("DPS") == start + 3
