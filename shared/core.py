@@ -25,6 +25,8 @@ from shared.ordering import Rules
 _OFFICES = cast(Table, OfficeRow.__table__)
 _BUMP_VERSION = (update(_OFFICES).where(_OFFICES.c.id == bindparam("office"))
                  .values(version=_OFFICES.c.version + 1).returning(_OFFICES.c.version))
+_RETURN_VERSION = (update(_OFFICES).where(_OFFICES.c.id == bindparam("office"))
+                   .values(version=_OFFICES.c.version - 1))
 
 
 @dataclass
@@ -39,6 +41,12 @@ class Change:
     printers: frozenset[str] = frozenset()
     # Print jobs queued in this transaction and not yet named by an event (shared.outbox).
     print_jobs: list[str] = field(default_factory=list)
+    # A service ended in this transaction (a finish or a move): the office's cached mean
+    # service times are dropped once it commits (Core.service_means).
+    service_ended: bool = False
+    # PostgreSQL: the version the office-row lock already raised, for the first event
+    # (Database.write with claim_version); given back before commit if no event used it.
+    claimed_version: int | None = None
 
     def emit(self, kind: str, ticket: dict[str, Any], **fields: Any) -> None:
         # Every event gets its own version: boards detect a gap and ask for a snapshot.
@@ -46,7 +54,11 @@ class Change:
             # The printer's process learns of the jobs from the event (shared.outbox).
             fields["detail"] = {**fields.get("detail", {}), "print_jobs": self.print_jobs}
             self.print_jobs = []
-        self.version = self.session.execute(_BUMP_VERSION, {"office": self.office}).scalar_one()
+        if self.claimed_version is not None:
+            self.version, self.claimed_version = self.claimed_version, None
+        else:
+            self.version = self.session.execute(_BUMP_VERSION,
+                                                {"office": self.office}).scalar_one()
         self.events.append(TicketEvent(self.office, self.version, kind, ticket, **fields))
 
 
@@ -70,6 +82,10 @@ class Core:
         self.printers: frozenset[str] = frozenset()
         # What /api/v1/health adds per room: each returns (fields to merge, healthy?).
         self.health_checks: list[Callable[[], tuple[dict[str, Any], bool]]] = []
+        # (office, station) -> (mean service minutes, time.monotonic() when read): the
+        # estimate printed at check-in reads it instead of two timeline queries inside the
+        # office's lock (shared.visits.issued_estimate).
+        self.service_means: dict[tuple[str, str], tuple[float, float]] = {}
 
     # --- offices and time -------------------------------------------------------------
     def office(self, office_id: str) -> Office:
@@ -97,9 +113,14 @@ class Core:
     def change(self, office_id: str) -> Iterator[Change]:
         """One write transaction for an office; its events are published after commit."""
         with self.db.office_lock(office_id):
-            with self.db.write(office_id) as session:
-                change = Change(office_id, self.now(), session, printers=self.printers)
+            with self.db.write(office_id, claim_version=True) as session:
+                change = Change(office_id, self.now(), session, printers=self.printers,
+                                claimed_version=session.info.pop("claimed_version", None))
                 yield change
+                if change.claimed_version is not None:  # no event: no new version
+                    session.execute(_RETURN_VERSION, {"office": office_id})
+            if change.service_ended:
+                self.forget_service_means(office_id)
             for event in change.events:
                 self.bus.publish(event)
 
@@ -117,8 +138,14 @@ class Core:
                            for office in offices]
                 yield changes
             for change in changes:
+                if change.service_ended:
+                    self.forget_service_means(change.office)
                 for event in change.events:
                     self.bus.publish(event)
+
+    def forget_service_means(self, office_id: str) -> None:
+        for key in [key for key in self.service_means if key[0] == office_id]:
+            self.service_means.pop(key, None)
 
     def ensure_offices(self) -> None:
         """Load the live configuration (seeded from the file into an empty database, the

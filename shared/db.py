@@ -23,9 +23,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, exc, select
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, exc, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,7 +101,38 @@ def make_engine(url: str | None = None) -> Engine:
                 connection.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    # No `pool_pre_ping`: its `SELECT 1` was one more round trip at every checkout, and a
+    # write checks its connection out inside the office's lock. Instead: a connection that
+    # sat idle in the pool for IDLE_PING_SECONDS is pinged when checked out (a server
+    # restart while the office was quiet is found there, before any statement); a
+    # connection that breaks under load fails its statement, which marks every pooled
+    # connection of that moment stale (SQLAlchemy invalidates the pool on a disconnect),
+    # and a write whose first statement met a dropped connection is retried once on a new
+    # one (Database._write_session). `pool_recycle` bounds a connection's age.
+    engine = create_engine(url, pool_size=20, max_overflow=40, pool_recycle=POOL_RECYCLE_SECONDS)
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # the pool throws this connection away and checks out a new one
+            raise exc.DisconnectionError() from error
+
+    return engine
+
+
+#: A pooled PostgreSQL connection idle this long is pinged at checkout (not under load).
+IDLE_PING_SECONDS = 2.0
+#: And none is used for longer than this (server-side timeouts, proxies).
+POOL_RECYCLE_SECONDS = 1800
 
 
 class Database:
@@ -144,21 +175,26 @@ class Database:
             yield connection
 
     @contextmanager
-    def write(self, office_id: str | None = None) -> Iterator[Session]:
-        """A write transaction; with an office, that office's changes are serialised."""
+    def write(self, office_id: str | None = None, claim_version: bool = False
+              ) -> Iterator[Session]:
+        """A write transaction; with an office, that office's changes are serialised.
+
+        With `claim_version` on PostgreSQL, the statement that locks the office row also
+        raises its event version (one round trip for both): the new value is left in
+        `session.info["claimed_version"]` for the caller's first event, and the caller
+        gives it back before commit if no event used it (shared.core.Core.change)."""
         if self._sqlite_writer is not None:
             with self._sqlite_writer:
-                yield from self._write_session(office_id)
+                yield from self._write_session(office_id, claim_version)
         else:
-            yield from self._write_session(office_id)
+            yield from self._write_session(office_id, claim_version)
 
-    def _write_session(self, office_id: str | None) -> Iterator[Session]:
+    def _write_session(self, office_id: str | None, claim_version: bool = False
+                       ) -> Iterator[Session]:
         session = self._write()
         try:
             if office_id is not None and not self.is_sqlite:
-                session.execute(
-                    select(OfficeRow.id).where(OfficeRow.id == office_id).with_for_update()
-                )
+                session = self._lock_office(session, office_id, claim_version)
             elif self.is_sqlite:
                 session.connection()  # BEGIN IMMEDIATE now, not at the first write
             yield session
@@ -168,3 +204,38 @@ class Database:
             raise
         finally:
             session.close()
+
+    def _lock_office(self, session: Session, office_id: str, claim_version: bool) -> Session:
+        """The office's row lock, the transaction's first statement: if it met a connection
+        that the server dropped (a restart), nothing was done yet, so it is retried once
+        on a new connection (the pool has discarded the stale ones by then)."""
+        try:
+            _run_lock(session, office_id, claim_version)
+            return session
+        except exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            session.close()
+        session = self._write()
+        try:
+            _run_lock(session, office_id, claim_version)
+        except BaseException:
+            session.close()
+            raise
+        return session
+
+
+def _run_lock(session: Session, office_id: str, claim_version: bool) -> None:
+    if claim_version:
+        # An UPDATE locks the row as SELECT … FOR UPDATE does.
+        session.info["claimed_version"] = session.execute(
+            _CLAIM_VERSION, {"office": office_id}).scalar_one_or_none()
+    else:
+        session.execute(_LOCK_OFFICE, {"office": office_id})
+
+
+_LOCK_OFFICE = (select(OfficeRow.id).where(OfficeRow.id == bindparam("office"))
+                .with_for_update())
+_OFFICES = cast(Table, OfficeRow.__table__)
+_CLAIM_VERSION = (update(_OFFICES).where(_OFFICES.c.id == bindparam("office"))
+                  .values(version=_OFFICES.c.version + 1).returning(_OFFICES.c.version))

@@ -115,3 +115,32 @@ def test_checkin_race_on_postgresql(postgres_core: Core) -> None:
 @pytest.mark.postgres
 def test_counters_race_on_postgresql(postgres_core: Core) -> None:
     counters_race(postgres_core)
+
+
+def printed_positions_race(core: Core) -> None:
+    """Eight kiosks at once, one booked slot, a frozen clock: each ticket's place is its
+    order of issue, so the printed positions are exactly 1..n, none twice (the count runs
+    inside the issuing transaction, under the office's lock)."""
+    codes = [f"POS-{i:05d}" for i in range(80)]
+    import_rows(core, enumerate([booking_row(code) for code in codes], start=1))
+    printed: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def kiosk(index: int) -> None:
+        for scan in codes[index::8]:
+            ticket = visits.check_in(core, "DPS", scan, f"kiosk-{index}").ticket
+            with lock:
+                printed.append((ticket["id"], ticket["position"]))
+
+    run_threads(8, kiosk)
+    assert sorted(position for _, position in printed) == list(range(1, len(codes) + 1))
+    assert [p for _, p in sorted(printed)] == list(range(1, len(codes) + 1))
+
+
+def test_printed_positions_under_a_race(core: Core) -> None:
+    printed_positions_race(core)
+
+
+@pytest.mark.postgres
+def test_printed_positions_under_a_race_on_postgresql(postgres_core: Core) -> None:
+    printed_positions_race(postgres_core)

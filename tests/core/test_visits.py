@@ -211,3 +211,32 @@ def test_wait_estimate_uses_recent_service_times(core: Core) -> None:
     queue = visits.station_queue(core, "DPS", "berkas")
     # one service took 10 minutes: that is now the rolling mean
     assert [t["estimated_wait_minutes"] for t in queue] == [3, 8, 13, 18]
+
+
+def test_checkin_estimate_follows_a_finish_without_reading_the_timeline_each_time(
+        core: Core) -> None:
+    """The estimate printed at check-in reuses the station's mean service time (cached
+    per process, dropped when a service ends), and stays equal to the counted one."""
+    from sqlalchemy import event
+
+    add(core, *[booking_row(f"EMC-0000{i}") for i in range(6)])
+    timeline_reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and "ticket_timeline" in statement:
+            timeline_reads.append(statement)
+
+    event.listen(core.db.engine, "before_cursor_execute", seen)
+    first = visits.check_in(core, "DPS", "EMC-00000", "k").ticket
+    reads_for_first = len(timeline_reads)
+    second = visits.check_in(core, "DPS", "EMC-00001", "k").ticket
+    assert len(timeline_reads) == reads_for_first, "the mean was read again"
+    assert [first["estimated_wait_minutes"], second["estimated_wait_minutes"]] == [2, 4]
+    called = visits.call_next(core, "DPS", "1", "p")
+    assert called is not None
+    core.clock.advance(timedelta(minutes=10))
+    visits.act(core, called["id"], "finish", "p", None)
+    third = visits.check_in(core, "DPS", "EMC-00002", "k").ticket
+    # one service took 10 minutes: the new mean, at once, as the counted estimate has it
+    assert third["estimated_wait_minutes"] == visits.get_ticket(
+        core, third["id"], None)["estimated_wait_minutes"] == 8

@@ -1,0 +1,92 @@
+"""PostgreSQL connections: no ping at every checkout (a round trip inside the office's
+lock), a ping for a connection that sat idle, and a write that heals after a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from shared import db as db_module
+from shared.core import Core
+from shared.models import OfficeRow
+
+
+@pytest.fixture
+def pings(postgres_core: Core, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    dialect = postgres_core.db.engine.dialect
+    seen: list[Any] = []
+    real = dialect.do_ping
+
+    def counting(connection: Any) -> bool:
+        seen.append(connection)
+        return real(connection)
+
+    monkeypatch.setattr(dialect, "do_ping", counting)
+    yield seen
+
+
+def _write(core: Core) -> int:
+    with core.change("DPS") as change:
+        return int(change.session.execute(
+            select(OfficeRow.version).where(OfficeRow.id == "DPS")).scalar_one())
+
+
+@pytest.mark.postgres
+def test_a_busy_connection_is_not_pinged(postgres_core: Core, pings: list[Any]) -> None:
+    _write(postgres_core)
+    for _ in range(5):
+        _write(postgres_core)
+    assert pings == []
+
+
+@pytest.mark.postgres
+def test_an_idle_connection_is_pinged_at_checkout(postgres_core: Core, pings: list[Any],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(postgres_core)
+    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)
+    _write(postgres_core)
+    assert len(pings) == 1
+
+
+@pytest.mark.postgres
+def test_a_write_after_a_restart_uses_a_new_connection(postgres: object,
+                                                        postgres_core: Core) -> None:
+    from tests.services import Postgres
+
+    assert isinstance(postgres, Postgres)
+    before = _write(postgres_core)  # a pooled connection, used a moment ago
+    postgres.stop_server()
+    postgres.start_server()
+    # The pooled connection is dead and recent (no ping): the lock statement meets the
+    # dropped connection, and the write is retried once on a new connection.
+    assert _write(postgres_core) == before
+
+
+@pytest.mark.postgres
+def test_the_office_lock_raises_the_version_for_the_first_event(postgres_core: Core) -> None:
+    from sqlalchemy import event
+
+    core = postgres_core
+    statements: list[str] = []
+    event.listen(core.db.engine, "before_cursor_execute",
+                 lambda _c, _cu, statement, *_: statements.append(statement))
+    start = core.office_version("DPS")
+    with core.change("DPS"):
+        pass  # no event: the version the lock raised is given back
+    assert core.office_version("DPS") == start
+    seen: list[int] = []
+    core.bus.subscribe(lambda e: seen.append(e.version))
+    statements.clear()
+    with core.change("DPS") as change:
+        change.emit("checked_in", {"id": 1})
+    office_rows = [s for s in statements if "offices" in s]
+    assert len(office_rows) == 1, "the lock and the first event's version are one statement"
+    with core.change("DPS") as change:
+        change.emit("checked_in", {"id": 2})
+        change.emit("checked_in", {"id": 3})
+    core.bus.wait_idle(5)
+    assert seen == [start + 1, start + 2, start + 3]
+    assert core.office_version("DPS") == start + 3
