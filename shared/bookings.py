@@ -16,13 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, time
 from typing import IO, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from shared.config import PRIORITY_GROUPS, Config, parse_hhmm
 from shared.core import Core
@@ -30,6 +31,8 @@ from shared.errors import Refusal
 from shared.green import cooperate
 from shared.i18n import bilingual
 from shared.models import Booking
+
+log = logging.getLogger(__name__)
 
 FIELDS = ("code", "office", "date", "slot_start", "slot_end", "service", "priority_group", "name")
 CODE_RE = re.compile(r"[A-Za-z0-9-]{6,32}")
@@ -270,7 +273,23 @@ def import_rows(core: Core, rows: Iterable[tuple[int, Any]],
         _store(core, batch, summary)
         if progress:
             progress(len(batch))
+    if summary.created >= ANALYZE_AFTER and not core.db.is_sqlite:
+        _refresh_statistics(core)
     return summary
+
+
+# After an import that adds this many bookings, PostgreSQL's planner statistics are
+# refreshed at once: until autovacuum gets round to it, a table that was (nearly) empty
+# is planned as such, and a check-in's booking lookup takes the wrong index.
+ANALYZE_AFTER = 200
+
+
+def _refresh_statistics(core: Core) -> None:
+    try:
+        with core.db.engine.begin() as connection:
+            connection.execute(text("ANALYZE bookings"))
+    except Exception:  # statistics are an optimisation; the import itself is stored
+        log.exception("ANALYZE bookings failed")
 
 
 def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSummary) -> None:

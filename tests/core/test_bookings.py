@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from shared.app import create_app
 from shared.auth import create_staff
-from shared.bookings import import_file, rows_from_json
+from shared.bookings import ANALYZE_AFTER, import_file, import_rows, rows_from_json
 from shared.cli import main
 from shared.core import Core
 from shared.models import Booking
@@ -309,3 +309,24 @@ def test_cli_inbox_imports_each_file_and_files_it(tmp_path: Path) -> None:
     assert (inbox / "c.csv.part").exists()  # still being written: left alone
     again = CliRunner().invoke(main, ["bookings", "inbox", str(inbox)], env=cli_env(tmp_path))
     assert again.exit_code == 0 and "no booking files" in again.output
+
+
+@pytest.mark.postgres
+def test_a_large_import_refreshes_postgresql_statistics(postgres_core: Core) -> None:
+    """A table that was empty is planned as empty until its statistics are refreshed: a
+    large import refreshes them at once (the check-in's booking lookup then takes the
+    unique (office, code) index); a small one leaves it to autovacuum."""
+    from sqlalchemy import text
+
+    def analysed() -> int:
+        with postgres_core.db.engine.connect() as connection:
+            return int(connection.execute(text(
+                "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'bookings'"
+            )).scalar_one())
+
+    before = analysed()
+    import_rows(postgres_core, enumerate([booking_row(f"STAT-{i:05d}") for i in range(5)], 1))
+    assert analysed() == before
+    import_rows(postgres_core, enumerate(
+        [booking_row(f"STAT-{i:05d}") for i in range(5, 5 + ANALYZE_AFTER)], 1))
+    assert analysed() == before + 1
