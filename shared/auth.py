@@ -408,12 +408,10 @@ def set_password(core: Core, username: str, password: str) -> StaffInfo:
     return info
 
 
-def require(principal: Any, *roles: str, office: str | None = None) -> Principal:
-    """Refuse unless the principal has one of the roles (and may see the office)."""
+def require(principal: Any, *roles: str) -> Principal:
+    """Refuse unless the principal has one of the roles (its office: shared/offices.py)."""
     if principal is None:
         raise Refusal(401, "unauthorized", "Please log in.")
     if roles and principal.role not in roles:
-        raise Refusal(403, "forbidden", "You are not allowed to do this.")
-    if office is not None and not principal.may_see_office(office):
         raise Refusal(403, "forbidden", "You are not allowed to do this.")
     return principal  # type: ignore[no-any-return]

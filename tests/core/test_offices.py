@@ -72,12 +72,14 @@ def test_staff_acting_on_a_device_and_a_surface_preference(two: Core) -> None:
 @pytest.mark.parametrize("path", [
     "/api/v1/stations/berkas/queue", "/api/v1/counters/1", "/counter/api/tickets",
     "/api/v1/board/{office}", "/api/v1/offices/{office}/sound-check",
+    "/reports/day/export",
 ])
 def test_every_surface_answers_by_the_same_rule(rooms: Rooms, path: str) -> None:  # noqa: F811
     """An officer of DPS: another office is 403, an unknown one 404, everywhere."""
     client = rooms.app.test_client()
     token = rooms.tokens["petugas"]
-    if "sound-check" in path:  # a supervisor's call: a supervisor of DPS only
+    if "sound-check" in path or path.startswith("/reports"):
+        # a supervisor's call: a supervisor of DPS only
         token = create_staff(rooms.core, "kepala-dps", "pw", "supervisor", "DPS", token=True)
     headers = {"Authorization": f"Bearer {token}"}
     method = client.post if "sound-check" in path else client.get
