@@ -117,23 +117,18 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def running_pair(postgres: object, redis_server: object, tmp_path: Path,
-                 request: pytest.FixtureRequest, prefix: str, *,
+def running_pair(database_url: str, redis_url: str, tmp_path: Path, *,
                  hardware: tuple[bool, bool] = (True, False),
                  config_path: Path = ROOT / "config.toml",
                  ) -> Iterator[tuple[LiveServer, LiveServer]]:
-    """Two production processes (`giliran serve`) on one PostgreSQL database and one Redis,
-    for a fixture to yield from: A (first) and B; stopped afterwards."""
-    from tests.services import Postgres, Redis
-
-    assert isinstance(postgres, Postgres) and isinstance(redis_server, Redis)
-    url = postgres.create_database(prefix + request.node.name[:40].lower())
+    """Two production processes (`giliran serve`) on one database and one Redis, for a
+    fixture to yield from: A (first) and B; stopped afterwards."""
     servers = []
     for name, owns_hardware in zip(("a", "b"), hardware, strict=True):
         (tmp_path / name).mkdir()
-        servers.append(LiveServer(var=tmp_path / name, clock=CLOCK, database_url=url,
+        servers.append(LiveServer(var=tmp_path / name, clock=CLOCK, database_url=database_url,
                                   config_path=config_path, hardware=owns_hardware,
-                                  extra_env={"GILIRAN_REDIS_URL": redis_server.url}))
+                                  extra_env={"GILIRAN_REDIS_URL": redis_url}))
     servers[0].prepare()
     try:
         for server in servers:
@@ -142,3 +137,17 @@ def running_pair(postgres: object, redis_server: object, tmp_path: Path,
     finally:
         for server in servers:
             server.stop()
+
+
+def pg_redis_pair(postgres: object, redis_server: object, tmp_path: Path,
+                  request: pytest.FixtureRequest, prefix: str, *,
+                  hardware: tuple[bool, bool] = (True, False),
+                  config_path: Path = ROOT / "config.toml",
+                  ) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """`running_pair` on a fresh PostgreSQL database named after the test, and Redis."""
+    from tests.services import Postgres, Redis
+
+    assert isinstance(postgres, Postgres) and isinstance(redis_server, Redis)
+    url = postgres.create_database(prefix + request.node.name[:40].lower())
+    yield from running_pair(url, redis_server.url, tmp_path, hardware=hardware,
+                            config_path=config_path)

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.live import LiveServer
-from tests.scaleout.helpers import DAY, Board, bearer, device_token, running_pair, wait_for
+from tests.scaleout.helpers import DAY, Board, bearer, device_token, pg_redis_pair, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 @pytest.fixture
 def pair(postgres: object, redis_server: object, tmp_path: Path,
          request: pytest.FixtureRequest) -> Iterator[tuple[LiveServer, LiveServer]]:
-    yield from running_pair(postgres, redis_server, tmp_path, request, "adm_",
+    yield from pg_redis_pair(postgres, redis_server, tmp_path, request, "adm_",
                             hardware=(False, False))
 
 

@@ -14,7 +14,7 @@ import requests
 
 from shared import __version__
 from tests.live import LiveServer
-from tests.scaleout.helpers import Board, bearer, device_token, running_pair, wait_for
+from tests.scaleout.helpers import Board, bearer, device_token, pg_redis_pair, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 @pytest.fixture
 def pair(postgres: object, redis_server: object, tmp_path: Path,
          request: pytest.FixtureRequest) -> Iterator[tuple[LiveServer, LiveServer]]:
-    yield from running_pair(postgres, redis_server, tmp_path, request, "dev_")
+    yield from pg_redis_pair(postgres, redis_server, tmp_path, request, "dev_")
 
 
 class SoundBoard(Board):

@@ -19,7 +19,7 @@ from tests.scaleout.helpers import (
     bookings,
     config_with_counters,
     device_token,
-    running_pair,
+    pg_redis_pair,
 )
 from tests.scaleout.helpers import wait_for as wait_until
 
@@ -43,7 +43,7 @@ def pair(postgres: object, redis_server: object, tmp_path: Path, printer: FakeNe
     assert KIOSK_PRINTER in text
     config.write_text(text.replace(KIOSK_PRINTER, f'id = "kiosk-1"\nurl = "{printer.url}"'),
                       encoding="utf-8")
-    yield from running_pair(postgres, redis_server, tmp_path, request, "pr_",
+    yield from pg_redis_pair(postgres, redis_server, tmp_path, request, "pr_",
                             config_path=config)
 
 

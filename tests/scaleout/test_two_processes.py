@@ -18,7 +18,7 @@ from tests.scaleout.helpers import (
     bookings,
     config_with_counters,
     device_token,
-    running_pair,
+    pg_redis_pair,
     wait_for,
 )
 
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 @pytest.fixture
 def pair(postgres: object, redis_server: object, tmp_path: Path,
          request: pytest.FixtureRequest) -> Iterator[tuple[LiveServer, LiveServer]]:
-    yield from running_pair(postgres, redis_server, tmp_path, request, "so_",
+    yield from pg_redis_pair(postgres, redis_server, tmp_path, request, "so_",
                             hardware=(True, True),
                             config_path=config_with_counters(tmp_path, 12))
 

@@ -21,8 +21,7 @@ from shared.config import Config, parse_config
 from shared.core import Core
 from tests.conftest import ROOT
 from tests.live import LiveServer
-
-CLOCK = "2026-12-01T10:00"
+from tests.scaleout.helpers import running_pair
 
 
 def limited(config: Config, login: int = 1000, checkin: int = 1000,
@@ -81,20 +80,8 @@ def pair(redis_server: object, tmp_path: Path) -> Iterator[tuple[LiveServer, Liv
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
-    servers = []
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-        servers.append(LiveServer(var=tmp_path / name, clock=CLOCK, database_url=database,
-                                  config_path=config, hardware=False,
-                                  extra_env={"GILIRAN_REDIS_URL": redis_url}))
-    servers[0].prepare()
-    try:
-        for server in servers:
-            server.start()
-        yield servers[0], servers[1]
-    finally:
-        for server in servers:
-            server.stop()
+    yield from running_pair(database, redis_url, tmp_path, hardware=(False, False),
+                            config_path=config)
 
 
 @pytest.mark.redis
