@@ -48,17 +48,18 @@ def build(directory: Path, booking_count: int, waiting: int) -> tuple[Any, Any, 
     app = create_app(config, core)
     if INLINE["on"]:
         # deliver events in the request's thread, so that a profile sees their cost too
+        # (the deferred board snapshot included, built at once)
         bus = core.bus
 
+        def defer_now(key: str, work: Any, delay: float, at_most: float) -> None:
+            work()
+
         def deliver(event: Any) -> None:
-            with bus._idle:
-                bus._queued[event.office] = bus._queued.get(event.office, 0) + 1
             for subscriber in list(bus._subscribers):
                 subscriber(event)
-            with bus._idle:
-                bus._queued[event.office] -= 1
 
         bus.publish = deliver
+        bus.defer = defer_now
     return app, core, site
 
 

@@ -15,6 +15,7 @@ import json
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -86,19 +87,31 @@ Subscriber = Callable[[TicketEvent], None]
 ControlSubscriber = Callable[[ControlEvent], None]
 
 
+class _Deferred:
+    """Work a subscriber asked to run later on the dispatcher (see `EventBus.defer`)."""
+
+    __slots__ = ("work", "due", "deadline")
+
+    def __init__(self, work: Callable[[], None], due: float, deadline: float) -> None:
+        self.work, self.due, self.deadline = work, due, deadline
+
+
+_WAKE = object()  # a queue item that only makes the dispatcher look at its deferred work
+
+
 class EventBus:
     """In-process publish/subscribe with an ordered dispatcher thread."""
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
         self._control_subscribers: list[ControlSubscriber] = []
-        self._queue: queue.Queue[TicketEvent | ControlEvent | None] = queue.Queue()
+        self._queue: queue.Queue[Any] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._idle = threading.Condition()
         self._pending = 0
-        # Events queued or being delivered, per office (see `has_later`).
-        self._queued: dict[str, int] = {}
+        # Deferred work by key; runs on the dispatcher thread (see `defer`).
+        self._deferred: dict[str, _Deferred] = {}
 
     def subscribe(self, subscriber: Subscriber, first: bool = False) -> None:
         """Add a subscriber; `first` puts it before the others (the configuration reload
@@ -132,12 +145,33 @@ class EventBus:
         every other process's)."""
         self._deliver_locally(event)
 
+    def defer(self, key: str, work: Callable[[], None], delay: float, at_most: float) -> None:
+        """Run `work` on the dispatcher thread once no event has been waiting and `delay`
+        seconds passed without another `defer` of the same key, but never later than
+        `at_most` seconds after the first one that is still waiting.
+
+        For a subscriber that sends whole pictures (the board's snapshot): a burst of
+        changes costs one picture, built after the burst, and the events of the burst
+        are delivered first. Queued events always go before deferred work that is due,
+        until its `at_most` is reached.
+        """
+        now = time.monotonic()
+        with self._idle:
+            waiting = self._deferred.get(key)
+            if waiting is None:
+                self._pending += 1
+                self._deferred[key] = _Deferred(work, now + delay, now + at_most)
+            else:
+                waiting.work = work
+                waiting.due = min(now + delay, waiting.deadline)
+        if threading.current_thread() is not self._thread:
+            self._ensure_thread()
+            self._queue.put(_WAKE)  # the dispatcher may be asleep on an older deadline
+
     def _deliver_locally(self, event: TicketEvent | ControlEvent) -> None:
         self._ensure_thread()
         with self._idle:
             self._pending += 1
-            key = _queue_key(event)
-            self._queued[key] = self._queued.get(key, 0) + 1
         self._queue.put(event)
 
     def _ensure_thread(self) -> None:
@@ -151,37 +185,56 @@ class EventBus:
 
     def _run(self) -> None:
         while True:
-            event = self._queue.get()
+            with self._idle:
+                wake = min((d.due for d in self._deferred.values()), default=None)
+            try:
+                if wake is None:
+                    event = self._queue.get()
+                else:
+                    event = self._queue.get(timeout=max(0.0, wake - time.monotonic()))
+            except queue.Empty:
+                self._run_deferred(overdue_only=False)
+                continue
             if event is None:
                 return
-            with self._lock:
-                subscribers: list[Any] = list(
-                    self._control_subscribers if isinstance(event, ControlEvent)
-                    else self._subscribers)
-            for subscriber in subscribers:
-                try:
-                    subscriber(event)
-                except Exception:  # a broken subscriber must not stop the others
-                    log.exception("event subscriber %r failed", subscriber)
+            if event is not _WAKE:
+                self._dispatch(event)
+            # Events first; deferred work waits for a quiet queue unless it is overdue.
+            self._run_deferred(overdue_only=not self._queue.empty())
+
+    def _dispatch(self, event: TicketEvent | ControlEvent) -> None:
+        with self._lock:
+            subscribers: list[Any] = list(
+                self._control_subscribers if isinstance(event, ControlEvent)
+                else self._subscribers)
+        for subscriber in subscribers:
+            try:
+                subscriber(event)
+            except Exception:  # a broken subscriber must not stop the others
+                log.exception("event subscriber %r failed", subscriber)
+        with self._idle:
+            self._pending -= 1
+            self._idle.notify_all()
+
+    def _run_deferred(self, overdue_only: bool) -> None:
+        now = time.monotonic()
+        with self._idle:
+            ready = [(key, d) for key, d in self._deferred.items()
+                     if (d.deadline if overdue_only else d.due) <= now]
+            for key, _ in ready:
+                del self._deferred[key]
+        for key, deferred in ready:
+            try:
+                deferred.work()
+            except Exception:
+                log.exception("deferred work %r failed", key)
             with self._idle:
                 self._pending -= 1
-                key = _queue_key(event)
-                left = self._queued.get(key, 1) - 1
-                if left > 0:
-                    self._queued[key] = left
-                else:
-                    self._queued.pop(key, None)
                 self._idle.notify_all()
 
-    def has_later(self, event: TicketEvent) -> bool:
-        """Called by a subscriber during delivery: is a later event of the same office
-        already queued behind this one? (Its subscribers will see the newer state, so a
-        subscriber that sends whole pictures may skip this one.)"""
-        with self._idle:
-            return self._queued.get(event.office, 0) > 1
-
     def wait_idle(self, timeout: float = 5.0) -> bool:
-        """Block until every published event was delivered (tests, shutdown)."""
+        """Block until every published event was delivered and the deferred work it
+        asked for has run (tests, shutdown)."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
@@ -254,8 +307,3 @@ class RedisEventBus(EventBus):
     def close(self) -> None:
         self._stopping.set()
         super().close()
-
-
-def _queue_key(event: TicketEvent | ControlEvent) -> str:
-    """What `has_later` counts by: an office's ticket events (control events apart)."""
-    return event.office if isinstance(event, TicketEvent) else "\0control"

@@ -5,13 +5,14 @@ committed change the board room gets `called` (for calls and recalls) first, the
 `snapshot`; the counter room gets `update`. Versions come from the office row.
 
 Snapshots are built only when a board of the office is connected to this process, and
-they are coalesced: when a later event of the same office is already queued in this
-process, this event's snapshot is skipped, because the later one (computed when sent)
-shows this change too. Boards still get every `called`, and the last event of a burst
-always brings a snapshot, so a board ends on the final state. A `called` carries
-`previous`, the version of the last message this process sent to the room: a board whose
-own last version is older missed something and asks for a snapshot (a version that only
-skipped coalesced snapshots is not a gap).
+they are coalesced: the snapshot of a change waits on the dispatcher until the office has
+been quiet for SNAPSHOT_DELAY (never longer than SNAPSHOT_AT_MOST), so a burst of changes
+(a finish and the next call, a queue of check-ins) costs one snapshot, built after every
+`called` of the burst went out. Boards show a call from `called` at once; the snapshot
+that follows confirms the whole picture, so a board ends on the final state. A `called`
+carries `previous`, the version of the last message this process sent to the room: a
+board whose own last version is older missed something and asks for a snapshot (a
+version that only skipped coalesced snapshots is not a gap).
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ socketio = SocketIO()
 CALL_KINDS = lifecycle.CALL_EVENTS
 Announcer = Callable[[str, TicketEvent], list[str]]
 Snapshot = Callable[[Core, str], dict[str, Any]]
+
+#: Quiet time after an office's last change before its board snapshot is built, and the
+#: longest a change waits for its snapshot while changes keep coming (seconds). A board
+#: shows each call from `called` at once; the snapshot only confirms the picture.
+SNAPSHOT_DELAY = 0.05
+SNAPSHOT_AT_MOST = 0.5
 
 
 def config_room(office: str) -> str:
@@ -59,6 +66,14 @@ def bridge(core: Core, announce: Announcer | None = None, *,
 
     sent: dict[str, int] = {}  # office -> version of the last message sent to its room
 
+    def send_snapshot(office: str) -> None:
+        if not _has_boards(office):
+            return
+        board = snapshot(core, office)
+        # The snapshot may already include later changes; its own version says so.
+        socketio.emit("snapshot", board, namespace="/display", to=office)
+        sent[office] = max(sent.get(office, 0), int(board["version"]))
+
     def forward(event: TicketEvent) -> None:
         if event.kind == "announcement":
             # A one-off text from an admin: shown now, spoken where the board's voice is on.
@@ -81,11 +96,10 @@ def bridge(core: Core, announce: Announcer | None = None, *,
             }
             socketio.emit("called", called, namespace="/display", to=event.office)
             sent[event.office] = max(sent.get(event.office, 0), event.version)
-        if not core.bus.has_later(event) and _has_boards(event.office):
-            board = snapshot(core, event.office)
-            # The snapshot may already include later changes; its own version says so.
-            socketio.emit("snapshot", board, namespace="/display", to=event.office)
-            sent[event.office] = max(sent.get(event.office, 0), int(board["version"]))
+        if _has_boards(event.office):
+            office = event.office
+            core.bus.defer(f"snapshot:{id(sent)}:{office}", lambda: send_snapshot(office),
+                           SNAPSHOT_DELAY, SNAPSHOT_AT_MOST)
         socketio.emit(
             "update",
             {"version": event.version, "kind": event.kind, "ticket": event.ticket,

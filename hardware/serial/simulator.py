@@ -30,7 +30,10 @@ from .codecs import KEYS, Ack, Blink, Clear, Codec, Press, Show
 
 log = logging.getLogger(__name__)
 
-_POLL = 0.05
+#: How often the simulated devices look at plug/unplug and stop requests while the line is
+#: quiet (bytes on the line wake them at once). Long enough that an idle simulated bus
+#: costs the server next to nothing.
+_POLL = 0.2
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,14 @@ from .settings import BusSettings
 
 log = logging.getLogger(__name__)
 
-#: How long one read waits for bytes. Short, because the same thread also sends queued
-#: commands and checks ACK deadlines between reads.
+#: How long one read waits for bytes while a command waits for its ACK (the same thread
+#: checks the ACK deadline between reads), and on ports whose reads cannot be cut short.
 READ_TIMEOUT = 0.02
+#: How long one read waits while nothing is on the wire, on ports whose reads a caller can
+#: cut short (`cancel_read`: serial devices, pseudo-terminals, loop://): a new command
+#: wakes the worker at once, so an idle bus costs a few wake-ups a second, not fifty.
+#: Probes of silent devices and refreshes may start up to this much late.
+IDLE_READ_TIMEOUT = 0.25
 #: A write that cannot drain in this time means a stuck port (flow control, dead
 #: converter): better to fail and reopen than to hang the bus thread.
 WRITE_TIMEOUT = 1.0
@@ -48,6 +53,11 @@ def open_port(settings: BusSettings, url: str | None = None) -> serial.SerialBas
         )
     port.open()
     return port
+
+
+def can_cancel_read(port: serial.SerialBase) -> bool:
+    """Whether another thread can end a read on `port` early (pyserial's cancel_read)."""
+    return callable(getattr(port, "cancel_read", None))
 
 
 def close_quietly(port: serial.SerialBase | None) -> None:

@@ -38,7 +38,14 @@ from .codecs import (
     get_codec,
 )
 from .settings import BusSettings
-from .transport import PORT_ERRORS, close_quietly, open_port
+from .transport import (
+    IDLE_READ_TIMEOUT,
+    PORT_ERRORS,
+    READ_TIMEOUT,
+    can_cancel_read,
+    close_quietly,
+    open_port,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +119,9 @@ class BusWorker:
         self._last_press: dict[tuple[int, str], float] = {}
         self._io_thread: threading.Thread | None = None
         self._press_thread: threading.Thread | None = None
+        # The open port, when its reads can be cut short: a new command wakes the I/O
+        # thread from an idle read through it (see `_wake`).
+        self._wakeable: serial.SerialBase | None = None
 
     # ---- callers' side: never blocks on the port -------------------------------------
 
@@ -130,6 +140,7 @@ class BusWorker:
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
+        self._wake()
         self._presses.put(None)
         for thread in (self._io_thread, self._press_thread):
             if thread is not None:
@@ -165,7 +176,8 @@ class BusWorker:
                 return True
             self._desired[command.address] = command
             self._dirty[command.address] = None
-            return True
+        self._wake()
+        return True
 
     def set_state(self, address: int, command: Show | Clear) -> None:
         """Make `command` the display's state unless it already is (a blink in progress
@@ -184,6 +196,16 @@ class BusWorker:
                 return
             self._desired[address] = command
             self._dirty[address] = None
+        self._wake()
+
+    def _wake(self) -> None:
+        """End the I/O thread's idle read now: there is something to send (or to stop)."""
+        port = self._wakeable
+        if port is not None:
+            try:
+                port.cancel_read()
+            except PORT_ERRORS + (AttributeError, TypeError):  # closed under us: it reopens
+                pass
 
     def health(self) -> dict[str, Any]:
         with self._lock:
@@ -254,10 +276,12 @@ class BusWorker:
                 opened_at = time.monotonic()
                 decoder = self._codec.decoder()
                 pending = None
+                self._wakeable = port if can_cancel_read(port) else None
                 self._opened()
             try:
                 pending = self._exchange(port, decoder, pending)
             except PORT_ERRORS as exc:
+                self._wakeable = None
                 close_quietly(port)
                 port = None
                 self._record_error(f"port terputus / port lost: {exc}", closed=True)
@@ -267,6 +291,7 @@ class BusWorker:
                     backoff = self.settings.reopen_min
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self.settings.reopen_max)
+        self._wakeable = None
         close_quietly(port)
         with self._lock:
             self._port_open = False
@@ -287,6 +312,12 @@ class BusWorker:
                   ) -> _Pending | None:
         if pending is None:
             pending = self._send_next(port)
+        # Short reads while an ACK is awaited; long ones on an idle bus that `_wake` can
+        # interrupt (a port keeps its timeout until it changes: no reconfiguring per read).
+        timeout = (IDLE_READ_TIMEOUT if pending is None and self._wakeable is port
+                   else READ_TIMEOUT)
+        if port.timeout != timeout:
+            port.timeout = timeout
         data = port.read(port.in_waiting or 1)
         if data:
             for message in decoder.feed(data):

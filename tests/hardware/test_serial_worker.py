@@ -401,3 +401,31 @@ def test_idle_displays_are_refreshed_steady(tmp_path: Path) -> None:
         manager.stop()
         events.close()
         devices.close()
+
+
+def test_an_idle_bus_wakes_at_once_for_a_new_command(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """An idle bus reads with a long timeout (few wake-ups a second); a command queued
+    meanwhile ends that read at once instead of waiting it out."""
+    import hardware.serial.worker as worker
+
+    monkeypatch.setattr(worker, "IDLE_READ_TIMEOUT", 60.0)  # a wait nobody would sit out
+    devices = PtyDevices(tmp_path / "ttyLED", get_codec("stx"))
+    settings = BusSettings(id="bus-1", office="DPS", url=str(devices.link),
+                           addresses={1: "1"}, **FAST)
+    events = EventBus()
+    manager = BusManager([settings], events, lambda *args: None)
+    manager.start()
+    try:
+        wait_for(lambda: manager.health()["bus-1"]["displays"]["1"]["responding"],
+                 what="start-up clear answered")
+        wait_for(lambda: not manager.health()["bus-1"]["displays"]["1"]["pending"],
+                 what="idle")
+        events.publish(TicketEvent("DPS", 1, "called", {"number": "A001"}, counter="1"))
+        wait_for(lambda: Show(1, "A001") in devices.commands(), what="sent without waiting")
+        wait_for(lambda: manager.health()["bus-1"]["displays"]["1"]["text"] == "A001",
+                 what="acknowledged")
+    finally:
+        manager.stop()
+        events.close()
+        devices.close()
