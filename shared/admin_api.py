@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from shared import device_states, lifecycle, live_config, outbox, roles, visits
 from shared import offices as office_rules
@@ -41,7 +41,7 @@ from shared.auth import (
 from shared.config import Config
 from shared.core import Change
 from shared.errors import Refusal
-from shared.models import Staff, Ticket
+from shared.models import Ticket
 from shared.reports.models import AuditEntry
 from shared.web import current_principal
 
@@ -413,8 +413,6 @@ def audit() -> Response:
 # --- staff --------------------------------------------------------------------------------------
 STAFF_FIELDS = ("username", "role", "offices", "password", "active", "token")
 PRESENT_FOR = timedelta(minutes=15)   # seen this recently: counted as logged in
-SEEN_EVERY = timedelta(seconds=60)    # how often a person's presence is written
-_seen: dict[tuple[str, str], tuple[datetime, str]] = {}
 
 
 def _where() -> str | None:
@@ -441,26 +439,15 @@ def _poll_live_config() -> None:
 
 @admin_api.before_app_request
 def _note_presence() -> None:
-    """Remember where staff work (at most once a minute per person and place)."""
+    """Remember where staff work (written after the answer, at most once a minute per
+    person and place: shared.presence)."""
     where = _where()
     if where is None:
         return
     principal = current_principal()
     if principal is None or not principal.is_staff:
         return
-    now = core().now()
-    # Throttled per person and place: one account calling from several counters (a
-    # shared token) writes once a minute per counter, not on every request.
-    last = _seen.get((principal.name, where))
-    if last is not None and now - last[0] < SEEN_EVERY:
-        return
-    _seen[(principal.name, where)] = (now, where)
-    if len(_seen) > 10000:
-        _seen.clear()
-    with core().db.write() as session:  # one UPDATE, no account loaded
-        session.execute(update(Staff).where(Staff.username == principal.name).values(
-            last_seen_at=now, last_seen_ip=(request.remote_addr or "")[:64] or None,
-            last_seen_where=where).execution_options(synchronize_session=False))
+    core().presence.note(principal.name, core().now(), request.remote_addr, where)
 
 
 def _offices_of(value: Any) -> str | None:
@@ -487,12 +474,7 @@ def staff_view(info: StaffInfo, presence: dict[str, Any]) -> dict[str, Any]:
 
 
 def staff_presence() -> dict[str, Any]:
-    with core().db.read() as session:
-        rows = session.execute(
-            select(Staff.username, Staff.last_seen_at, Staff.last_seen_where,
-                   Staff.last_seen_ip).where(Staff.last_seen_at.is_not(None))
-        ).all()
-    return {r.username: (r.last_seen_at, r.last_seen_where, r.last_seen_ip) for r in rows}
+    return core().presence.read()
 
 
 def _may_manage(principal: Principal, info: StaffInfo) -> None:

@@ -19,6 +19,7 @@ from shared.errors import Refusal
 from shared.events import EventBus, RedisEventBus, TicketEvent
 from shared.models import OfficeRow
 from shared.ordering import Rules
+from shared.presence import Presence
 
 # The office's event version, raised once per event: a Core statement built once (an ORM
 # UPDATE would also evaluate it against the session's loaded objects every time).
@@ -86,6 +87,8 @@ class Core:
         # estimate printed at check-in reads it instead of two timeline queries inside the
         # office's lock (shared.visits.issued_estimate).
         self.service_means: dict[tuple[str, str], tuple[float, float]] = {}
+        # Where staff work, written after their requests (shared.presence).
+        self.presence = Presence(self.db)
 
     # --- offices and time -------------------------------------------------------------
     def office(self, office_id: str) -> Office:

@@ -15,6 +15,7 @@ exist, and starts printers and serial devices unless `GILIRAN_HARDWARE=0`.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 
@@ -58,6 +59,12 @@ def build_app() -> Flask:
         core.ensure_offices()
     hardware = os.environ.get("GILIRAN_HARDWARE", "1") != "0"
     flask_app = create_app(core=core, start_hardware=hardware)
+    # Everything built so far (modules, the application, SQLAlchemy's mappers) lives as
+    # long as the process: keep it out of the collector's full passes, which otherwise
+    # walk it all and stopped the worker for about 100 ms now and then (a board call
+    # waited that long; docs/benchmarks.md).
+    gc.collect()
+    gc.freeze()
     log.info("giliran ready (database %s, redis %s, hardware %s)",
              core.db.engine.dialect.name,
              "on" if os.environ.get("GILIRAN_REDIS_URL") else "off",

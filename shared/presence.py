@@ -1,0 +1,103 @@
+"""Where staff work: noted on their requests, written after the answer, in the background.
+
+A supervisor's staff list shows who is logged in where ("counter 3", seen 2 minutes ago).
+The request that tells us (a call at a counter) must not pay for that write: it is noted
+in memory and a background thread writes what was noted in one transaction, at most
+FLUSH_EVERY seconds later. Reading presence (`read`) writes what is pending first, so a
+list is never older than the requests that came before it in this process.
+
+Per person and place at most one write a minute (SEEN_EVERY): one account calling from
+several counters (a shared token) writes once a minute per counter.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, select, update
+
+from shared.db import Database
+from shared.models import Staff
+
+log = logging.getLogger(__name__)
+
+SEEN_EVERY = timedelta(seconds=60)  # how often a person's presence at one place is written
+FLUSH_EVERY = 1.0                   # seconds between background writes while staff work
+IDLE_STOP = 30.0                    # the writer thread ends after this long with nothing noted
+
+_STAFF = cast(Table, Staff.__table__)
+_S = _STAFF.c
+_WRITE = (update(_STAFF).where(_S.username == bindparam("who"))
+          .values(last_seen_at=bindparam("at"), last_seen_ip=bindparam("ip"),
+                  last_seen_where=bindparam("where")))
+
+
+class Presence:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._pending: dict[str, tuple[datetime, str | None, str]] = {}
+        self._seen: dict[tuple[str, str], datetime] = {}
+        self._thread: threading.Thread | None = None
+
+    def note(self, username: str, at: datetime, address: str | None, where: str) -> None:
+        """Staff member `username` was at `where` now (cheap: a dictionary update)."""
+        with self._lock:
+            last = self._seen.get((username, where))
+            if last is not None and at - last < SEEN_EVERY:
+                return
+            if len(self._seen) > 10000:
+                self._seen.clear()
+            self._seen[(username, where)] = at
+            self._pending[username] = (at, (address or "")[:64] or None, where)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="giliran-presence",
+                                                daemon=True)
+                self._thread.start()
+
+    def flush(self) -> None:
+        """Write what was noted and not yet written (one transaction)."""
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        if not batch:
+            return
+        try:
+            with self._db.write() as session:
+                session.execute(_WRITE, [{"who": who, "at": at, "ip": ip, "where": where}
+                                         for who, (at, ip, where) in batch.items()])
+        except Exception:  # a database hiccup loses a "last seen", never a request
+            log.warning("staff presence not written (%d people)", len(batch), exc_info=True)
+
+    def read(self) -> dict[str, tuple[Any, Any, Any]]:
+        """username -> (last seen at, where, address), after writing what is pending."""
+        self.flush()
+        with self._db.read() as session:
+            rows = session.execute(
+                select(_S.username, _S.last_seen_at, _S.last_seen_where, _S.last_seen_ip)
+                .where(_S.last_seen_at.is_not(None))).all()
+        return {r.username: (r.last_seen_at, r.last_seen_where, r.last_seen_ip) for r in rows}
+
+    def close(self) -> None:
+        """Write what is pending and stop the writer (shutdown, tests)."""
+        self._stop.set()
+        self.flush()
+
+    def _run(self) -> None:
+        idle = 0.0
+        while idle < IDLE_STOP:
+            if self._stop.wait(FLUSH_EVERY):
+                break
+            with self._lock:
+                busy = bool(self._pending)
+            idle = 0.0 if busy else idle + FLUSH_EVERY
+            self.flush()
+        with self._lock:
+            self._thread = None
+            if self._pending and not self._stop.is_set():  # noted while this one ended
+                self._thread = threading.Thread(target=self._run, name="giliran-presence",
+                                                daemon=True)
+                self._thread.start()
