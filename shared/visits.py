@@ -838,7 +838,8 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
         session = change.session
         now = change.now
         if idempotency_key:
-            stored = session.get(IdempotencyKey, (office.id, scope, idempotency_key))
+            stored = session.execute(_IDEMPOTENT_ANSWER, {
+                "office": office.id, "scope": scope, "key": idempotency_key}).first()
             if stored is not None:
                 if stored.status_code == 204:
                     return None
@@ -856,24 +857,35 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
                                 priority_only=counter.priority_only)
         result: dict[str, Any] | None = None
         if head is not None:
-            ticket = session.get_one(Ticket, head)
-            ticket.status = lifecycle.CALLED
-            ticket.counter = counter.id
-            ticket.call_count = 1
-            ticket.last_called_at = now
+            # One UPDATE ... RETURNING the called row (Core): no ORM object to load and
+            # flush for the one column set a call changes.
+            ticket = cast(Ticket, session.execute(_CALL_TICKET, {
+                "ticket": head, "to_counter": counter.id, "now": now}).one())
             _record(change, ticket, CALL.timeline, staff=staff,
                     priority=ticket.priority_group is not None)
-            session.flush()
             result = ticket_dict(core, session, ticket)
             change.emit(CALL.event, _ticket_for_event(ticket), counter=counter.id,
                         counter_name=counter.name, station=ticket.station, staff=staff)
         if idempotency_key:
-            session.add(IdempotencyKey(
-                office_id=office.id, scope=scope, key=idempotency_key,
-                status_code=200 if result else 204,
-                body=json.dumps(result) if result else "", created_at=now,
-            ))
+            session.execute(_REMEMBER_ANSWER, {
+                "office_id": office.id, "scope": scope, "key": idempotency_key,
+                "status_code": 200 if result else 204,
+                "body": json.dumps(result) if result else "", "created_at": now})
         return result
+
+
+_IK = cast(Table, IdempotencyKey.__table__)
+_IDEMPOTENT_ANSWER = select(_IK.c.status_code, _IK.c.body).where(
+    _IK.c.office_id == bindparam("office"), _IK.c.scope == bindparam("scope"),
+    _IK.c.key == bindparam("key"))
+_REMEMBER_ANSWER = insert(_IK)
+_TICKETS = cast(Table, Ticket.__table__)
+# The ticket is waiting (first_waiting_id read it inside the same office lock).
+_CALL_TICKET = (update(_TICKETS)
+                .where(_T.id == bindparam("ticket"), _T.status == lifecycle.WAITING)
+                .values(status=lifecycle.CALLED, counter=bindparam("to_counter"), call_count=1,
+                        last_called_at=bindparam("now"))
+                .returning(*_TICKETS.c))
 
 
 def act(core: Core, ticket_id: int, action: str, staff: str | None,
