@@ -31,6 +31,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -179,26 +180,30 @@ def first_waiting_id(core: Core, session: Session, office: Office, stations: tup
         assert rules.max_wait_minutes is not None
         params["cutoff"] = now - timedelta(minutes=rules.max_wait_minutes)
 
-    def first(lane: str) -> int | None:
-        statement = _statement(("first", fifo, has_cutoff, priority_only, lane),
-                               lambda: _first_statement(fifo, has_cutoff, priority_only, lane))
-        found = _rows(session, statement, params).scalar_one_or_none()
-        return int(found) if found is not None else None
-
-    if has_cutoff:
-        overdue = first("overdue")
-        if overdue is not None:
-            return overdue
-    head_priority = first("priority")
+    # The head of every lane in one round trip (each a LIMIT 1 on the queue index).
+    statement = _statement(("heads", fifo, has_cutoff, priority_only),
+                           lambda: _heads_statement(fifo, has_cutoff, priority_only))
+    heads = {lane: int(found) for lane, found in _rows(session, statement, params)}
+    if "overdue" in heads:
+        return heads["overdue"]
+    head_priority, head_regular = heads.get("priority"), heads.get("regular")
     if rules.priority_ratio is None or head_priority is None:
-        return head_priority if head_priority is not None else first("regular")
-    head_regular = first("regular")
+        return head_priority if head_priority is not None else head_regular
     if head_regular is None:
         return head_priority
     share, window = rules.priority_ratio
     recent = _recent_priority_calls(session, office.id, stations, window)
     history = recent[-(window - 1):] if window > 1 else []
     return head_priority if sum(history) < share else head_regular
+
+
+def _heads_statement(fifo: bool, has_cutoff: bool, priority_only: bool) -> Any:
+    """(lane, id) of each lane's head: `_first_statement` for every lane, as one query."""
+    lanes = ("overdue", "priority", "regular") if has_cutoff else ("priority", "regular")
+    heads = [_first_statement(fifo, has_cutoff, priority_only, lane).subquery(lane)
+             for lane in lanes]
+    return union_all(*(select(literal(lane).label("lane"), head.c.id)
+                       for lane, head in zip(lanes, heads, strict=True)))
 
 
 def _first_statement(fifo: bool, has_cutoff: bool, priority_only: bool, lane: str) -> Any:
