@@ -81,7 +81,9 @@ def test_counted_position_on_postgresql(config: Config, postgres_core: Core) -> 
         positions = [visits.waiting_position(postgres_core, session, office,
                                              session.get(Ticket, ticket_id))  # type: ignore[arg-type]
                      for ticket_id in order]
+        head = visits.first_waiting_id(postgres_core, session, office, ("berkas",))
     assert positions == list(range(1, len(order) + 1))
+    assert head == order[0]  # the lanes' heads in one UNION ALL, as PostgreSQL runs it
 
 
 @pytest.mark.parametrize("priority", ["first", "1:3"])
