@@ -142,6 +142,11 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._read = sessionmaker(engine, expire_on_commit=False)
+        # Short reads outside any write: on PostgreSQL in autocommit, so a lookup is one
+        # round trip, not BEGIN, the query and a ROLLBACK at return (each statement sees
+        # committed data as of its start, as it would in a READ COMMITTED transaction).
+        self._lookups = (engine if self.is_sqlite
+                         else engine.execution_options(isolation_level="AUTOCOMMIT"))
         self._write = sessionmaker(
             engine.execution_options(giliran_write=True), expire_on_commit=False
         )
@@ -170,8 +175,9 @@ class Database:
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A plain connection for a short read of rows (no ORM objects, no session): the
-        per-request lookups (who is asking) use it."""
-        with self.engine.connect() as connection:
+        per-request lookups (who is asking) use it. No transaction on PostgreSQL: each
+        statement reads what was committed when it started."""
+        with self._lookups.connect() as connection:
             yield connection
 
     @contextmanager

@@ -697,18 +697,17 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             assert decision.place_key is not None
             letter = slot_letter(core, to_local(decision.place_key, office.tz))
         assert decision.place_key is not None
-        ticket = Ticket(
+        # One INSERT ... RETURNING the row (Core): no ORM object to build and flush.
+        ticket = cast(Ticket, session.execute(_INSERT_TICKET, dict(
             office_id=office.id, booking_id=booking.id, service_day=today,
             number=next_number(session, office.id, today, letter), kind="booked",
             service=service.id, priority_group=booking.priority_group, status=CHECK_IN.target,
             station=service.flow[0], flow_position=0, counter=None,
             slot_start=slot_start, slot_end=slot_end, demoted=decision.demoted,
             place_key=decision.place_key, checked_in_at=now, entered_station_at=now,
-            call_count=0, public_token=secrets.token_urlsafe(24), issued_by=kiosk,
-            flow=list(service.flow),
-        )
-        session.add(ticket)
-        session.flush()
+            call_count=0, last_called_at=None, public_token=secrets.token_urlsafe(24),
+            issued_by=kiosk, flow=list(service.flow),
+        )).one())
         _record(change, ticket, CHECK_IN.timeline, kiosk=kiosk, demoted=decision.demoted)
         data = _issued_dict(core, session, office, ticket)
         job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, ticket.id)
@@ -879,6 +878,8 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
         return result
 
 
+_INSERT_TICKET = insert(cast(Table, Ticket.__table__)).returning(
+    *cast(Table, Ticket.__table__).c)
 _IK = cast(Table, IdempotencyKey.__table__)
 _IDEMPOTENT_ANSWER = select(_IK.c.status_code, _IK.c.body).where(
     _IK.c.office_id == bindparam("office"), _IK.c.scope == bindparam("scope"),
