@@ -650,9 +650,13 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             raise Refusal(409, "cancelled", "This booking was cancelled.")
         existing_id = booking.ticket_id
         if existing_id is not None:  # a repeated scan: the same ticket, printed again
-            existing = session.get_one(Ticket, existing_id)
+            existing = cast(Ticket, session.execute(_TICKET_ROW, {"ticket": existing_id}).one())
             _record(change, existing, REPRINT.timeline, counter=None, kiosk=kiosk)
-            data = ticket_dict(core, session, existing)
+            # Printed as a new ticket is: position counted now, the estimate from the
+            # cached mean service time (no timeline reads inside the lock).
+            data = (_issued_dict(core, session, office, existing)
+                    if existing.status == lifecycle.WAITING
+                    else ticket_dict(core, session, existing))
             job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, existing.id)
             change.emit(REPRINT.event, _ticket_for_event(existing))
             return CheckinResult(data, reprint=True, print=job)
@@ -880,6 +884,7 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
 
 _INSERT_TICKET = insert(cast(Table, Ticket.__table__)).returning(
     *cast(Table, Ticket.__table__).c)
+_TICKET_ROW = select(*cast(Table, Ticket.__table__).c).where(_T.id == bindparam("ticket"))
 _IK = cast(Table, IdempotencyKey.__table__)
 _IDEMPOTENT_ANSWER = select(_IK.c.status_code, _IK.c.body).where(
     _IK.c.office_id == bindparam("office"), _IK.c.scope == bindparam("scope"),
