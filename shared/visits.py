@@ -360,13 +360,6 @@ def _refuse_closed_day(core: Core, office: Office) -> None:
         raise Refusal(409, "closed", "The office is closed today.")
 
 
-def estimate_for(core: Core, session: Session, office: Office, station: str,
-                 ahead: int) -> int:
-    counters = max(len(counters_for(office, station)), 1)
-    mean = mean_service_minutes(core, session, office.id, station)
-    return round(estimate_wait_minutes(ahead, counters, mean))
-
-
 #: How long a process reuses a station's mean service time for the estimate printed at
 #: check-in. A finish or a move in this process drops it at once (Core.change); one in
 #: another process is seen within this time. The position beside it is always counted.
@@ -375,8 +368,10 @@ SERVICE_MEAN_SECONDS = 5.0
 
 def issued_estimate(core: Core, session: Session, office: Office, station: str,
                     ahead: int) -> int:
-    """`estimate_for`, with the station's mean service time cached for a few seconds: a
-    burst of check-ins does not read the timeline twice per ticket inside the lock."""
+    """The wait estimate for a ticket with `ahead` tickets before it, from the station's
+    mean service time cached for a few seconds (and forgotten when a service ends in this
+    process): a burst of check-ins, or a finish that moves a ticket on, does not read the
+    timeline twice per ticket inside the office's lock."""
     key = (office.id, station)
     cached = core.service_means.get(key)
     now = time.monotonic()
@@ -409,7 +404,7 @@ def ticket_dict(core: Core, session: Session, ticket: Ticket, position: int | No
         if position is None:
             position = waiting_position(core, session, office, ticket)
         if position is not None and estimate is None:
-            estimate = estimate_for(core, session, office, ticket.station, position - 1)
+            estimate = issued_estimate(core, session, office, ticket.station, position - 1)
     else:
         position = None
     slot = None

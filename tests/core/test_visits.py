@@ -240,3 +240,37 @@ def test_checkin_estimate_follows_a_finish_without_reading_the_timeline_each_tim
     # one service took 10 minutes: the new mean, at once, as the counted estimate has it
     assert third["estimated_wait_minutes"] == visits.get_ticket(
         core, third["id"], None)["estimated_wait_minutes"] == 8
+
+
+def test_a_reprint_and_a_move_read_no_timeline_inside_the_lock(core: Core) -> None:
+    """The estimate printed again, or shown for a ticket moved to its next station, takes
+    the station's mean service time from the short cache: a repeated scan or a finish
+    does not read the timeline while it holds the office's lock."""
+    from sqlalchemy import event
+
+    add(core, booking_row("MEAN-0001"), booking_row("MEAN-0002"))
+    at(core, "09:10")
+    first = visits.check_in(core, "DPS", "MEAN-0001", "kiosk-1").ticket  # warms the cache
+    visits.check_in(core, "DPS", "MEAN-0002", "kiosk-1")
+    called = visits.call_next(core, "DPS", "1", "petugas")
+    assert called is not None and called["id"] == first["id"]
+    visits.act(core, first["id"], "start", "petugas", None)
+    for station in core.office("DPS").stations:  # a fresh mean for each, then reused
+        with core.db.read() as session:
+            visits.issued_estimate(core, session, core.office("DPS"), station, 0)
+    reads: list[str] = []
+
+    def watch(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "ticket_timeline" in statement:
+            reads.append(statement)
+
+    event.listen(core.db.engine, "before_cursor_execute", watch)
+    try:
+        again = visits.check_in(core, "DPS", "MEAN-0002", "kiosk-2")
+        moved = visits.act(core, first["id"], "finish", "petugas", None)
+    finally:
+        event.remove(core.db.engine, "before_cursor_execute", watch)
+    assert again.reprint and again.ticket["position"] == 1
+    assert moved["status"] == "waiting" and moved["station"] != "berkas"
+    assert moved["estimated_wait_minutes"] >= 0
+    assert reads == []
