@@ -34,7 +34,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared import lifecycle, outbox
@@ -624,42 +623,29 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
     if scanned.office and scanned.office != office.id:
         raise Refusal(409, "wrong_office",
                       "This booking is for another office ({office}).", office=scanned.office)
-    try:
-        return _check_in(core, office, scanned.code, kiosk)
-    except IntegrityError:
-        # Another kiosk issued this booking's ticket between our read of the booking and
-        # our INSERT (tickets.booking_id is unique): nothing of ours was committed, and
-        # the number we drew was rolled back with it. Scanned again, it is a reprint.
-        return _check_in(core, office, scanned.code, kiosk)
 
-
-_BOOKING_FOR_SCAN = select(
-    _B.id, _B.cancelled, _B.date, _B.slot_start, _B.slot_end, _B.service, _B.priority_group,
-    select(_T.id).where(_T.booking_id == _B.id).scalar_subquery().label("ticket_id"),
-).where(_B.office_id == bindparam("office"), _B.code == bindparam("code"))
-
-
-def _check_in(core: Core, office: Office, code: str, kiosk: str | None) -> CheckinResult:
-    # The booking and its ticket, if it has one, read before the office's lock is taken:
-    # unknown, cancelled and mistimed scans never queue for the lock, and a new ticket's
-    # transaction does one round trip less. A ticket issued meanwhile by another kiosk is
-    # caught by the unique booking_id at our INSERT (check_in scans again: a reprint).
-    with core.db.connect() as connection:
-        booking = connection.execute(_BOOKING_FOR_SCAN,
-                                     {"office": office.id, "code": code}).one_or_none()
-    if booking is None:
-        # A bare code of another office's booking is "not found" here: telling a code
-        # guesser that it exists elsewhere would confirm a valid code (a signed token,
-        # above, names its own office, so it may say so).
-        raise Refusal(404, "unknown_booking",
-                      "Booking code not found. Please check the code or ask an officer.")
-    if booking.cancelled:
-        raise Refusal(409, "cancelled", "This booking was cancelled.")
-    if booking.ticket_id is not None:  # a repeated scan: the same ticket, printed again
-        with core.change(office.id) as change:
-            session = change.session
-            existing = cast(Ticket, session.execute(
-                _TICKET_ROW, {"ticket": booking.ticket_id}).one())
+    with core.change(office.id) as change:
+        session = change.session
+        now = change.now
+        # The booking and its ticket, if it has one, in one statement (one round trip
+        # inside the office's lock).
+        booking = session.execute(_statement(("booking",), lambda: select(
+            _B.id, _B.cancelled, _B.date, _B.slot_start, _B.slot_end, _B.service,
+            _B.priority_group,
+            select(_T.id).where(_T.booking_id == _B.id).scalar_subquery().label("ticket_id"),
+        ).where(_B.office_id == bindparam("office"), _B.code == bindparam("code"))),
+            {"office": office.id, "code": scanned.code}).one_or_none()
+        if booking is None:
+            # A bare code of another office's booking is "not found" here: telling a code
+            # guesser that it exists elsewhere would confirm a valid code (a signed token,
+            # above, names its own office, so it may say so).
+            raise Refusal(404, "unknown_booking",
+                          "Booking code not found. Please check the code or ask an officer.")
+        if booking.cancelled:
+            raise Refusal(409, "cancelled", "This booking was cancelled.")
+        existing_id = booking.ticket_id
+        if existing_id is not None:  # a repeated scan: the same ticket, printed again
+            existing = cast(Ticket, session.execute(_TICKET_ROW, {"ticket": existing_id}).one())
             _record(change, existing, REPRINT.timeline, counter=None, kiosk=kiosk)
             # Printed as a new ticket is: position counted now, the estimate from the
             # cached mean service time (no timeline reads inside the lock).
@@ -669,51 +655,47 @@ def _check_in(core: Core, office: Office, code: str, kiosk: str | None) -> Check
             job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, existing.id)
             change.emit(REPRINT.event, _ticket_for_event(existing))
             return CheckinResult(data, reprint=True, print=job)
-    now = core.now()
-    today = core.today(office)
-    _refuse_closed_day(core, office)
-    if booking.date != today:
-        raise Refusal(409, "wrong_day",
-                      "This booking is for {date}, not today.",
-                      date=booking.date.strftime("%d-%m-%Y"))
-    local_now = to_local(now, office.tz)
-    if local_now.time() > office.last_checkin:
-        raise Refusal(409, "closed",
-                      "Check-in has closed for today (last check-in {time}).",
-                      time=office.last_checkin.strftime("%H:%M"))
-    slot_start = local_to_utc(booking.date, booking.slot_start, office.tz)
-    slot_end = local_to_utc(booking.date, booking.slot_end, office.tz)
-    policy = core.config.policy_for(office.id)
-    decision = decide_checkin(slot_start, slot_end, now, policy.early_checkin_minutes,
-                              policy.late_grace_minutes, policy.late_policy)
-    if decision.refusal == "too_early":
-        assert decision.retry_at is not None
-        retry = _hhmm(decision.retry_at, office)
-        raise Refusal(409, "too_early",
-                      "Your slot is {start}-{end}. Please come back at {retry_at}.",
-                      start=booking.slot_start.strftime("%H:%M"),
-                      end=booking.slot_end.strftime("%H:%M"), retry_at=retry)
-    if decision.refusal == "too_late":
-        raise Refusal(409, "too_late",
-                      "Your slot {start}-{end} has passed. Please ask an officer.",
-                      start=booking.slot_start.strftime("%H:%M"),
-                      end=booking.slot_end.strftime("%H:%M"))
-    service = office.services.get(booking.service)
-    if service is None:
-        raise Refusal(409, "unknown_booking",
-                      "This booking's service is not offered here. Please ask an officer.")
-    numbering = core.config.numbering
-    if booking.priority_group:
-        letter = numbering.priority_letter
-    elif service.express:
-        letter = numbering.express_letter
-    else:
+        today = core.today(office)
+        _refuse_closed_day(core, office)
+        if booking.date != today:
+            raise Refusal(409, "wrong_day",
+                          "This booking is for {date}, not today.",
+                          date=booking.date.strftime("%d-%m-%Y"))
+        local_now = to_local(now, office.tz)
+        if local_now.time() > office.last_checkin:
+            raise Refusal(409, "closed",
+                          "Check-in has closed for today (last check-in {time}).",
+                          time=office.last_checkin.strftime("%H:%M"))
+        slot_start = local_to_utc(booking.date, booking.slot_start, office.tz)
+        slot_end = local_to_utc(booking.date, booking.slot_end, office.tz)
+        policy = core.config.policy_for(office.id)
+        decision = decide_checkin(slot_start, slot_end, now, policy.early_checkin_minutes,
+                                  policy.late_grace_minutes, policy.late_policy)
+        if decision.refusal == "too_early":
+            assert decision.retry_at is not None
+            retry = _hhmm(decision.retry_at, office)
+            raise Refusal(409, "too_early",
+                          "Your slot is {start}-{end}. Please come back at {retry_at}.",
+                          start=booking.slot_start.strftime("%H:%M"),
+                          end=booking.slot_end.strftime("%H:%M"), retry_at=retry)
+        if decision.refusal == "too_late":
+            raise Refusal(409, "too_late",
+                          "Your slot {start}-{end} has passed. Please ask an officer.",
+                          start=booking.slot_start.strftime("%H:%M"),
+                          end=booking.slot_end.strftime("%H:%M"))
+        service = office.services.get(booking.service)
+        if service is None:
+            raise Refusal(409, "unknown_booking",
+                          "This booking's service is not offered here. Please ask an officer.")
+        numbering = core.config.numbering
+        if booking.priority_group:
+            letter = numbering.priority_letter
+        elif service.express:
+            letter = numbering.express_letter
+        else:
+            assert decision.place_key is not None
+            letter = slot_letter(core, to_local(decision.place_key, office.tz))
         assert decision.place_key is not None
-        letter = slot_letter(core, to_local(decision.place_key, office.tz))
-    assert decision.place_key is not None
-    with core.change(office.id) as change:
-        session = change.session
-        now = change.now
         # One INSERT ... RETURNING the row (Core): no ORM object to build and flush.
         ticket = cast(Ticket, session.execute(_INSERT_TICKET, dict(
             office_id=office.id, booking_id=booking.id, service_day=today,

@@ -274,39 +274,3 @@ def test_a_reprint_and_a_move_read_no_timeline_inside_the_lock(core: Core) -> No
     assert moved["status"] == "waiting" and moved["station"] != "berkas"
     assert moved["estimated_wait_minutes"] >= 0
     assert reads == []
-
-
-def test_a_scan_that_loses_the_race_for_its_booking_is_a_reprint(core: Core) -> None:
-    """The booking is read before the office's lock; when another kiosk issues its ticket
-    in between, our INSERT meets the unique booking and everything we did (the number
-    drawn, the version) is rolled back; the scan is answered as a reprint."""
-    from contextlib import contextmanager
-
-    from sqlalchemy import func, select
-
-    from shared.models import Ticket
-
-    add(core, booking_row("RACE-0001"), booking_row("RACE-0002"))
-    at(core, "09:10")
-    real_connect = core.db.connect
-    raced: list[Any] = []
-
-    @contextmanager
-    def connect_then_lose() -> Any:
-        with real_connect() as connection:
-            yield connection
-        if not raced:  # right after our read: the other kiosk wins
-            core.db.connect = real_connect  # type: ignore[method-assign]
-            raced.append(visits.check_in(core, "DPS", "RACE-0001", "kiosk-2"))
-
-    core.db.connect = connect_then_lose  # type: ignore[method-assign]
-    version = core.office_version("DPS")
-    ours = visits.check_in(core, "DPS", "RACE-0001", "kiosk-1")
-    assert raced and not raced[0].reprint
-    assert ours.reprint and ours.ticket["id"] == raced[0].ticket["id"]
-    with core.db.read() as session:
-        assert session.execute(select(func.count()).select_from(Ticket)).scalar_one() == 1
-    # Our failed attempt left no gap in the numbers and no version behind.
-    other = visits.check_in(core, "DPS", "RACE-0002", "kiosk-1").ticket
-    assert other["number"][1:] == "002" and raced[0].ticket["number"][1:] == "001"
-    assert core.office_version("DPS") == version + 3  # two issues and one reprint
