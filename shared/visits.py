@@ -840,22 +840,19 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
     with core.change(office.id) as change:
         session = change.session
         now = change.now
-        if idempotency_key:
-            stored = session.execute(_IDEMPOTENT_ANSWER, {
-                "office": office.id, "scope": scope, "key": idempotency_key}).first()
-            if stored is not None:
-                if stored.status_code == 204:
-                    return None
-                return json.loads(stored.body)  # type: ignore[no-any-return]
-        busy = session.execute(_statement(("counter_busy",), lambda: (
-            select(_T.number).where(_T.office_id == bindparam("office"),
-                                    _T.counter == bindparam("counter"),
-                                    _T.status.in_(lifecycle.AT_COUNTER)).limit(1))),
-            {"office": office.id, "counter": counter.id}).scalar_one_or_none()
-        if busy is not None:
+        # The stored answer of a repeated key and what the counter still has, in one
+        # round trip (scalar subqueries; NULL when there is none).
+        before = session.execute(_BEFORE_CALL, {
+            "office": office.id, "scope": scope, "key": idempotency_key or "",
+            "counter": counter.id}).one()
+        if idempotency_key and before.status_code is not None:
+            if before.status_code == 204:
+                return None
+            return json.loads(before.body)  # type: ignore[no-any-return]
+        if before.busy is not None:
             raise Refusal(409, "counter_busy",
                           "Counter is still serving {number}. Finish, hold or mark it "
-                          "no-show first.", number=busy)
+                          "no-show first.", number=before.busy)
         head = first_waiting_id(core, session, office, counter.stations,
                                 priority_only=counter.priority_only)
         result: dict[str, Any] | None = None
@@ -881,9 +878,16 @@ _INSERT_TICKET = insert(cast(Table, Ticket.__table__)).returning(
     *cast(Table, Ticket.__table__).c)
 _TICKET_ROW = select(*cast(Table, Ticket.__table__).c).where(_T.id == bindparam("ticket"))
 _IK = cast(Table, IdempotencyKey.__table__)
-_IDEMPOTENT_ANSWER = select(_IK.c.status_code, _IK.c.body).where(
-    _IK.c.office_id == bindparam("office"), _IK.c.scope == bindparam("scope"),
-    _IK.c.key == bindparam("key"))
+_STORED = (_IK.c.office_id == bindparam("office"), _IK.c.scope == bindparam("scope"),
+           _IK.c.key == bindparam("key"))
+_BEFORE_CALL = select(
+    select(_IK.c.status_code).where(*_STORED).scalar_subquery().label("status_code"),
+    select(_IK.c.body).where(*_STORED).scalar_subquery().label("body"),
+    select(_T.number).where(_T.office_id == bindparam("office"),
+                            _T.counter == bindparam("counter"),
+                            _T.status.in_(lifecycle.AT_COUNTER)).limit(1)
+    .scalar_subquery().label("busy"),
+)
 _REMEMBER_ANSWER = insert(_IK)
 _TICKETS = cast(Table, Ticket.__table__)
 # The ticket is waiting (first_waiting_id read it inside the same office lock).
