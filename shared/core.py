@@ -85,7 +85,7 @@ class Core:
         self.health_checks: list[Callable[[], tuple[dict[str, Any], bool]]] = []
         # (office, station) -> (mean service minutes, time.monotonic() when read): the
         # estimate printed at check-in reads it instead of two timeline queries inside the
-        # office's lock (shared.visits.issued_estimate).
+        # office's lock (shared.visits.estimate_for).
         self.service_means: dict[tuple[str, str], tuple[float, float]] = {}
         # Where staff work, written after their requests (shared.presence).
         self.presence = Presence(self.db)

@@ -366,7 +366,7 @@ def _refuse_closed_day(core: Core, office: Office) -> None:
 SERVICE_MEAN_SECONDS = 5.0
 
 
-def issued_estimate(core: Core, session: Session, office: Office, station: str,
+def estimate_for(core: Core, session: Session, office: Office, station: str,
                     ahead: int) -> int:
     """The wait estimate for a ticket with `ahead` tickets before it, from the station's
     mean service time cached for a few seconds (and forgotten when a service ends in this
@@ -388,9 +388,9 @@ def _hhmm(moment: datetime | None, office: Office) -> str | None:
 
 def _issued_dict(core: Core, session: Session, office: Office, ticket: Ticket) -> dict[str, Any]:
     """A new ticket's object: its position counted in the issuing transaction (exact), its
-    estimate from the cached mean service time (issued_estimate)."""
+    estimate from the cached mean service time (estimate_for)."""
     position = waiting_position(core, session, office, ticket)
-    estimate = (issued_estimate(core, session, office, ticket.station, position - 1)
+    estimate = (estimate_for(core, session, office, ticket.station, position - 1)
                 if position is not None else None)
     return ticket_dict(core, session, ticket, position=position, estimate=estimate)
 
@@ -404,7 +404,7 @@ def ticket_dict(core: Core, session: Session, ticket: Ticket, position: int | No
         if position is None:
             position = waiting_position(core, session, office, ticket)
         if position is not None and estimate is None:
-            estimate = issued_estimate(core, session, office, ticket.station, position - 1)
+            estimate = estimate_for(core, session, office, ticket.station, position - 1)
     else:
         position = None
     slot = None

@@ -257,7 +257,7 @@ def test_a_reprint_and_a_move_read_no_timeline_inside_the_lock(core: Core) -> No
     visits.act(core, first["id"], "start", "petugas", None)
     for station in core.office("DPS").stations:  # a fresh mean for each, then reused
         with core.db.read() as session:
-            visits.issued_estimate(core, session, core.office("DPS"), station, 0)
+            visits.estimate_for(core, session, core.office("DPS"), station, 0)
     reads: list[str] = []
 
     def watch(_conn: object, _cursor: object, statement: str, *_: object) -> None:
