@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -39,7 +40,6 @@ class Presence:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._pending: dict[str, tuple[datetime, str | None, str]] = {}
         self._seen: dict[tuple[str, str], datetime] = {}
         self._thread: threading.Thread | None = None
@@ -55,9 +55,7 @@ class Presence:
             self._seen[(username, where)] = at
             self._pending[username] = (at, (address or "")[:64] or None, where)
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="giliran-presence",
-                                                daemon=True)
-                self._thread.start()
+                self._start_writer()
 
     def flush(self) -> None:
         """Write what was noted and not yet written (one transaction)."""
@@ -81,23 +79,20 @@ class Presence:
                 .where(_S.last_seen_at.is_not(None))).all()
         return {r.username: (r.last_seen_at, r.last_seen_where, r.last_seen_ip) for r in rows}
 
-    def close(self) -> None:
-        """Write what is pending and stop the writer (shutdown, tests)."""
-        self._stop.set()
-        self.flush()
-
     def _run(self) -> None:
         idle = 0.0
         while idle < IDLE_STOP:
-            if self._stop.wait(FLUSH_EVERY):
-                break
+            time.sleep(FLUSH_EVERY)  # a greenlet's sleep under gevent
             with self._lock:
                 busy = bool(self._pending)
             idle = 0.0 if busy else idle + FLUSH_EVERY
             self.flush()
         with self._lock:
             self._thread = None
-            if self._pending and not self._stop.is_set():  # noted while this one ended
-                self._thread = threading.Thread(target=self._run, name="giliran-presence",
-                                                daemon=True)
-                self._thread.start()
+            if self._pending:  # noted while this thread was ending: start a new one
+                self._start_writer()
+
+    def _start_writer(self) -> None:
+        """(Under the lock.) The background writer; it ends after IDLE_STOP quiet."""
+        self._thread = threading.Thread(target=self._run, name="giliran-presence", daemon=True)
+        self._thread.start()

@@ -63,7 +63,8 @@ REPRINT = lifecycle.transition("reprint")
 # The hot paths' queries are built once per shape and run with bound values: building a
 # SQLAlchemy expression and its cache key cost more than running the query on SQLite
 # (bench/profile_hot.py). Plain table columns (Core), so no ORM objects are loaded.
-_T = Ticket.__table__.c
+_TICKETS = cast(Table, Ticket.__table__)
+_T = _TICKETS.c
 _TL = TimelineEntry.__table__.c
 _B = Booking.__table__.c
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
@@ -386,19 +387,12 @@ def _hhmm(moment: datetime | None, office: Office) -> str | None:
     return to_local(moment, office.tz).strftime("%H:%M") if moment else None
 
 
-def _issued_dict(core: Core, session: Session, office: Office, ticket: Ticket) -> dict[str, Any]:
-    """A new ticket's object: its position counted in the issuing transaction (exact), its
-    estimate from the cached mean service time (estimate_for)."""
-    position = waiting_position(core, session, office, ticket)
-    estimate = (estimate_for(core, session, office, ticket.station, position - 1)
-                if position is not None else None)
-    return ticket_dict(core, session, ticket, position=position, estimate=estimate)
-
-
 def ticket_dict(core: Core, session: Session, ticket: Ticket, position: int | None = None,
                 estimate: int | None = None) -> dict[str, Any]:
-    """The Ticket object (docs/api.md section 1). A caller that already knows the waiting
-    ticket's position (and estimate) passes them, so a queue list orders its station once."""
+    """The Ticket object (docs/api.md section 1). A waiting ticket's position is counted
+    (exact inside the issuing transaction: waiting_position) and its estimate uses the
+    station's cached mean service time (estimate_for). A caller that already knows the
+    position (and estimate) passes them, so a queue list orders its station once."""
     office = core.office(ticket.office_id)
     if ticket.status == lifecycle.WAITING:
         if position is None:
@@ -647,11 +641,9 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         if existing_id is not None:  # a repeated scan: the same ticket, printed again
             existing = cast(Ticket, session.execute(_TICKET_ROW, {"ticket": existing_id}).one())
             _record(change, existing, REPRINT.timeline, counter=None, kiosk=kiosk)
-            # Printed as a new ticket is: position counted now, the estimate from the
-            # cached mean service time (no timeline reads inside the lock).
-            data = (_issued_dict(core, session, office, existing)
-                    if existing.status == lifecycle.WAITING
-                    else ticket_dict(core, session, existing))
+            # Position counted now, the estimate from the cached mean service time (no
+            # timeline reads inside the lock), as for a new ticket.
+            data = ticket_dict(core, session, existing)
             job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, existing.id)
             change.emit(REPRINT.event, _ticket_for_event(existing))
             return CheckinResult(data, reprint=True, print=job)
@@ -708,7 +700,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             issued_by=kiosk, flow=list(service.flow),
         )).one())
         _record(change, ticket, CHECK_IN.timeline, kiosk=kiosk, demoted=decision.demoted)
-        data = _issued_dict(core, session, office, ticket)
+        data = ticket_dict(core, session, ticket)
         job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, ticket.id)
         change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station)
         return CheckinResult(data, reprint=False, print=job)
@@ -764,7 +756,7 @@ def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: A
         session.add(ticket)
         session.flush()
         _record(change, ticket, CHECK_IN.timeline, staff=staff, walkin=True)
-        data = _issued_dict(core, session, office, ticket)
+        data = ticket_dict(core, session, ticket)
         job = outbox.request(change, printer, "ticket", data, ticket.id)
         change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station,
                     staff=staff)
@@ -874,9 +866,8 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
         return result
 
 
-_INSERT_TICKET = insert(cast(Table, Ticket.__table__)).returning(
-    *cast(Table, Ticket.__table__).c)
-_TICKET_ROW = select(*cast(Table, Ticket.__table__).c).where(_T.id == bindparam("ticket"))
+_INSERT_TICKET = insert(_TICKETS).returning(*_T)
+_TICKET_ROW = select(*_T).where(_T.id == bindparam("ticket"))
 _IK = cast(Table, IdempotencyKey.__table__)
 _STORED = (_IK.c.office_id == bindparam("office"), _IK.c.scope == bindparam("scope"),
            _IK.c.key == bindparam("key"))
@@ -889,13 +880,12 @@ _BEFORE_CALL = select(
     .scalar_subquery().label("busy"),
 )
 _REMEMBER_ANSWER = insert(_IK)
-_TICKETS = cast(Table, Ticket.__table__)
 # The ticket is waiting (first_waiting_id read it inside the same office lock).
 _CALL_TICKET = (update(_TICKETS)
                 .where(_T.id == bindparam("ticket"), _T.status == lifecycle.WAITING)
                 .values(status=lifecycle.CALLED, counter=bindparam("to_counter"), call_count=1,
                         last_called_at=bindparam("now"))
-                .returning(*_TICKETS.c))
+                .returning(*_T))
 
 
 def act(core: Core, ticket_id: int, action: str, staff: str | None,
