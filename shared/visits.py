@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Integer,
+    String,
     Table,
     and_,
     bindparam,
@@ -30,10 +31,13 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    true,
     tuple_,
     union_all,
     update,
 )
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from shared import lifecycle, outbox
@@ -44,6 +48,7 @@ from shared.core import Change, Core
 from shared.errors import Refusal
 from shared.models import Booking, IdempotencyKey, NumberSequence, Ticket, TimelineEntry
 from shared.ordering import (
+    Rules,
     Waiting,
     due_since,
     estimate_wait_minutes,
@@ -242,52 +247,91 @@ def waiting_position(core: Core, session: Session, office: Office, ticket: Ticke
     without loading and sorting the whole queue (17 ms with 1,000 waiting, now a
     fraction of a millisecond plus one indexed query).
 
-    Exact under races: check-in calls it inside its own write transaction, which holds
+    Exact under races: check-in counts inside its own write transaction, which holds
     the office's lock (and on PostgreSQL its row lock), so no other change of the office
     can land between the count and the commit; the printed position is the ticket's place
     at the moment it was issued. (Later changes move it, as they move every ticket.)
     """
     if ticket.status != lifecycle.WAITING or ticket.service_day != core.today(office):
         return None
-    rules = core.rules(office=office.id)
-    now = core.now()
-    me = Waiting(ticket_id=ticket.id, place_key=ticket.place_key,
-                 checked_in_at=ticket.checked_in_at, entered_at=ticket.entered_station_at,
-                 priority=ticket.priority_group is not None)
-    fifo = rules.policy == "fifo"
-    has_cutoff = rules.max_wait_minutes is not None
-    overdue = is_overdue(me, now, rules)
-    params: dict[str, Any] = {
-        "office": office.id, "day": ticket.service_day, "status": lifecycle.WAITING,
-        "stations": [ticket.station], "my_id": me.ticket_id, "my_in": me.checked_in_at,
-        "my_place": me.place_key}
-    if has_cutoff:
-        assert rules.max_wait_minutes is not None
-        params["cutoff"] = now - timedelta(minutes=rules.max_wait_minutes)
-    if overdue:
-        params["my_due"] = due_since(me)
-    statement = _statement(("position", fifo, has_cutoff, overdue, me.priority),
-                           lambda: _position_statement(fifo, has_cutoff, overdue, me.priority))
-    row = _rows(session, statement, params).one()
-    ratio = core.config.policy_for(office.id).priority_ratio
-    recent = (_recent_priority_calls(session, office.id, (ticket.station,), ratio[1])
-              if ratio and not overdue else [])
-    return 1 + position_from_counts(
-        overdue=overdue, overdue_ahead=int(row[0]), priority=me.priority,
-        lane_ahead=int(row[1]), priority_total=int(row[2]), regular_total=int(row[3]),
-        rules=rules, recent_calls=recent)
+    count = _PositionCount.of(core, office, ticket.station, ticket.service_day,
+                              place_key=ticket.place_key, checked_in_at=ticket.checked_in_at,
+                              entered_at=ticket.entered_station_at,
+                              priority=ticket.priority_group is not None)
+    params = {**count.params, "my_id": ticket.id, "my_in": ticket.checked_in_at,
+              "my_place": ticket.place_key}
+    statement = _statement(("position", *count.shape),
+                           lambda: _position_statement(*count.shape))
+    return count.position(core, session, _rows(session, statement, params).one(),
+                          counts_me=True)
 
 
-def _position_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool) -> Any:
+@dataclass(frozen=True)
+class _PositionCount:
+    """What waiting_position's aggregate needs for one ticket, and how its row becomes a
+    place: the statement's shape (fifo, cutoff, overdue, priority lane), the bound values
+    other than the ticket's own key, and the rules to apply to the counts."""
+
+    office: Office
+    station: str
+    shape: tuple[bool, bool, bool, bool]
+    params: dict[str, Any]
+    rules: Rules
+
+    @classmethod
+    def of(cls, core: Core, office: Office, station: str, day: date, *, place_key: datetime,
+           checked_in_at: datetime, entered_at: datetime, priority: bool) -> _PositionCount:
+        rules = core.rules(office=office.id)
+        now = core.now()
+        me = Waiting(ticket_id=0, place_key=place_key, checked_in_at=checked_in_at,
+                     entered_at=entered_at, priority=priority)
+        has_cutoff = rules.max_wait_minutes is not None
+        overdue = is_overdue(me, now, rules)
+        params: dict[str, Any] = {"office": office.id, "day": day, "status": lifecycle.WAITING,
+                                  "stations": [station]}
+        if has_cutoff:
+            assert rules.max_wait_minutes is not None
+            params["cutoff"] = now - timedelta(minutes=rules.max_wait_minutes)
+        if overdue:
+            params["my_due"] = due_since(me)
+        return cls(office, station, (rules.policy == "fifo", has_cutoff, overdue, priority),
+                   params, rules)
+
+    def position(self, core: Core, session: Session, row: Any, counts_me: bool) -> int:
+        """The 1-based place from the aggregate's row. `counts_me`: the ticket itself was
+        in the counted table (an existing ticket); a ticket inserted by the same statement
+        is not (a statement sees the table as it was when it started), so it is added to
+        its own lane's size here."""
+        _, _, overdue, priority = self.shape
+        priority_total, regular_total = int(row.priority_total), int(row.regular_total)
+        if not overdue and not counts_me:
+            if priority:
+                priority_total += 1
+            else:
+                regular_total += 1
+        ratio = self.rules.priority_ratio
+        recent = (_recent_priority_calls(session, self.office.id, (self.station,), ratio[1])
+                  if ratio and not overdue else [])
+        return 1 + position_from_counts(
+            overdue=overdue, overdue_ahead=int(row.overdue_ahead), priority=priority,
+            lane_ahead=int(row.lane_ahead), priority_total=priority_total,
+            regular_total=regular_total, rules=self.rules, recent_calls=recent)
+
+
+def _position_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool,
+                        my_id: Any = None) -> Any:
     """One aggregate over a station's waiting tickets for waiting_position: the overdue
     tickets ahead (when the ticket itself is overdue), else the overdue ones, those of its
-    own lane ahead by the base key, and the two lanes' sizes."""
+    own lane ahead by the base key, and the two lanes' sizes. The ticket's own key comes
+    from bound values; its id may instead be `my_id`, the id column of a ticket inserted
+    by the same statement (_issue_statement)."""
     key = (tuple_(_T.checked_in_at, _T.id) if fifo
            else tuple_(_T.place_key, _T.checked_in_at, _T.id))
-    my_id = bindparam("my_id", type_=Integer)
+    if my_id is None:
+        my_id = bindparam("my_id", type_=Integer)
     my_in = bindparam("my_in", type_=DateTime)
-    my_key = (tuple_(my_in, my_id) if fifo
-              else tuple_(bindparam("my_place", type_=DateTime), my_in, my_id))
+    my_place = bindparam("my_place", type_=DateTime)
+    my_key = tuple_(my_in, my_id) if fifo else tuple_(my_place, my_in, my_id)
     if has_cutoff:
         cutoff = bindparam("cutoff", type_=DateTime)
         late: Any = and_(_T.entered_station_at < cutoff, _T.place_key < cutoff)
@@ -297,7 +341,7 @@ def _position_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: b
     mine = prio if priority else _T.priority_group.is_(None)
 
     def count(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+        return func.count().filter(condition)
 
     if overdue:
         due = case((_T.entered_station_at > _T.place_key, _T.entered_station_at),
@@ -308,7 +352,9 @@ def _position_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: b
     else:
         columns = [count(late), count(and_(not_(late), mine, key < my_key)),
                    count(and_(not_(late), prio)), count(and_(not_(late), not_(prio)))]
-    return select(*columns).where(*_queue_where())
+    names = ("overdue_ahead", "lane_ahead", "priority_total", "regular_total")
+    return select(*(column.label(name) for column, name in zip(columns, names, strict=True))
+                  ).where(*_queue_where())
 
 
 def mean_service_minutes(core: Core, session: Session, office_id: str, station: str) -> float:
@@ -568,7 +614,8 @@ def _record(change: Change, ticket: Ticket, action: str, staff: str | None = Non
     })
 
 
-_INSERT_TIMELINE = insert(cast(Table, TimelineEntry.__table__))
+_TIMELINE_TABLE = cast(Table, TimelineEntry.__table__)
+_INSERT_TIMELINE = insert(_TIMELINE_TABLE)
 
 
 @dataclass
@@ -595,6 +642,94 @@ def _ticket_for_event(ticket: Ticket) -> dict[str, Any]:
     return {"id": ticket.id, "number": ticket.number, "status": ticket.status,
             "station": ticket.station, "counter": ticket.counter, "service": ticket.service,
             "priority": ticket.priority_group is not None, "call_count": ticket.call_count}
+
+
+# --- issuing ----------------------------------------------------------------------------
+def _issue(core: Core, change: Change, office: Office, letter: str, fields: dict[str, Any],
+           staff: str | None, detail: dict[str, Any]) -> tuple[Ticket, dict[str, Any]]:
+    """Number, insert and record a new waiting ticket inside the office's write
+    transaction; returns it and its Ticket object (docs/api.md) with the position counted
+    there (exact: no other change of the office can land before the commit).
+
+    On PostgreSQL all of it is one statement (_issue_statement), because every round trip
+    inside the office's lock is time every other kiosk of the office waits; on SQLite the
+    statements run in process, one after the other."""
+    session = change.session
+    now = change.now
+    day = core.today(office)
+    values = dict(fields, office_id=office.id, service_day=day, status=CHECK_IN.target,
+                  flow_position=0, counter=None, checked_in_at=now, entered_station_at=now,
+                  call_count=0, last_called_at=None, public_token=secrets.token_urlsafe(24))
+    if core.db.is_sqlite:
+        ticket = cast(Ticket, session.execute(_INSERT_TICKET, dict(
+            values, number=next_number(session, office.id, day, letter))).one())
+        _record(change, ticket, CHECK_IN.timeline, staff=staff, **detail)
+        return ticket, ticket_dict(core, session, ticket)
+    count = _PositionCount.of(core, office, values["station"], day,
+                              place_key=values["place_key"], checked_in_at=now,
+                              entered_at=now, priority=values["priority_group"] is not None)
+    statement = _statement(("issue", *count.shape), lambda: _issue_statement(*count.shape))
+    row = session.execute(statement, {
+        **count.params, "letter": letter, "my_in": now, "my_place": values["place_key"],
+        "at": now, "action": CHECK_IN.timeline, "staff": staff, "detail": detail,
+        **{f"new_{name}": value for name, value in values.items()},
+    }).one()
+    # The row as inserted: the values given, the id and number the statement made (a
+    # transient object, never added to the session).
+    ticket = Ticket(id=row.id, number=row.number, **values)
+    position = count.position(core, session, row, counts_me=False)
+    return ticket, ticket_dict(core, session, ticket, position=position)
+
+
+#: The columns _issue gives a new ticket (its id and number come from the database).
+_ISSUED = ("office_id", "booking_id", "service_day", "kind", "service", "priority_group",
+           "status", "station", "flow_position", "counter", "slot_start", "slot_end",
+           "demoted", "place_key", "checked_in_at", "entered_station_at", "call_count",
+           "last_called_at", "public_token", "issued_by", "flow")
+
+
+def _issue_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool) -> Any:
+    """PostgreSQL: a new ticket in one statement. The letter's number is raised (or
+    started at 1), the ticket inserted with it, its check-in recorded in the timeline, and
+    the tickets ahead of it counted, all against the same snapshot (which does not hold
+    the new ticket: _PositionCount.position adds it to its lane).
+
+    Kept short on purpose: psycopg caches the conversion of a query of at most 4,096
+    characters and 50 parameters, so the statement returns only what the database chose
+    (id and number) and names the other values once."""
+    seq = _SEQ_TABLE.c
+    bumped = (pg_insert(_SEQ_TABLE)
+              .values(office_id=bindparam("office"), day=bindparam("day", type_=Date),
+                      letter=bindparam("letter", type_=String), last=1)
+              .on_conflict_do_update(index_elements=[seq.office_id, seq.day, seq.letter],
+                                     set_={"last": seq.last + 1})
+              .returning(seq.last)
+              .cte("bumped"))
+    digits = sql_cast(bumped.c.last, String)
+    # f"{letter}{last:03d}", as next_number writes it: three digits at least.
+    number = select(bindparam("letter", type_=String)
+                    + case((bumped.c.last < 1000, func.lpad(digits, 3, "0")), else_=digits)
+                    ).scalar_subquery()
+    new = (insert(_TICKETS)
+           .values({**{name: bindparam(f"new_{name}", type_=_T[name].type) for name in _ISSUED},
+                    "number": number})
+           .returning(_T.id, _T.number)
+           .cte("new"))
+    recorded = (insert(_TIMELINE_TABLE)
+                .from_select(["ticket_id", "office_id", "at", "action", "status", "station",
+                              "staff", "detail"],
+                             select(new.c.id, bindparam("office"),
+                                    bindparam("at", type_=DateTime),
+                                    bindparam("action", type_=String),
+                                    bindparam("new_status", type_=String),
+                                    bindparam("new_station", type_=String),
+                                    bindparam("staff", type_=String),
+                                    bindparam("detail", type_=_TL.detail.type)))
+                .cte("recorded"))
+    ahead = _position_statement(fifo, has_cutoff, overdue, priority, my_id=new.c.id
+                                ).lateral("ahead")
+    return (select(new.c.id, new.c.number, ahead).select_from(new.join(ahead, true()))
+            .add_cte(recorded))
 
 
 # --- check-in ----------------------------------------------------------------------------
@@ -688,19 +823,12 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             assert decision.place_key is not None
             letter = slot_letter(core, to_local(decision.place_key, office.tz))
         assert decision.place_key is not None
-        # One INSERT ... RETURNING the row (Core): no ORM object to build and flush.
-        ticket = cast(Ticket, session.execute(_INSERT_TICKET, dict(
-            office_id=office.id, booking_id=booking.id, service_day=today,
-            number=next_number(session, office.id, today, letter), kind="booked",
-            service=service.id, priority_group=booking.priority_group, status=CHECK_IN.target,
-            station=service.flow[0], flow_position=0, counter=None,
+        ticket, data = _issue(core, change, office, letter, dict(
+            booking_id=booking.id, kind="booked", service=service.id,
+            priority_group=booking.priority_group, station=service.flow[0],
             slot_start=slot_start, slot_end=slot_end, demoted=decision.demoted,
-            place_key=decision.place_key, checked_in_at=now, entered_station_at=now,
-            call_count=0, last_called_at=None, public_token=secrets.token_urlsafe(24),
-            issued_by=kiosk, flow=list(service.flow),
-        )).one())
-        _record(change, ticket, CHECK_IN.timeline, kiosk=kiosk, demoted=decision.demoted)
-        data = ticket_dict(core, session, ticket)
+            place_key=decision.place_key, issued_by=kiosk, flow=list(service.flow),
+        ), staff=None, detail={"kiosk": kiosk, "demoted": decision.demoted})
         job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, ticket.id)
         change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station)
         return CheckinResult(data, reprint=False, print=job)
@@ -725,7 +853,6 @@ def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: A
     service = office.services[service_id]
     _refuse_closed_day(core, office)
     with core.change(office.id) as change:
-        session = change.session
         now = change.now
         local_now = to_local(now, office.tz).time()
         if service.express and (
@@ -743,20 +870,12 @@ def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: A
             letter = numbering.express_letter
         else:
             letter = numbering.walkin_letter
-        today = core.today(office)
-        ticket = Ticket(
-            office_id=office.id, booking_id=None, service_day=today,
-            number=next_number(session, office.id, today, letter),
-            kind="express" if service.express else "walkin", service=service.id,
-            priority_group=priority_group, status=CHECK_IN.target, station=service.flow[0],
-            flow_position=0, counter=None, slot_start=None, slot_end=None, demoted=False,
-            place_key=now, checked_in_at=now, entered_station_at=now, call_count=0,
-            public_token=secrets.token_urlsafe(24), issued_by=staff, flow=list(service.flow),
-        )
-        session.add(ticket)
-        session.flush()
-        _record(change, ticket, CHECK_IN.timeline, staff=staff, walkin=True)
-        data = ticket_dict(core, session, ticket)
+        ticket, data = _issue(core, change, office, letter, dict(
+            booking_id=None, kind="express" if service.express else "walkin",
+            service=service.id, priority_group=priority_group, station=service.flow[0],
+            slot_start=None, slot_end=None, demoted=False, place_key=now, issued_by=staff,
+            flow=list(service.flow),
+        ), staff=staff, detail={"walkin": True})
         job = outbox.request(change, printer, "ticket", data, ticket.id)
         change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station,
                     staff=staff)

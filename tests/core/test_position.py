@@ -8,11 +8,14 @@ import secrets
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from shared import visits
+from shared.bookings import import_rows
 from shared.config import Config
 from shared.core import Core
-from shared.models import Ticket, TimelineEntry
+from shared.models import NumberSequence, Ticket, TimelineEntry
+from tests.conftest import booking_row
 
 
 def _fill(core: Core, seed: int) -> None:
@@ -115,3 +118,78 @@ def test_first_waiting_is_the_head_of_the_order(config: Config, core: Core, prio
                                           detail={"priority": ticket.priority_group
                                                   is not None}))
                 session.flush()
+
+
+def _issue_and_compare(core: Core, seed: int, fill: bool = True) -> list[str]:
+    """Walk-ins and check-ins (both lanes, slots before, at and after now) issued into a
+    filled queue, or an empty one (each new ticket often the last of its lane): the
+    position each one is printed with is its place in the whole ordering right after it
+    was issued. Returns the numbers handed out."""
+    rng = random.Random(seed)
+    if fill:
+        _fill(core, seed)
+    office = core.office("DPS")
+    slots = [("08:00", "09:00"), ("09:00", "10:00"), ("10:00", "11:00")]
+    rows = [booking_row(f"ISSUE-{i:03d}", *slots[i % 3], group=rng.choice(["", "", "lansia"]))
+            for i in range(12)]
+    import_rows(core, enumerate(rows, start=1))
+    numbers = []
+    for i, row in enumerate(rows):
+        if i % 3 == 2:
+            ticket = visits.walk_in(core, "DPS", "paspor-baru",
+                                    rng.choice([None, "disabilitas"]), "petugas")
+        else:
+            ticket = visits.check_in(core, "DPS", row["code"], "kiosk-1").ticket
+        with core.db.read() as session:
+            order = visits.ordered_waiting_ids(core, session, office, (ticket["station"],))
+        assert ticket["position"] == order.index(ticket["id"]) + 1, (i, ticket)
+        numbers.append(ticket["number"])
+    return numbers
+
+
+@pytest.mark.parametrize("priority", ["first", "1:3"])
+@pytest.mark.parametrize("max_wait", [90, 20])
+@pytest.mark.parametrize("fill", [True, False])
+def test_issued_position_is_the_ordered_position(config: Config, core: Core, priority: str,
+                                                  max_wait: int, fill: bool) -> None:
+    policy = dataclasses.replace(config.policy, priority=priority, max_wait_minutes=max_wait)
+    core.config = dataclasses.replace(config, policy=policy)
+    _issue_and_compare(core, 5, fill)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("priority", ["first", "1:3"])
+@pytest.mark.parametrize("fill", [True, False])
+def test_issued_position_on_postgresql(config: Config, postgres_core: Core,
+                                       priority: str, fill: bool) -> None:
+    """On PostgreSQL the number, the ticket, its timeline entry and the count of the
+    tickets ahead are one statement (visits._issue_statement): the same places, numbers
+    and timeline as on SQLite."""
+    policy = dataclasses.replace(config.policy, priority=priority, max_wait_minutes=20)
+    postgres_core.config = dataclasses.replace(config, policy=policy)
+    numbers = _issue_and_compare(postgres_core, 5, fill)
+    by_letter: dict[str, list[int]] = {}
+    for number in numbers:
+        by_letter.setdefault(number[0], []).append(int(number[1:]))
+    assert all(found == list(range(1, len(found) + 1)) for found in by_letter.values())
+    with postgres_core.db.read() as session:
+        recorded = session.execute(select(TimelineEntry.action, TimelineEntry.detail)
+                                   .where(TimelineEntry.action == "checked_in")
+                                   .order_by(TimelineEntry.id)).all()
+    assert len(recorded) == 12
+    assert recorded[0].detail == {"kiosk": "kiosk-1", "demoted": False}
+    assert {"walkin": True} in [row.detail for row in recorded]
+
+
+@pytest.mark.postgres
+def test_numbers_past_999_on_postgresql(postgres_core: Core) -> None:
+    """The number is written in SQL there: at least three digits, as next_number does."""
+    office = postgres_core.office("DPS")
+    with postgres_core.db.write() as session:
+        session.add(NumberSequence(office_id=office.id, day=postgres_core.today(office),
+                                   letter="W", last=998))
+    numbers = [visits.walk_in(postgres_core, "DPS", "paspor-baru", None, "petugas")["number"]
+               for _ in range(2)]
+    assert numbers == ["W999", "W1000"]
+    first = visits.walk_in(postgres_core, "DPS", "paspor-baru", "lansia", "petugas")
+    assert first["number"] == "P001"
