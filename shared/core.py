@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from shared.clock import Clock, local_date, to_local
 from shared.config import Config, Office
-from shared.db import Database, make_engine
+from shared.db import Database, Read, make_engine
 from shared.errors import Refusal
 from shared.events import EventBus, RedisEventBus, TicketEvent
 from shared.models import OfficeRow
@@ -48,6 +48,8 @@ class Change:
     # PostgreSQL: the version the office-row lock already raised, for the first event
     # (Database.write with claim_version); given back before commit if no event used it.
     claimed_version: int | None = None
+    # The rows of the `first` read given to Core.change, read right after the lock.
+    first_rows: list[Any] = field(default_factory=list)
 
     def emit(self, kind: str, ticket: dict[str, Any], **fields: Any) -> None:
         # Every event gets its own version: boards detect a gap and ask for a snapshot.
@@ -113,12 +115,17 @@ class Core:
 
     # --- transactions ------------------------------------------------------------------
     @contextmanager
-    def change(self, office_id: str) -> Iterator[Change]:
-        """One write transaction for an office; its events are published after commit."""
+    def change(self, office_id: str, first: Read | None = None) -> Iterator[Change]:
+        """One write transaction for an office; its events are published after commit.
+
+        `first`: a read the change starts with (a Core statement and its values), run
+        right after the office's lock and given as `change.first_rows` (on PostgreSQL it
+        travels with the lock in one round trip: Database.write)."""
         with self.db.office_lock(office_id):
-            with self.db.write(office_id, claim_version=True) as session:
+            with self.db.write(office_id, claim_version=True, first=first) as session:
                 change = Change(office_id, self.now(), session, printers=self.printers,
-                                claimed_version=session.info.pop("claimed_version", None))
+                                claimed_version=session.info.pop("claimed_version", None),
+                                first_rows=session.info.pop("first_rows", []))
                 yield change
                 if change.claimed_version is not None:  # no event: no new version
                     session.execute(_RETURN_VERSION, {"office": office_id})

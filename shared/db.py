@@ -158,6 +158,8 @@ class Database:
         # (a FIFO-ish lock) rather than in SQLite's sleeping busy handler. Re-entrant so
         # that a nested write in one thread behaves as before (SQLite decides).
         self._sqlite_writer = threading.RLock() if self.is_sqlite else None
+        # Core statements compiled for the driver (_driver_sql).
+        self._compiled: dict[Any, Any] = {}
 
     def office_lock(self, office_id: str) -> threading.Lock:
         with self._locks_guard:
@@ -181,28 +183,40 @@ class Database:
             yield connection
 
     @contextmanager
-    def write(self, office_id: str | None = None, claim_version: bool = False
-              ) -> Iterator[Session]:
+    def write(self, office_id: str | None = None, claim_version: bool = False,
+              first: Read | None = None) -> Iterator[Session]:
         """A write transaction; with an office, that office's changes are serialised.
 
         With `claim_version` on PostgreSQL, the statement that locks the office row also
         raises its event version (one round trip for both): the new value is left in
         `session.info["claimed_version"]` for the caller's first event, and the caller
-        gives it back before commit if no event used it (shared.core.Core.change)."""
+        gives it back before commit if no event used it (shared.core.Core.change).
+
+        `first`, a read (statement, values) the transaction needs before anything else,
+        runs right after the lock; its rows are left in `session.info["first_rows"]`. On
+        PostgreSQL, BEGIN, the lock and that read travel together (psycopg's pipeline
+        mode): one round trip where there were three, inside the office's lock. The read
+        still sees everything committed before the lock was granted, because in READ
+        COMMITTED every statement takes its snapshot when it starts, and the server runs
+        a pipeline's statements one after the other."""
         if self._sqlite_writer is not None:
             with self._sqlite_writer:
-                yield from self._write_session(office_id, claim_version)
+                yield from self._write_session(office_id, claim_version, first)
         else:
-            yield from self._write_session(office_id, claim_version)
+            yield from self._write_session(office_id, claim_version, first)
 
-    def _write_session(self, office_id: str | None, claim_version: bool = False
-                       ) -> Iterator[Session]:
+    def _write_session(self, office_id: str | None, claim_version: bool = False,
+                       first: Read | None = None) -> Iterator[Session]:
         session = self._write()
         try:
             if office_id is not None and not self.is_sqlite:
-                session = self._lock_office(session, office_id, claim_version)
+                session = self._lock_office(session, office_id, claim_version, first)
             elif self.is_sqlite:
                 session.connection()  # BEGIN IMMEDIATE now, not at the first write
+                if first is not None:
+                    session.info["first_rows"] = session.execute(*first).all()
+            elif first is not None:
+                session.info["first_rows"] = session.execute(*first).all()
             yield session
             session.commit()
         except BaseException:
@@ -211,33 +225,90 @@ class Database:
         finally:
             session.close()
 
-    def _lock_office(self, session: Session, office_id: str, claim_version: bool) -> Session:
-        """The office's row lock, the transaction's first statement: if it met a connection
-        that the server dropped (a restart), nothing was done yet, so it is retried once
-        on a new connection (the pool has discarded the stale ones by then)."""
+    def _lock_office(self, session: Session, office_id: str, claim_version: bool,
+                     first: Read | None) -> Session:
+        """The office's row lock, the transaction's first statement (with BEGIN and the
+        first read in one pipeline): if it met a connection that the server dropped (a
+        restart), nothing was done yet, so it is retried once on a new connection, with
+        SQLAlchemy's own statements, which mark every pooled connection of that moment
+        stale."""
         try:
-            _run_lock(session, office_id, claim_version)
+            self._pipelined_lock(session, office_id, claim_version, first)
             return session
-        except exc.DBAPIError as error:
-            if not error.connection_invalidated:
+        except _driver_errors():
+            connection = session.connection()
+            if not getattr(connection.connection.driver_connection, "broken", False):
                 raise
+            connection.invalidate()
             session.close()
         session = self._write()
         try:
-            _run_lock(session, office_id, claim_version)
+            try:
+                _run_lock(session, office_id, claim_version, first)
+            except exc.DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                session.close()
+                session = self._write()
+                _run_lock(session, office_id, claim_version, first)
         except BaseException:
             session.close()
             raise
         return session
 
+    def _pipelined_lock(self, session: Session, office_id: str, claim_version: bool,
+                        first: Read | None) -> None:
+        import psycopg
+        from psycopg.rows import namedtuple_row
 
-def _run_lock(session: Session, office_id: str, claim_version: bool) -> None:
+        raw = cast(psycopg.Connection[Any], session.connection().connection.driver_connection)
+        lock = self._driver_sql(_CLAIM_VERSION if claim_version else _LOCK_OFFICE,
+                                {"office": office_id})
+        read = self._driver_sql(*first) if first is not None else None
+        with raw.pipeline():
+            locking = raw.cursor()
+            locking.execute(*lock)
+            reading = None
+            if read is not None:
+                reading = raw.cursor(row_factory=namedtuple_row)
+                reading.execute(*read)
+            locked = locking.fetchone()  # fetching syncs the pipeline: one round trip
+            if claim_version:
+                session.info["claimed_version"] = locked[0] if locked else None
+            if reading is not None:
+                session.info["first_rows"] = reading.fetchall()
+
+    def _driver_sql(self, statement: Any, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """A Core statement as the driver's SQL and parameters, compiled once. Only for
+        statements whose values need no conversion (text, numbers, dates) and no
+        expanding IN lists: the pipelined lock and first reads."""
+        compiled = self._compiled.get(statement)
+        if compiled is None:
+            compiled = self._compiled[statement] = statement.compile(dialect=self.engine.dialect)
+            assert "POSTCOMPILE" not in compiled.string, "expanding parameters are not supported"
+        return compiled.string, compiled.construct_params(values)
+
+
+#: A read: a Core statement and its values.
+Read = tuple[Any, dict[str, Any]]
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    import psycopg
+
+    return (psycopg.OperationalError,)
+
+
+def _run_lock(session: Session, office_id: str, claim_version: bool,
+              first: Read | None = None) -> None:
     if claim_version:
         # An UPDATE locks the row as SELECT … FOR UPDATE does.
         session.info["claimed_version"] = session.execute(
             _CLAIM_VERSION, {"office": office_id}).scalar_one_or_none()
     else:
         session.execute(_LOCK_OFFICE, {"office": office_id})
+    if first is not None:
+        session.info["first_rows"] = session.execute(*first).all()
 
 
 _LOCK_OFFICE = (select(OfficeRow.id).where(OfficeRow.id == bindparam("office"))

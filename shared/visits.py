@@ -753,17 +753,13 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         raise Refusal(409, "wrong_office",
                       "This booking is for another office ({office}).", office=scanned.office)
 
-    with core.change(office.id) as change:
+    # The booking and its ticket, if it has one, read right after the office's lock (on
+    # PostgreSQL in the same round trip as BEGIN and the lock).
+    read = (_BOOKING_AND_TICKET, {"office": office.id, "code": scanned.code})
+    with core.change(office.id, first=read) as change:
         session = change.session
         now = change.now
-        # The booking and its ticket, if it has one, in one statement (one round trip
-        # inside the office's lock).
-        booking = session.execute(_statement(("booking",), lambda: select(
-            _B.id, _B.cancelled, _B.date, _B.slot_start, _B.slot_end, _B.service,
-            _B.priority_group,
-            select(_T.id).where(_T.booking_id == _B.id).scalar_subquery().label("ticket_id"),
-        ).where(_B.office_id == bindparam("office"), _B.code == bindparam("code"))),
-            {"office": office.id, "code": scanned.code}).one_or_none()
+        booking = change.first_rows[0] if change.first_rows else None
         if booking is None:
             # A bare code of another office's booking is "not found" here: telling a code
             # guesser that it exists elsewhere would confirm a valid code (a signed token,
@@ -986,6 +982,10 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
 
 
 _INSERT_TICKET = insert(_TICKETS).returning(*_T)
+_BOOKING_AND_TICKET = select(
+    _B.id, _B.cancelled, _B.date, _B.slot_start, _B.slot_end, _B.service, _B.priority_group,
+    select(_T.id).where(_T.booking_id == _B.id).scalar_subquery().label("ticket_id"),
+).where(_B.office_id == bindparam("office"), _B.code == bindparam("code"))
 _TICKET_ROW = select(*_T).where(_T.id == bindparam("ticket"))
 _IK = cast(Table, IdempotencyKey.__table__)
 _STORED = (_IK.c.office_id == bindparam("office"), _IK.c.scope == bindparam("scope"),

@@ -82,11 +82,53 @@ def test_the_office_lock_raises_the_version_for_the_first_event(postgres_core: C
     statements.clear()
     with core.change("DPS") as change:
         change.emit("checked_in", {"id": 1})
-    office_rows = [s for s in statements if "offices" in s]
-    assert len(office_rows) == 1, "the lock and the first event's version are one statement"
+    # The lock (sent by the driver in one pipeline with BEGIN, not through SQLAlchemy)
+    # raised the version: no other statement touches the office row.
+    assert [s for s in statements if "offices" in s] == []
     with core.change("DPS") as change:
         change.emit("checked_in", {"id": 2})
         change.emit("checked_in", {"id": 3})
     core.bus.wait_idle(5)
     assert seen == [start + 1, start + 2, start + 3]
     assert core.office_version("DPS") == start + 3
+
+
+@pytest.mark.postgres
+def test_the_first_read_sees_what_committed_while_it_waited_for_the_lock(
+        postgres_core: Core) -> None:
+    """BEGIN, the lock and the first read go out together; the read still takes its
+    snapshot after the lock is granted, so it sees a change another process committed
+    while this one waited (two Cores on one database: two processes' locks)."""
+    import threading
+    import time
+
+    from sqlalchemy import update
+
+    from shared.bookings import import_rows
+    from shared.core import Core as CoreClass
+    from shared.db import Database, make_engine
+    from shared.models import Booking
+    from tests.conftest import booking_row
+
+    core = postgres_core
+    import_rows(core, enumerate([booking_row("SNAP-1")], start=1))
+    other = CoreClass(core.config, Database(make_engine(str(core.db.engine.url.render_as_string(
+        hide_password=False)))), core.clock, core.bus)
+    holding = threading.Event()
+
+    def cancel_slowly() -> None:
+        with other.change("DPS") as change:
+            holding.set()
+            change.session.execute(update(Booking).where(Booking.code == "SNAP-1")
+                                   .values(cancelled=True))
+            time.sleep(0.3)  # the other transaction is waiting on the lock meanwhile
+
+    thread = threading.Thread(target=cancel_slowly)
+    thread.start()
+    assert holding.wait(5)
+    read = (select(Booking.cancelled).where(Booking.code == "SNAP-1"), {})
+    with core.change("DPS", first=read) as change:
+        seen = [row.cancelled for row in change.first_rows]
+    thread.join()
+    other.db.engine.dispose()
+    assert seen == [True]
