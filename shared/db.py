@@ -264,6 +264,7 @@ class Database:
         raw = cast(psycopg.Connection[Any], session.connection().connection.driver_connection)
         lock = self._driver_sql(_CLAIM_VERSION if claim_version else _LOCK_OFFICE,
                                 {"office": office_id})
+        assert lock is not None
         read = self._driver_sql(*first) if first is not None else None
         with raw.pipeline():
             locking = raw.cursor()
@@ -277,16 +278,22 @@ class Database:
                 session.info["claimed_version"] = locked[0] if locked else None
             if reading is not None:
                 session.info["first_rows"] = reading.fetchall()
+        if first is not None and read is None:
+            session.info["first_rows"] = session.execute(*first).all()
 
-    def _driver_sql(self, statement: Any, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """A Core statement as the driver's SQL and parameters, compiled once. Only for
-        statements whose values need no conversion (text, numbers, dates) and no
-        expanding IN lists: the pipelined lock and first reads."""
-        compiled = self._compiled.get(statement)
-        if compiled is None:
-            compiled = self._compiled[statement] = statement.compile(dialect=self.engine.dialect)
-            assert "POSTCOMPILE" not in compiled.string, "expanding parameters are not supported"
-        return compiled.string, compiled.construct_params(values)
+    def _driver_sql(self, statement: Any, values: dict[str, Any]
+                    ) -> tuple[str, dict[str, Any]] | None:
+        """A Core statement as the driver's SQL and parameters, compiled once; None for a
+        statement with an IN list (SQLAlchemy expands those at execution), which then
+        runs through SQLAlchemy after the pipeline. Only for statements whose values need
+        no conversion (text, numbers, dates): the lock and the first reads."""
+        if statement not in self._compiled:
+            compiled = statement.compile(dialect=self.engine.dialect)
+            self._compiled[statement] = None if "POSTCOMPILE" in compiled.string else compiled
+        found = self._compiled[statement]
+        if found is None:
+            return None
+        return found.string, found.construct_params(values)
 
 
 #: A read: a Core statement and its values.

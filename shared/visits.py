@@ -944,14 +944,15 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
     if not counter.open:
         raise Refusal(409, "counter_closed", "Counter {counter} is closed.", counter=counter.name)
     scope = f"next:{counter.id}"
-    with core.change(office.id) as change:
+    # The stored answer of a repeated key and what the counter still has, in one read
+    # (scalar subqueries; NULL when there is none) right after the office's lock (on
+    # PostgreSQL in the same round trip as BEGIN and the lock).
+    read = (_BEFORE_CALL, {"office": office.id, "scope": scope, "key": idempotency_key or "",
+                           "counter": counter.id})
+    with core.change(office.id, first=read) as change:
         session = change.session
         now = change.now
-        # The stored answer of a repeated key and what the counter still has, in one
-        # round trip (scalar subqueries; NULL when there is none).
-        before = session.execute(_BEFORE_CALL, {
-            "office": office.id, "scope": scope, "key": idempotency_key or "",
-            "counter": counter.id}).one()
+        before = change.first_rows[0]
         if idempotency_key and before.status_code is not None:
             if before.status_code == 204:
                 return None
@@ -995,7 +996,9 @@ _BEFORE_CALL = select(
     select(_IK.c.body).where(*_STORED).scalar_subquery().label("body"),
     select(_T.number).where(_T.office_id == bindparam("office"),
                             _T.counter == bindparam("counter"),
-                            _T.status.in_(lifecycle.AT_COUNTER)).limit(1)
+                            # not IN: it travels in the lock's pipeline (Database.write)
+                            or_(*(_T.status == status for status in lifecycle.AT_COUNTER)))
+    .limit(1)
     .scalar_subquery().label("busy"),
 )
 _REMEMBER_ANSWER = insert(_IK)

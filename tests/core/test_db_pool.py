@@ -132,3 +132,12 @@ def test_the_first_read_sees_what_committed_while_it_waited_for_the_lock(
     thread.join()
     other.db.engine.dispose()
     assert seen == [True]
+
+
+@pytest.mark.postgres
+def test_a_first_read_with_an_in_list_runs_after_the_pipeline(postgres_core: Core) -> None:
+    """SQLAlchemy expands an IN list at execution, so such a read cannot be compiled
+    once for the pipeline: it runs through SQLAlchemy right after it, with its rows."""
+    read = (select(OfficeRow.id).where(OfficeRow.id.in_(["DPS", "nowhere"])), {})
+    with postgres_core.change("DPS", first=read) as change:
+        assert [row.id for row in change.first_rows] == ["DPS"]
