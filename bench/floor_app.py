@@ -1,12 +1,15 @@
 """B0, the floor: the smallest Flask-SocketIO app that answers Giliran's benchmark calls.
 
 Each call does one SQLite write and, where Giliran notifies boards or terminals, one emit
-to a room; no authentication, no ordering rules, no timeline, no snapshot. It runs on the
-same serving model as `giliran serve` (gunicorn, one worker, gevent unless the benchmark
-asks for gthread), so Giliran's figures divided by the floor's measure what Giliran's own
-work costs on this machine, in the same run.
+to a room; no authentication, no ordering rules, no timeline, no snapshot. With
+FLOOR_DATABASE_URL (postgresql://...) the same statements go to PostgreSQL instead, on one
+psycopg connection in autocommit: the floor of the PostgreSQL runs on their own stack.
+It runs on the same serving model as `giliran serve` (gunicorn, one worker, gevent unless
+the benchmark asks for gthread), so Giliran's figures divided by the floor's measure what
+Giliran's own work costs on this machine, in the same run.
 
     FLOOR_DB=/tmp/floor.sqlite3 gunicorn -k gevent -w 1 -b 127.0.0.1:5100 bench.floor_app:app
+    FLOOR_DATABASE_URL=postgresql://... gunicorn ... bench.floor_app:app
 
 Calls (the paths and shapes the benchmark clients use against Giliran):
 - POST /api/v1/counters/<id>/next        insert a called ticket, emit `called` to the board room
@@ -38,22 +41,34 @@ app = Flask(__name__)
 socketio = SocketIO(app, async_mode=_async_mode(), cors_allowed_origins=[], ping_interval=5,
                     ping_timeout=5)
 _lock = threading.Lock()  # one connection, one user at a time (a gevent lock under gevent)
-_db = sqlite3.connect(os.environ.get("FLOOR_DB", "floor.sqlite3"), isolation_level=None,
-                      check_same_thread=False)
-_db.execute("PRAGMA journal_mode=WAL")
-_db.execute("PRAGMA synchronous=NORMAL")
-_db.execute("CREATE TABLE IF NOT EXISTS tickets (id INTEGER PRIMARY KEY, code TEXT UNIQUE, "
-            "status TEXT NOT NULL, counter TEXT)")
+_url = os.environ.get("FLOOR_DATABASE_URL", "")
+_db: Any
+if _url.startswith("postgresql"):
+    import psycopg
+
+    _db = psycopg.connect(_url.replace("postgresql+psycopg://", "postgresql://"),
+                          autocommit=True)
+    _db.execute("CREATE TABLE IF NOT EXISTS tickets (id SERIAL PRIMARY KEY, code TEXT UNIQUE, "
+                "status TEXT NOT NULL, counter TEXT)")
+    _MARK = "%s"
+else:
+    _db = sqlite3.connect(os.environ.get("FLOOR_DB", "floor.sqlite3"), isolation_level=None,
+                          check_same_thread=False)
+    _db.execute("PRAGMA journal_mode=WAL")
+    _db.execute("PRAGMA synchronous=NORMAL")
+    _db.execute("CREATE TABLE IF NOT EXISTS tickets (id INTEGER PRIMARY KEY, code TEXT UNIQUE, "
+                "status TEXT NOT NULL, counter TEXT)")
+    _MARK = "?"
 
 
 def _write(sql: str, *args: Any) -> Any:
     with _lock:
-        return _db.execute(sql, args).fetchone()
+        return _db.execute(sql.replace("?", _MARK), args).fetchone()
 
 
 def _read(sql: str, *args: Any) -> list[Any]:
     with _lock:  # one connection: reads take the lock too
-        return _db.execute(sql, args).fetchall()
+        return _db.execute(sql.replace("?", _MARK), args).fetchall()
 
 
 @app.get("/api/v1/health")

@@ -571,12 +571,15 @@ class CheckinRun:
     failures: Tally[str]
     duplicate_tickets: int
     gapless: bool
+    # False for the floor: it numbers tickets by row id (a PostgreSQL sequence skips the ids
+    # of inserts that met a conflict), so "gapless" says nothing about it.
+    numbered: bool = True
 
     def row(self) -> list[str]:
+        gapless = ("yes" if self.gapless else "**no**") if self.numbered else "–"
         return [self.label, str(self.scans), f"{self.scans / self.seconds:.0f}",
                 ms(percentile(self.latencies_ms, 0.5)), ms(percentile(self.latencies_ms, 0.99)),
-                str(self.created), str(self.reprints), str(self.duplicate_tickets),
-                "yes" if self.gapless else "**no**",
+                str(self.created), str(self.reprints), str(self.duplicate_tickets), gapless,
                 ", ".join(f"{k}: {v}" for k, v in self.failures.items()) or "0"]
 
 
@@ -645,7 +648,7 @@ def checkin_run(label: str, urls: list[str], site: Site, booking_count: int,
         gapless = gapless and _gapless_in_database(site)
     gapless = gapless and created == booking_count
     return CheckinRun(label, len(scans), seconds, latencies, created, reprints, failures,
-                      duplicates, gapless)
+                      duplicates, gapless, numbered=check_database)
 
 
 def _gapless_in_database(site: Site) -> bool:
@@ -703,12 +706,14 @@ MODELS: dict[str, dict[str, str]] = {
 class FloorServer:
     """B0, bench/floor_app.py, under gunicorn with the same model as Giliran's server."""
 
-    def __init__(self, directory: Path, model: str = "gevent") -> None:
+    def __init__(self, directory: Path, model: str = "gevent",
+                 database_url: str | None = None) -> None:
         from tests.live import free_port
 
         self.directory = directory
         self.port = free_port()
         self.model = model
+        self.database_url = database_url  # PostgreSQL; None: SQLite in the directory
         self.process: subprocess.Popen[bytes] | None = None
         directory.mkdir(parents=True, exist_ok=True)
 
@@ -725,6 +730,8 @@ class FloorServer:
                 "--threads", worker.get("GILIRAN_THREADS", "1"), "--no-control-socket",
                 "--graceful-timeout", "3", "--chdir", str(ROOT / "bench"), "floor_app:app"]
         env = dict(os.environ, FLOOR_DB=str(self.directory / "floor.sqlite3"))
+        if self.database_url:
+            env["FLOOR_DATABASE_URL"] = self.database_url
         log = (self.directory / "floor.log").open("ab")
         self.process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)

@@ -98,6 +98,10 @@ def summary(figures: dict[str, dict[str, float]], models: list[str]) -> str:
                 and not ours.get("duplicates") and bool(ours.get("gapless")))
             add(f"B2 p99, {database} ({model})", ours.get("p99"), floor_b2.get("p99"), " ms",
                 "≤ 50 ms", ours.get("p99", 1e9) <= 50)
+            same = figures.get(f"b2.floor_{database}.{model}")
+            if same:  # the floor on PostgreSQL too: what the database alone costs
+                add(f"B2 check-ins/s, {database} ({model}), beside the floor on {database}",
+                    rate, same.get("rate"), "/s", "(information)", None)
     floor_office = figures.get(f"b1.office.{models[0]}.floor", {})
     floor_b2 = figures.get(f"b2.floor.{models[0]}", {})
     if "b6.office" in figures:
