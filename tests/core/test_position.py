@@ -6,6 +6,7 @@ import dataclasses
 import random
 import secrets
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -193,3 +194,28 @@ def test_numbers_past_999_on_postgresql(postgres_core: Core) -> None:
     assert numbers == ["W999", "W1000"]
     first = visits.walk_in(postgres_core, "DPS", "paspor-baru", "lansia", "petugas")
     assert first["number"] == "P001"
+
+
+def test_the_queue_is_read_from_its_covering_index(core: Core) -> None:
+    """The position count and the lanes' heads read only the index ix_ticket_waiting (its
+    columns are all they need, in the order of the base key): no table row per waiting
+    ticket inside the office's lock."""
+    from sqlalchemy import event
+
+    seen: list[tuple[str, Any]] = []
+    event.listen(core.db.engine, "before_cursor_execute",
+                 lambda _c, _cu, statement, parameters, *_: seen.append((statement, parameters)))
+    visits.walk_in(core, "DPS", "paspor-baru", None, "petugas")
+    visits.walk_in(core, "DPS", "paspor-baru", "lansia", "petugas")  # counted among two
+    office = core.office("DPS")
+    with core.db.read() as session:
+        visits.first_waiting_id(core, session, office, ("berkas",))
+    queue_reads = [(s, p) for s, p in seen if "FILTER (WHERE" in s or "UNION ALL" in s]
+    assert len(queue_reads) >= 2
+    with core.db.engine.connect() as connection:
+        for statement, parameters in queue_reads:
+            plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                              parameters).all()
+            details = [row[-1] for row in plan if "tickets" in row[-1]]
+            assert details and all("COVERING INDEX ix_ticket_waiting" in d for d in details), \
+                (statement, details)
