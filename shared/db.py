@@ -160,6 +160,9 @@ class Database:
         self._sqlite_writer = threading.RLock() if self.is_sqlite else None
         # Core statements compiled for the driver (_driver_sql).
         self._compiled: dict[Any, Any] = {}
+        # psycopg's pipeline mode needs libpq 14 or later (the binary wheel brings its
+        # own); without it the lock and the first read are separate round trips.
+        self._pipelines = not self.is_sqlite and _pipelines_supported()
 
     def office_lock(self, office_id: str) -> threading.Lock:
         with self._locks_guard:
@@ -228,33 +231,39 @@ class Database:
     def _lock_office(self, session: Session, office_id: str, claim_version: bool,
                      first: Read | None) -> Session:
         """The office's row lock, the transaction's first statement (with BEGIN and the
-        first read in one pipeline): if it met a connection that the server dropped (a
-        restart), nothing was done yet, so it is retried once on a new connection, with
-        SQLAlchemy's own statements, which mark every pooled connection of that moment
-        stale."""
+        first read in one pipeline). If it met a connection that the server dropped (a
+        restart), nothing was done yet, so it is tried again on a new connection with
+        SQLAlchemy's own statements: when those meet a dropped connection, SQLAlchemy
+        marks every pooled connection of that moment stale, so one more try is enough."""
         try:
-            self._pipelined_lock(session, office_id, claim_version, first)
+            if self._pipelines:
+                self._pipelined_lock(session, office_id, claim_version, first)
+            else:
+                _run_lock(session, office_id, claim_version, first)
             return session
-        except _driver_errors():
+        except exc.DBAPIError as error:  # SQLAlchemy's statements
+            if not error.connection_invalidated:
+                raise
+            session.close()
+        except _driver_errors():  # the pipeline's, straight from psycopg
             connection = session.connection()
             if not getattr(connection.connection.driver_connection, "broken", False):
                 raise
             connection.invalidate()
             session.close()
-        session = self._write()
-        try:
+        for attempt in (1, 2):
+            session = self._write()
             try:
                 _run_lock(session, office_id, claim_version, first)
+                return session
             except exc.DBAPIError as error:
-                if not error.connection_invalidated:
-                    raise
                 session.close()
-                session = self._write()
-                _run_lock(session, office_id, claim_version, first)
-        except BaseException:
-            session.close()
-            raise
-        return session
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+            except BaseException:
+                session.close()
+                raise
+        raise AssertionError("unreachable")
 
     def _pipelined_lock(self, session: Session, office_id: str, claim_version: bool,
                         first: Read | None) -> None:
@@ -298,6 +307,12 @@ class Database:
 
 #: A read: a Core statement and its values.
 Read = tuple[Any, dict[str, Any]]
+
+
+def _pipelines_supported() -> bool:
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:

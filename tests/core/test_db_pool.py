@@ -52,11 +52,15 @@ def test_an_idle_connection_is_pinged_at_checkout(postgres_core: Core, pings: li
 
 
 @pytest.mark.postgres
-def test_a_write_after_a_restart_uses_a_new_connection(postgres: object,
-                                                        postgres_core: Core) -> None:
+@pytest.mark.parametrize("pipelines", [True, False])
+def test_a_write_after_a_restart_uses_a_new_connection(postgres: object, postgres_core: Core,
+                                                        pipelines: bool) -> None:
+    """With the pipelined lock (psycopg's error) and without (libpq older than 14:
+    SQLAlchemy's error)."""
     from tests.services import Postgres
 
     assert isinstance(postgres, Postgres)
+    postgres_core.db._pipelines = pipelines
     before = _write(postgres_core)  # a pooled connection, used a moment ago
     postgres.stop_server()
     postgres.start_server()
@@ -141,3 +145,22 @@ def test_a_first_read_with_an_in_list_runs_after_the_pipeline(postgres_core: Cor
     read = (select(OfficeRow.id).where(OfficeRow.id.in_(["DPS", "nowhere"])), {})
     with postgres_core.change("DPS", first=read) as change:
         assert [row.id for row in change.first_rows] == ["DPS"]
+
+
+@pytest.mark.postgres
+def test_without_pipelines_the_lock_and_the_first_read_still_come_first(
+        postgres_core: Core) -> None:
+    """Where libpq cannot pipeline (before 14), the lock and the first read are two
+    statements through SQLAlchemy, in that order, with the same rows."""
+    from sqlalchemy import event
+
+    core = postgres_core
+    core.db._pipelines = False
+    statements: list[str] = []
+    event.listen(core.db.engine, "before_cursor_execute",
+                 lambda _c, _cu, statement, *_: statements.append(statement))
+    read = (select(OfficeRow.id).where(OfficeRow.id == "DPS"), {})
+    with core.change("DPS", first=read) as change:
+        assert [row.id for row in change.first_rows] == ["DPS"]
+    assert statements[0].startswith("UPDATE offices") and "RETURNING" in statements[0]
+    assert statements[1].startswith("SELECT offices.id")
