@@ -13,6 +13,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -262,8 +263,7 @@ def waiting_position(core: Core, session: Session, office: Office, ticket: Ticke
               "my_place": ticket.place_key}
     statement = _statement(("position", *count.shape),
                            lambda: _position_statement(*count.shape))
-    return count.position(core, session, _rows(session, statement, params).one(),
-                          counts_me=True)
+    return count.position(session, _rows(session, statement, params).one(), counts_me=True)
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,7 @@ class _PositionCount:
         return cls(office, station, (rules.policy == "fifo", has_cutoff, overdue, priority),
                    params, rules)
 
-    def position(self, core: Core, session: Session, row: Any, counts_me: bool) -> int:
+    def position(self, session: Session, row: Any, counts_me: bool) -> int:
         """The 1-based place from the aggregate's row. `counts_me`: the ticket itself was
         in the counted table (an existing ticket); a ticket inserted by the same statement
         is not (a statement sees the table as it was when it started), so it is added to
@@ -674,10 +674,10 @@ def _issue(core: Core, change: Change, office: Office, letter: str, fields: dict
         "at": now, "action": CHECK_IN.timeline, "staff": staff, "detail": detail,
         **{f"new_{name}": value for name, value in values.items()},
     }).one()
-    # The row as inserted: the values given, the id and number the statement made (a
-    # transient object, never added to the session).
-    ticket = Ticket(id=row.id, number=row.number, **values)
-    position = count.position(core, session, row, counts_me=False)
+    # The row as inserted: the values given, the id and number the statement made (plain
+    # attributes: no ORM object to build for a row nobody loads).
+    ticket = cast(Ticket, SimpleNamespace(id=row.id, number=row.number, **values))
+    position = count.position(session, row, counts_me=False)
     return ticket, ticket_dict(core, session, ticket, position=position)
 
 
