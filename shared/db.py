@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,6 +136,57 @@ IDLE_PING_SECONDS = 2.0
 POOL_RECYCLE_SECONDS = 1800
 
 
+class FairLock:
+    """A lock granted in the order it was asked for: a release hands it straight to the
+    longest waiter. A plain lock (and gevent's) lets whoever runs next take a lock just
+    released while the woken waiter is not yet running, so under a queue of kiosks one
+    check-in could wait many turns; here none waits more than the queue ahead of it.
+    Under gevent the inner locks are gevent's (the module is patched before this one is
+    imported), so a waiter is a parked greenlet, not a thread."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self) -> bool:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        try:
+            turn.acquire()  # released by the holder's release: the lock is now ours
+        except BaseException:  # interrupted while waiting (a greenlet killed)
+            with self._guard:
+                if turn in self._waiters:
+                    self._waiters.remove(turn)
+                else:  # it was handed to us meanwhile: hand it on
+                    self._hand_on()
+            raise
+        return True
+
+    def release(self) -> None:
+        with self._guard:
+            if not self._held:
+                raise RuntimeError("release of an unheld FairLock")
+            self._hand_on()
+
+    def _hand_on(self) -> None:
+        if self._waiters:
+            self._waiters.popleft().release()  # still held: handed over
+        else:
+            self._held = False
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+
 class Database:
     """Sessions for reading and for writing one office's queue."""
 
@@ -152,7 +204,7 @@ class Database:
         )
         # Within one process, a lock per office keeps commit order and publish order the
         # same, so subscribers see versions in order.
-        self._office_locks: dict[str, threading.Lock] = {}
+        self._office_locks: dict[str, FairLock] = {}
         self._locks_guard = threading.Lock()
         # SQLite has one writer per database anyway: queue this process's writers here
         # (a FIFO-ish lock) rather than in SQLite's sleeping busy handler. Re-entrant so
@@ -164,9 +216,12 @@ class Database:
         # own); without it the lock and the first read are separate round trips.
         self._pipelines = not self.is_sqlite and _pipelines_supported()
 
-    def office_lock(self, office_id: str) -> threading.Lock:
+    def office_lock(self, office_id: str) -> FairLock:
         with self._locks_guard:
-            return self._office_locks.setdefault(office_id, threading.Lock())
+            found = self._office_locks.get(office_id)
+            if found is None:
+                found = self._office_locks[office_id] = FairLock()
+            return found
 
     @contextmanager
     def read(self) -> Iterator[Session]:
