@@ -113,8 +113,15 @@ def make_engine(url: str | None = None) -> Engine:
     engine = create_engine(url, pool_size=20, max_overflow=40, pool_recycle=POOL_RECYCLE_SECONDS)
 
     @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
         record.info["idle_since"] = time.monotonic()
+        if record.info.pop(BEGUN_IN_PIPELINE, False) and dbapi_connection is not None:
+            # Database._pipelined_lock switched it to autocommit; the transaction has
+            # ended (commit, or the pool's rollback on return), so switch it back.
+            try:
+                dbapi_connection.autocommit = False
+            except Exception:  # not idle after all: never hand it out again
+                record.invalidate()
 
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -130,6 +137,8 @@ def make_engine(url: str | None = None) -> Engine:
     return engine
 
 
+#: Marks a pooled connection whose transaction Database._pipelined_lock began itself.
+BEGUN_IN_PIPELINE = "giliran_begun_in_pipeline"
 #: A pooled PostgreSQL connection idle this long is pinged at checkout (not under load).
 IDLE_PING_SECONDS = 2.0
 #: And none is used for longer than this (server-side timeouts, proxies).
@@ -214,7 +223,7 @@ class Database:
         self._compiled: dict[Any, Any] = {}
         # psycopg's pipeline mode needs libpq 14 or later (the binary wheel brings its
         # own); without it the lock and the first read are separate round trips.
-        self._pipelines = not self.is_sqlite and _pipelines_supported()
+        self._pipelines = (engine.dialect.driver == "psycopg" and _pipelines_supported())
 
     def office_lock(self, office_id: str) -> FairLock:
         with self._locks_guard:
@@ -296,15 +305,9 @@ class Database:
             else:
                 _run_lock(session, office_id, claim_version, first)
             return session
-        except exc.DBAPIError as error:  # SQLAlchemy's statements
+        except exc.DBAPIError as error:
             if not error.connection_invalidated:
                 raise
-            session.close()
-        except _driver_errors():  # the pipeline's, straight from psycopg
-            connection = session.connection()
-            if not getattr(connection.connection.driver_connection, "broken", False):
-                raise
-            connection.invalidate()
             session.close()
         for attempt in (1, 2):
             session = self._write()
@@ -322,27 +325,49 @@ class Database:
 
     def _pipelined_lock(self, session: Session, office_id: str, claim_version: bool,
                         first: Read | None) -> None:
+        """BEGIN, the lock and the first read in one round trip. psycopg sends its own
+        BEGIN and waits for it before a pipeline's first statement, so the connection is
+        switched to autocommit (no BEGIN of its own) and BEGIN is the pipeline's first
+        statement: the transaction is then open on the server, psycopg's commit and
+        rollback end it as usual (they look at the server's transaction status), and
+        the connection leaves autocommit when it returns to the pool (make_engine's
+        checkin). The results are read once the pipeline has synced: a fetch inside it
+        would wait for one more round trip."""
         import psycopg
         from psycopg.rows import namedtuple_row
 
-        raw = cast(psycopg.Connection[Any], session.connection().connection.driver_connection)
+        fairy = session.connection().connection
+        raw = cast(psycopg.Connection[Any], fairy.driver_connection)
         lock = self._driver_sql(_CLAIM_VERSION if claim_version else _LOCK_OFFICE,
                                 {"office": office_id})
         assert lock is not None
         read = self._driver_sql(*first) if first is not None else None
-        with raw.pipeline():
-            locking = raw.cursor()
-            locking.execute(*lock)
-            reading = None
-            if read is not None:
-                reading = raw.cursor(row_factory=namedtuple_row)
-                reading.execute(*read)
-            locked = locking.fetchone()  # fetching syncs the pipeline: one round trip
-            if claim_version:
-                session.info["claimed_version"] = locked[0] if locked else None
-            if reading is not None:
-                session.info["first_rows"] = reading.fetchall()
-        if first is not None and read is None:
+        raw.autocommit = True  # idle here: SQLAlchemy's begin sent nothing yet
+        fairy.info[BEGUN_IN_PIPELINE] = True
+        try:
+            with raw.pipeline():
+                raw.execute("BEGIN")
+                locking = raw.cursor()
+                locking.execute(*lock)
+                reading = None
+                if read is not None:
+                    reading = raw.cursor(row_factory=namedtuple_row)
+                    reading.execute(*read)
+        except psycopg.Error as error:
+            # As SQLAlchemy would raise it; a connection the server dropped is marked so,
+            # and _lock_office tries again on a new one.
+            dropped = raw.broken
+            if dropped:
+                session.connection().invalidate()
+            raise exc.DBAPIError.instance(lock[0], None, error, psycopg.Error,
+                                          connection_invalidated=dropped,
+                                          dialect=self.engine.dialect) from error
+        locked = locking.fetchone()
+        if claim_version:
+            session.info["claimed_version"] = locked[0] if locked else None
+        if reading is not None:
+            session.info["first_rows"] = reading.fetchall()
+        elif first is not None:
             session.info["first_rows"] = session.execute(*first).all()
 
     def _driver_sql(self, statement: Any, values: dict[str, Any]
@@ -368,12 +393,6 @@ def _pipelines_supported() -> bool:
     import psycopg
 
     return bool(psycopg.Pipeline.is_supported())
-
-
-def _driver_errors() -> tuple[type[BaseException], ...]:
-    import psycopg
-
-    return (psycopg.OperationalError,)
 
 
 def _run_lock(session: Session, office_id: str, claim_version: bool,

@@ -164,3 +164,58 @@ def test_without_pipelines_the_lock_and_the_first_read_still_come_first(
         assert [row.id for row in change.first_rows] == ["DPS"]
     assert statements[0].startswith("UPDATE offices") and "RETURNING" in statements[0]
     assert statements[1].startswith("SELECT offices.id")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("pipelines", [True, False])
+def test_begin_the_lock_and_the_first_read_are_one_round_trip(
+        postgres_core: Core, tmp_path: Any, pipelines: bool) -> None:
+    """Counted in libpq's own trace of the messages sent before the change's body runs:
+    one wait for the server, where plain statements need three (BEGIN, the lock, the
+    read). The connection goes back to the pool out of autocommit."""
+    from psycopg import pq
+    from sqlalchemy import event
+
+    core = postgres_core
+    core.db._pipelines = pipelines
+    read = (select(OfficeRow.id).where(OfficeRow.id == "DPS"), {})
+    with core.change("DPS", first=read):
+        pass  # warm: the pool's one connection, the statements compiled
+    trace = (tmp_path / "libpq.trace").open("w")
+
+    def traced(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.pgconn.trace(trace.fileno())
+        dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    event.listen(core.db.engine, "checkout", traced)
+    with core.change("DPS", first=read) as change:
+        trace.flush()
+        sent = (tmp_path / "libpq.trace").read_text()
+        assert [row.id for row in change.first_rows] == ["DPS"]
+        change.emit("checked_in", {"id": 1})
+    event.remove(core.db.engine, "checkout", traced)
+    # each Sync (extended protocol) or Query (a simple one, psycopg's own BEGIN) is a wait
+    waits = [line for line in sent.splitlines()
+             if line.startswith("F") and line.split("\t")[2:3] in (["Sync"], ["Query"])]
+    assert len(waits) == (1 if pipelines else 3), sent
+    with core.db.engine.connect() as connection:
+        assert connection.connection.driver_connection.autocommit is False
+    assert core.office_version("DPS") >= 1
+
+
+@pytest.mark.postgres
+def test_a_failing_first_read_rolls_back_and_leaves_the_connection_clean(
+        postgres_core: Core) -> None:
+    """An error inside the pipeline comes out as SQLAlchemy's (as any statement's would),
+    nothing of the transaction stays, and the pooled connection serves the next write."""
+    from sqlalchemy import exc, literal_column
+
+    core = postgres_core
+    start = core.office_version("DPS")
+    failing = (select(literal_column("1 / 0")), {})
+    with pytest.raises(exc.DBAPIError), core.change("DPS", first=failing) as change:
+        change.emit("checked_in", {"id": 1})
+    assert core.office_version("DPS") == start  # the claimed version was rolled back
+    assert _write(core) == start + 1  # (read inside the change, after the lock raised it)
+    with core.db.engine.connect() as connection:
+        assert connection.connection.driver_connection.autocommit is False
