@@ -278,12 +278,11 @@ class Database:
         try:
             if office_id is not None and not self.is_sqlite:
                 session = self._lock_office(session, office_id, claim_version, first)
-            elif self.is_sqlite:
-                session.connection()  # BEGIN IMMEDIATE now, not at the first write
+            else:
+                if self.is_sqlite:
+                    session.connection()  # BEGIN IMMEDIATE now, not at the first write
                 if first is not None:
                     session.info["first_rows"] = session.execute(*first).all()
-            elif first is not None:
-                session.info["first_rows"] = session.execute(*first).all()
             yield session
             session.commit()
         except BaseException:

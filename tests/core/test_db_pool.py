@@ -106,7 +106,7 @@ def test_the_first_read_sees_what_committed_while_it_waited_for_the_lock(
     import threading
     import time
 
-    from sqlalchemy import update
+    from sqlalchemy import text, update
 
     from shared.bookings import import_rows
     from shared.core import Core as CoreClass
@@ -119,13 +119,24 @@ def test_the_first_read_sees_what_committed_while_it_waited_for_the_lock(
     other = CoreClass(core.config, Database(make_engine(str(core.db.engine.url.render_as_string(
         hide_password=False)))), core.clock, core.bus)
     holding = threading.Event()
+    waited: list[int] = []
+
+    def lock_waiters() -> int:
+        with other.db.engine.connect() as connection:
+            return int(connection.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            )).scalar_one())
 
     def cancel_slowly() -> None:
         with other.change("DPS") as change:
             holding.set()
             change.session.execute(update(Booking).where(Booking.code == "SNAP-1")
                                    .values(cancelled=True))
-            time.sleep(0.3)  # the other transaction is waiting on the lock meanwhile
+            # commit only once the other transaction waits for the office's row lock
+            deadline = time.monotonic() + 10
+            while lock_waiters() == 0 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            waited.append(lock_waiters())
 
     thread = threading.Thread(target=cancel_slowly)
     thread.start()
@@ -135,6 +146,7 @@ def test_the_first_read_sees_what_committed_while_it_waited_for_the_lock(
         seen = [row.cancelled for row in change.first_rows]
     thread.join()
     other.db.engine.dispose()
+    assert waited == [1]  # the read was sent while the lock was held
     assert seen == [True]
 
 
