@@ -104,7 +104,6 @@ def test_the_first_read_sees_what_committed_while_it_waited_for_the_lock(
     snapshot after the lock is granted, so it sees a change another process committed
     while this one waited (two Cores on one database: two processes' locks)."""
     import threading
-    import time
 
     from sqlalchemy import text, update
 
@@ -113,6 +112,7 @@ def test_the_first_read_sees_what_committed_while_it_waited_for_the_lock(
     from shared.db import Database, make_engine
     from shared.models import Booking
     from tests.conftest import booking_row
+    from tests.scaleout.helpers import wait_for
 
     core = postgres_core
     import_rows(core, enumerate([booking_row("SNAP-1")], start=1))
@@ -133,9 +133,7 @@ def test_the_first_read_sees_what_committed_while_it_waited_for_the_lock(
             change.session.execute(update(Booking).where(Booking.code == "SNAP-1")
                                    .values(cancelled=True))
             # commit only once the other transaction waits for the office's row lock
-            deadline = time.monotonic() + 10
-            while lock_waiters() == 0 and time.monotonic() < deadline:
-                time.sleep(0.005)
+            wait_for(lambda: lock_waiters() > 0, 10, "no transaction waits on the lock")
             waited.append(lock_waiters())
 
     thread = threading.Thread(target=cancel_slowly)

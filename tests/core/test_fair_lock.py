@@ -7,16 +7,9 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 from shared.db import FairLock
-
-
-def _wait_until(condition: object, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.001)
+from tests.scaleout.helpers import wait_for
 
 
 def test_waiters_get_the_lock_in_the_order_they_asked() -> None:
@@ -33,7 +26,8 @@ def test_waiters_get_the_lock_in_the_order_they_asked() -> None:
         thread = threading.Thread(target=waiter, args=(index,))
         thread.start()
         threads.append(thread)
-        _wait_until(lambda count=index + 1: len(lock._waiters) == count)
+        wait_for(lambda count=index + 1: len(lock._waiters) == count, 5,
+                 "a waiter queued")
     lock.release()
     for thread in threads:
         thread.join(5)
@@ -53,7 +47,7 @@ def test_a_holder_that_asks_again_queues_behind_the_waiter() -> None:
 
     thread = threading.Thread(target=waiter)
     thread.start()
-    _wait_until(lambda: len(lock._waiters) == 1)
+    wait_for(lambda: len(lock._waiters) == 1, 5, "the waiter queued")
     lock.release()
     with lock:
         order.append("holder again")
