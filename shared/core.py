@@ -17,6 +17,7 @@ from shared.config import Config, Office
 from shared.db import Database, Read, make_engine
 from shared.errors import Refusal
 from shared.events import EventBus, RedisEventBus, TicketEvent
+from shared.green import give_way
 from shared.models import OfficeRow
 from shared.ordering import Rules
 from shared.presence import Presence
@@ -133,6 +134,10 @@ class Core:
                 self.forget_service_means(office_id)
             for event in change.events:
                 self.bus.publish(event)
+        if change.events:
+            # The dispatcher sends the events (a board's `called`) before this request
+            # builds and writes its own answer, as a view that emitted them itself would.
+            give_way()
 
     @contextmanager
     def change_all(self) -> Iterator[list[Change]]:

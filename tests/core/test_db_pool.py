@@ -229,3 +229,24 @@ def test_a_failing_first_read_rolls_back_and_leaves_the_connection_clean(
     assert _write(core) == start + 1  # (read inside the change, after the lock raised it)
     with core.db.engine.connect() as connection:
         assert connection.connection.driver_connection.autocommit is False
+
+
+@pytest.mark.parametrize("backend",
+                         ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_lookup_and_the_write_of_a_request_share_the_warmest_connection(
+        backend: str, core: Core, request: pytest.FixtureRequest) -> None:
+    """The pool hands out the connection returned last: with several idle, a request's
+    token lookup and its write run on the same one (SQLite: its page cache is still
+    valid; PostgreSQL: its prepared statements are there)."""
+    target = core if backend == "sqlite" else request.getfixturevalue("postgres_core")
+    held = [target.db.engine.connect() for _ in range(3)]
+    for connection in held:
+        connection.exec_driver_sql("SELECT 1")
+    for connection in held:
+        connection.close()
+    with target.db.connect() as connection:
+        looked_up = connection.connection.dbapi_connection
+    with target.db.write("DPS") as session:
+        written = session.connection().connection.dbapi_connection
+    assert written is looked_up
+    assert looked_up is not None

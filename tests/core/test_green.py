@@ -187,3 +187,28 @@ def test_the_serial_and_printer_tests_pass_under_gevent(tmp_path: Path) -> None:
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " passed" in done.stdout
+
+
+def test_a_change_lets_the_dispatcher_send_its_events_before_the_request_goes_on(
+        tmp_path: Path) -> None:
+    """A board's `called` goes out before the request that called builds its answer: when
+    `core.change` returns, the subscribers already have the event (the dispatcher ran),
+    without the request waiting for anything else."""
+    out = run_green(f"""
+        from tests.conftest import make_core
+        from shared.config import load_config
+        from shared import visits
+
+        core = make_core(load_config(Path({str(ROOT / "config.toml")!r})),
+                         "sqlite:///{tmp_path / 'green.sqlite3'}")
+        seen = []
+        core.bus.subscribe(lambda event: seen.append(event.kind))
+        visits.walk_in(core, "DPS", "paspor-baru", None, "petugas")
+        core.bus.wait_idle()
+        seen.clear()
+        ticket = visits.call_next(core, "DPS", "1", "petugas")
+        # no sleep, no wait: the request has not yielded since call_next returned
+        assert ticket is not None and seen == ["called"], seen
+        print("OK")
+    """, tmp_path)
+    assert "OK" in out
