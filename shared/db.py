@@ -54,6 +54,10 @@ SQLITE_BUSY_SECONDS = 30.0
 GREEN_BUSY_MS = 5
 
 
+#: The execution option of Database.connect's reads on SQLite: no BEGIN.
+LOOKUP = "giliran_lookup"
+
+
 def _begin_immediate(connection: Connection) -> None:
     """BEGIN IMMEDIATE; under gevent, wait for another process's writer cooperatively."""
     if not is_green():
@@ -99,9 +103,10 @@ def make_engine(url: str | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Connection) -> None:
-            if connection.get_execution_options().get("giliran_write"):
+            options = connection.get_execution_options()
+            if options.get("giliran_write"):
                 _begin_immediate(connection)
-            else:
+            elif not options.get(LOOKUP):  # a lookup's statement is its own transaction
                 connection.exec_driver_sql("BEGIN")
 
         return engine
@@ -209,10 +214,11 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._read = sessionmaker(engine, expire_on_commit=False)
-        # Short reads outside any write: on PostgreSQL in autocommit, so a lookup is one
-        # round trip, not BEGIN, the query and a ROLLBACK at return (each statement sees
-        # committed data as of its start, as it would in a READ COMMITTED transaction).
-        self._lookups = (engine if self.is_sqlite
+        # Short reads outside any write, without BEGIN: on PostgreSQL in autocommit, so a
+        # lookup is one round trip, not BEGIN, the query and a ROLLBACK at return; on
+        # SQLite each statement is its own read transaction. Either way each statement
+        # sees committed data as of its start, as in a READ COMMITTED transaction.
+        self._lookups = (engine.execution_options(**{LOOKUP: True}) if self.is_sqlite
                          else engine.execution_options(isolation_level="AUTOCOMMIT"))
         self._write = sessionmaker(
             engine.execution_options(giliran_write=True), expire_on_commit=False

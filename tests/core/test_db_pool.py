@@ -250,3 +250,26 @@ def test_the_lookup_and_the_write_of_a_request_share_the_warmest_connection(
         written = session.connection().connection.dbapi_connection
     assert written is looked_up
     assert looked_up is not None
+
+
+def test_a_sqlite_lookup_is_one_statement_without_begin(core: Core) -> None:
+    """Who is asking is read on every request: on SQLite the lookup is its own read
+    transaction (no BEGIN, no ROLLBACK statement), and it sees what was just committed."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(core.db.engine, "before_cursor_execute", seen)
+    try:
+        version = _write(core)
+        statements.clear()
+        with core.db.connect() as connection:
+            read = connection.execute(
+                select(OfficeRow.version).where(OfficeRow.id == "DPS")).scalar_one()
+    finally:
+        event.remove(core.db.engine, "before_cursor_execute", seen)
+    assert statements == ["SELECT"]
+    assert read == version
