@@ -18,6 +18,7 @@ from shared.db import Database, Read, make_engine
 from shared.errors import Refusal
 from shared.events import EventBus, RedisEventBus, TicketEvent
 from shared.green import give_way
+from shared.lifecycle import CALL_EVENTS
 from shared.models import OfficeRow
 from shared.ordering import Rules
 from shared.presence import Presence
@@ -134,9 +135,11 @@ class Core:
                 self.forget_service_means(office_id)
             for event in change.events:
                 self.bus.publish(event)
-        if change.events:
-            # The dispatcher sends the events (a board's `called`) before this request
-            # builds and writes its own answer, as a view that emitted them itself would.
+        if any(event.kind in CALL_EVENTS for event in change.events):
+            # A call: the dispatcher sends it (the boards' `called`) before this request
+            # builds and writes its own answer, as a view that emitted it itself would.
+            # Not after other changes: at a burst of check-ins, waking the dispatcher
+            # for each costs more than it saves (it takes them in batches otherwise).
             give_way()
 
     @contextmanager
