@@ -47,7 +47,7 @@ def give_way() -> None:
     """Under gevent, let the greenlets that are ready run once before this one goes on
     (the event dispatcher a commit just woke); under threads, nothing."""
     if is_green():
-        time.sleep(0)
+        cooperate()
 
 
 def sleep(seconds: float) -> None:
