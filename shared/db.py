@@ -294,7 +294,7 @@ class Database:
                 if self.is_sqlite:
                     session.connection()  # BEGIN IMMEDIATE now, not at the first write
                 if first is not None:
-                    session.info["first_rows"] = session.execute(*first).all()
+                    _read_first(session, first)
             yield session
             session.commit()
         except BaseException:
@@ -378,8 +378,8 @@ class Database:
             session.info["claimed_version"] = locked[0] if locked else None
         if reading is not None:
             session.info["first_rows"] = reading.fetchall()
-        elif first is not None:
-            session.info["first_rows"] = session.execute(*first).all()
+        elif first is not None:  # an IN list: through SQLAlchemy, after the pipeline
+            _read_first(session, first)
 
     def _driver_sql(self, statement: Any, values: dict[str, Any]
                     ) -> tuple[str, dict[str, Any]] | None:
@@ -415,7 +415,12 @@ def _run_lock(session: Session, office_id: str, claim_version: bool,
     else:
         session.execute(_LOCK_OFFICE, {"office": office_id})
     if first is not None:
-        session.info["first_rows"] = session.execute(*first).all()
+        _read_first(session, first)
+
+
+def _read_first(session: Session, first: Read) -> None:
+    """Run a write's first read through SQLAlchemy; its rows for Core.change."""
+    session.info["first_rows"] = session.execute(*first).all()
 
 
 _LOCK_OFFICE = (select(OfficeRow.id).where(OfficeRow.id == bindparam("office"))

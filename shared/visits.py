@@ -681,11 +681,10 @@ def _issue(core: Core, change: Change, office: Office, letter: str, fields: dict
     return ticket, ticket_dict(core, session, ticket, position=position)
 
 
-#: The columns _issue gives a new ticket (its id and number come from the database).
-_ISSUED = ("office_id", "booking_id", "service_day", "kind", "service", "priority_group",
-           "status", "station", "flow_position", "counter", "slot_start", "slot_end",
-           "demoted", "place_key", "checked_in_at", "entered_station_at", "call_count",
-           "last_called_at", "public_token", "issued_by", "flow")
+#: The columns _issue gives a new ticket: all but its id and number, which come from the
+#: database.
+_ISSUED = tuple(column.name for column in _TICKETS.columns
+                if column.name not in ("id", "number"))
 
 
 def _issue_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool) -> Any:
