@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shared import roles
+from shared import driver, roles
 from shared.core import Core
 from shared.errors import Refusal
 from shared.events import ControlEvent
@@ -167,7 +167,7 @@ def principal_for_token(core: Core, token: str, address: str | None = None
     """
     digest = hash_token(token)
     with core.db.connect() as connection:
-        rows = connection.execute(_TOKEN_LOOKUP, {"digest": digest}).all()
+        rows = driver.rows(connection, _TOKEN_LOOKUP, {"digest": digest})
     if not rows:
         return None
     row = min(rows, key=lambda r: r.kind != "staff")  # a staff token wins, as before

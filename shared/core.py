@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from shared import driver
 from shared.clock import Clock, local_date, to_local
 from shared.config import Config, Office
 from shared.db import Database, Read, make_engine
@@ -62,8 +63,7 @@ class Change:
         if self.claimed_version is not None:
             self.version, self.claimed_version = self.claimed_version, None
         else:
-            self.version = self.session.execute(_BUMP_VERSION,
-                                                {"office": self.office}).scalar_one()
+            self.version = driver.scalar(self.session, _BUMP_VERSION, {"office": self.office})
         self.events.append(TicketEvent(self.office, self.version, kind, ticket, **fields))
 
 

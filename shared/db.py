@@ -30,6 +30,7 @@ from sqlalchemy import Engine, Table, bindparam, create_engine, event, exc, sele
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared import driver
 from shared.green import is_green
 from shared.green import sleep as cooperative_sleep
 from shared.models import OfficeRow
@@ -420,7 +421,7 @@ def _run_lock(session: Session, office_id: str, claim_version: bool,
 
 def _read_first(session: Session, first: Read) -> None:
     """Run a write's first read through SQLAlchemy; its rows for Core.change."""
-    session.info["first_rows"] = session.execute(*first).all()
+    session.info["first_rows"] = driver.rows(session, *first)
 
 
 _LOCK_OFFICE = (select(OfficeRow.id).where(OfficeRow.id == bindparam("office"))

@@ -11,6 +11,7 @@ import json
 import secrets
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -41,7 +42,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from shared import lifecycle, outbox
+from shared import driver, lifecycle, outbox
 from shared.checkin_rules import decide_checkin
 from shared.clock import local_to_utc, to_local
 from shared.config import PRIORITY_GROUPS, Counter, Office
@@ -83,17 +84,20 @@ def _statement(key: tuple[Any, ...], build: Any) -> Any:
     return found
 
 
-def _rows(session: Session, statement: Any, params: dict[str, Any]) -> Any:
-    """Run a Core statement in the session's transaction, after flushing pending ORM
-    changes (a Core statement does not autoflush)."""
-    session.flush()
-    return session.execute(statement, params)
-
-
-def _queue_where() -> list[Any]:
+def _queue_where(stations: int) -> list[Any]:
     return [_T.office_id == bindparam("office"), _T.service_day == bindparam("day", type_=Date),
-            _T.status == bindparam("status"),
-            _T.station.in_(bindparam("stations", expanding=True))]
+            _T.status == bindparam("status"), _stations_in(_T.station, stations)]
+
+
+def _stations_in(column: Any, count: int) -> Any:
+    """`column IN (:station_0, ...)`: one bound value per station, not an expanding list,
+    so the statement's SQL is fixed for a number of stations and compiled once
+    (shared.driver runs it without SQLAlchemy rendering the list at every execution)."""
+    return column.in_([bindparam(f"station_{i}") for i in range(count)])
+
+
+def _station_values(stations: Sequence[str]) -> dict[str, str]:
+    return {f"station_{i}": station for i, station in enumerate(stations)}
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -101,15 +105,15 @@ def _recent_priority_calls(session: Session, office_id: str, stations: tuple[str
                            window: int) -> list[bool]:
     if window <= 1:
         return []
-    statement = _statement(("recent_priority",), lambda: (
+    statement = _statement(("recent_priority", len(stations)), lambda: (
         select(_TL.detail)
         .where(_TL.office_id == bindparam("office"), _TL.action == lifecycle.CALL,
-               _TL.station.in_(bindparam("stations", expanding=True)))
+               _stations_in(_TL.station, len(stations)))
         .order_by(_TL.id.desc())
         .limit(bindparam("window", type_=Integer))))
-    rows = _rows(session, statement, {"office": office_id, "stations": list(stations),
-                                      "window": window - 1}).scalars().all()
-    return [bool((detail or {}).get("priority")) for detail in reversed(rows)]
+    rows = driver.rows(session, statement, {"office": office_id, **_station_values(stations),
+                                            "window": window - 1})
+    return [bool((detail or {}).get("priority")) for (detail,) in reversed(rows)]
 
 
 def ordered_waiting(core: Core, session: Session, office: Office, stations: tuple[str, ...],
@@ -181,16 +185,17 @@ def first_waiting_id(core: Core, session: Session, office: Office, stations: tup
     now = core.now()
     fifo = rules.policy == "fifo"
     params: dict[str, Any] = {"office": office.id, "day": core.today(office),
-                              "status": lifecycle.WAITING, "stations": list(stations)}
+                              "status": lifecycle.WAITING, **_station_values(stations)}
     has_cutoff = rules.max_wait_minutes is not None
     if has_cutoff:
         assert rules.max_wait_minutes is not None
         params["cutoff"] = now - timedelta(minutes=rules.max_wait_minutes)
 
     # The head of every lane in one round trip (each a LIMIT 1 on the queue index).
-    statement = _statement(("heads", fifo, has_cutoff, priority_only),
-                           lambda: _heads_statement(fifo, has_cutoff, priority_only))
-    heads = {lane: int(found) for lane, found in _rows(session, statement, params)}
+    count = len(stations)
+    statement = _statement(("heads", fifo, has_cutoff, priority_only, count),
+                           lambda: _heads_statement(fifo, has_cutoff, priority_only, count))
+    heads = {lane: int(found) for lane, found in driver.rows(session, statement, params)}
     if "overdue" in heads:
         return heads["overdue"]
     head_priority, head_regular = heads.get("priority"), heads.get("regular")
@@ -204,19 +209,20 @@ def first_waiting_id(core: Core, session: Session, office: Office, stations: tup
     return head_priority if sum(history) < share else head_regular
 
 
-def _heads_statement(fifo: bool, has_cutoff: bool, priority_only: bool) -> Any:
+def _heads_statement(fifo: bool, has_cutoff: bool, priority_only: bool, stations: int) -> Any:
     """(lane, id) of each lane's head: `_first_statement` for every lane, as one query."""
     lanes = ("overdue", "priority", "regular") if has_cutoff else ("priority", "regular")
-    heads = [_first_statement(fifo, has_cutoff, priority_only, lane).subquery(lane)
+    heads = [_first_statement(fifo, has_cutoff, priority_only, lane, stations).subquery(lane)
              for lane in lanes]
     return union_all(*(select(literal(lane).label("lane"), head.c.id)
                        for lane, head in zip(lanes, heads, strict=True)))
 
 
-def _first_statement(fifo: bool, has_cutoff: bool, priority_only: bool, lane: str) -> Any:
+def _first_statement(fifo: bool, has_cutoff: bool, priority_only: bool, lane: str,
+                     stations: int) -> Any:
     """`SELECT id ... ORDER BY <the lane's key> LIMIT 1` for first_waiting_id: lane
     "overdue" (rule 1), else the head of the "priority" or "regular" lane not overdue."""
-    where = _queue_where()
+    where = _queue_where(stations)
     prio = _T.priority_group.is_not(None)
     if priority_only:
         where.append(prio)
@@ -263,7 +269,7 @@ def waiting_position(core: Core, session: Session, office: Office, ticket: Ticke
               "my_place": ticket.place_key}
     statement = _statement(("position", *count.shape),
                            lambda: _position_statement(*count.shape))
-    return count.position(session, _rows(session, statement, params).one(), counts_me=True)
+    return count.position(session, driver.rows(session, statement, params)[0], counts_me=True)
 
 
 @dataclass(frozen=True)
@@ -288,7 +294,7 @@ class _PositionCount:
         has_cutoff = rules.max_wait_minutes is not None
         overdue = is_overdue(me, now, rules)
         params: dict[str, Any] = {"office": office.id, "day": day, "status": lifecycle.WAITING,
-                                  "stations": [station]}
+                                  **_station_values((station,))}
         if has_cutoff:
             assert rules.max_wait_minutes is not None
             params["cutoff"] = now - timedelta(minutes=rules.max_wait_minutes)
@@ -354,7 +360,7 @@ def _position_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: b
                    count(and_(not_(late), prio)), count(and_(not_(late), not_(prio)))]
     names = ("overdue_ahead", "lane_ahead", "priority_total", "regular_total")
     return select(*(column.label(name) for column, name in zip(columns, names, strict=True))
-                  ).where(*_queue_where())
+                  ).where(*_queue_where(1))
 
 
 def mean_service_minutes(core: Core, session: Session, office_id: str, station: str) -> float:
@@ -366,8 +372,8 @@ def mean_service_minutes(core: Core, session: Session, office_id: str, station: 
                _TL.action.in_(lifecycle.SERVICE_ENDS))
         .order_by(_TL.id.desc())
         .limit(bindparam("window", type_=Integer))))
-    finishes = _rows(session, latest, {"office": office_id, "station": station,
-                                       "window": window}).all()
+    finishes = driver.rows(session, latest, {"office": office_id, "station": station,
+                                             "window": window})
     if not finishes:
         return DEFAULT_SERVICE_MINUTES
     ids = [row.ticket_id for row in finishes]
@@ -378,7 +384,7 @@ def mean_service_minutes(core: Core, session: Session, office_id: str, station: 
                _TL.station == bindparam("station"),
                _TL.action.in_(lifecycle.SERVICE_STARTS))
         .order_by(_TL.id)))
-    for row in _rows(session, opened, {"ids": ids, "station": station}):
+    for row in driver.rows(session, opened, {"ids": ids, "station": station}):
         starts.setdefault(row.ticket_id, row.at)  # the first call opens the service
     durations = [
         (row.at - starts[row.ticket_id]).total_seconds() / 60
@@ -556,8 +562,7 @@ def station_queue(core: Core, office_id: str, station: str) -> list[dict[str, An
 def next_number(session: Session, office_id: str, day: date, letter: str) -> str:
     """Allocate the next number of a letter for a day, inside the caller's transaction."""
     params = {"seq_office": office_id, "seq_day": day, "seq_letter": letter}
-    last = _rows(session, _statement(("number_bump",), _bump_statement), params) \
-        .scalar_one_or_none()
+    last = driver.scalar(session, _statement(("number_bump",), _bump_statement), params)
     if last is None:  # the letter's first number today (the office's writer lock is held)
         last = 1
         session.execute(insert(_SEQ_TABLE).values(office_id=office_id, day=day, letter=letter,
@@ -606,7 +611,7 @@ def _record(change: Change, ticket: Ticket, action: str, staff: str | None = Non
     # One INSERT now (Core), not an ORM object for the unit of work to flush later.
     if action in lifecycle.SERVICE_ENDS:
         change.service_ended = True
-    change.session.execute(_INSERT_TIMELINE, {
+    driver.rows(change.session, _INSERT_TIMELINE, {
         "ticket_id": ticket.id, "office_id": ticket.office_id, "at": change.now,
         "action": action, "status": ticket.status, "station": station or ticket.station,
         "counter": counter if counter is not None else ticket.counter, "staff": staff,
@@ -661,19 +666,19 @@ def _issue(core: Core, change: Change, office: Office, letter: str, fields: dict
                   flow_position=0, counter=None, checked_in_at=now, entered_station_at=now,
                   call_count=0, last_called_at=None, public_token=secrets.token_urlsafe(24))
     if core.db.is_sqlite:
-        ticket = cast(Ticket, session.execute(_INSERT_TICKET, dict(
-            values, number=next_number(session, office.id, day, letter))).one())
+        ticket = cast(Ticket, driver.rows(session, _INSERT_TICKET, dict(
+            values, number=next_number(session, office.id, day, letter)))[0])
         _record(change, ticket, CHECK_IN.timeline, staff=staff, **detail)
         return ticket, ticket_dict(core, session, ticket)
     count = _PositionCount.of(core, office, values["station"], day,
                               place_key=values["place_key"], checked_in_at=now,
                               entered_at=now, priority=values["priority_group"] is not None)
     statement = _statement(("issue", *count.shape), lambda: _issue_statement(*count.shape))
-    row = session.execute(statement, {
+    row = driver.rows(session, statement, {
         **count.params, "letter": letter, "my_in": now, "my_place": values["place_key"],
         "at": now, "action": CHECK_IN.timeline, "staff": staff, "detail": detail,
         **{f"new_{name}": value for name, value in values.items()},
-    }).one()
+    })[0]
     # The row as inserted: the values given, the id and number the statement made (plain
     # attributes: no ORM object to build for a row nobody loads).
     ticket = cast(Ticket, SimpleNamespace(id=row.id, number=row.number, **values))
@@ -769,7 +774,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             raise Refusal(409, "cancelled", "This booking was cancelled.")
         existing_id = booking.ticket_id
         if existing_id is not None:  # a repeated scan: the same ticket, printed again
-            existing = cast(Ticket, session.execute(_TICKET_ROW, {"ticket": existing_id}).one())
+            existing = cast(Ticket, driver.rows(session, _TICKET_ROW, {"ticket": existing_id})[0])
             _record(change, existing, REPRINT.timeline, counter=None, kiosk=kiosk)
             # Position counted now, the estimate from the cached mean service time (no
             # timeline reads inside the lock), as for a new ticket.
@@ -966,15 +971,15 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
         if head is not None:
             # One UPDATE ... RETURNING the called row (Core): no ORM object to load and
             # flush for the one column set a call changes.
-            ticket = cast(Ticket, session.execute(_CALL_TICKET, {
-                "ticket": head, "to_counter": counter.id, "now": now}).one())
+            ticket = cast(Ticket, driver.rows(session, _CALL_TICKET, {
+                "ticket": head, "to_counter": counter.id, "now": now})[0])
             _record(change, ticket, CALL.timeline, staff=staff,
                     priority=ticket.priority_group is not None)
             result = ticket_dict(core, session, ticket)
             change.emit(CALL.event, _ticket_for_event(ticket), counter=counter.id,
                         counter_name=counter.name, station=ticket.station, staff=staff)
         if idempotency_key:
-            session.execute(_REMEMBER_ANSWER, {
+            driver.rows(session, _REMEMBER_ANSWER, {
                 "office_id": office.id, "scope": scope, "key": idempotency_key,
                 "status_code": 200 if result else 204,
                 "body": json.dumps(result) if result else "", "created_at": now})

@@ -1,0 +1,154 @@
+"""Core statements run on the driver's cursor: the hot paths' statements without
+SQLAlchemy's per-execution work.
+
+A statement executed by SQLAlchemy costs 30-45 µs of Python on top of the database's own
+time (an execution context, the parameters built again, the result's metadata, the
+ORM's layer when it goes through a session). Calling next runs eight statements, so that
+was a fifth of the request (docs/benchmarks.md, sixth round). Here a Core statement is
+compiled once per dialect and set of value keys; each run only converts the values with
+the same bind processors SQLAlchemy would use, executes on the DBAPI cursor of the
+connection the transaction already holds, and converts the returned columns with the
+result processors. So the SQL, the types and the transaction are SQLAlchemy's; only the
+repeated work is skipped.
+
+What it does not do, and where it hands the statement back to SQLAlchemy: statements with
+an expanding IN list, and INSERT or UPDATE statements that leave a column with a Python-
+side default or onupdate to SQLAlchemy (it would have to compute those). Errors are
+raised as SQLAlchemy raises them (`sqlalchemy.exc.IntegrityError` and the like); a
+connection the server dropped is invalidated. The engine's cursor events still fire when
+something listens to them (tests count statements that way).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    # (bind key, name the SQL uses, fixed value when the caller gives none, processor)
+    binds: tuple[tuple[str, str, Any, Callable[[Any], Any] | None], ...]
+    positional: bool
+    row: Any  # the namedtuple class of a returned row, None without columns
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+
+_REQUIRED = object()  # a bind parameter without a value of its own
+
+#: (statement, value keys, dialect name) -> compiled, or None: run by SQLAlchemy.
+_CACHE: dict[tuple[Any, tuple[str, ...], str], _Compiled | None] = {}
+
+
+def rows(target: Session | Connection, statement: Any, values: dict[str, Any]) -> list[Any]:
+    """Run `statement` with `values` in the transaction of `target` (a session is flushed
+    first, as SQLAlchemy's autoflush would); its rows as named tuples."""
+    if isinstance(target, Session):
+        target.flush()
+        connection = target.connection()
+    else:
+        connection = target
+    dialect = connection.dialect
+    key = (statement, tuple(values), dialect.name)
+    try:
+        compiled = _CACHE[key]
+    except KeyError:
+        compiled = _CACHE[key] = _compile(statement, tuple(values), dialect)
+    if compiled is None:
+        result = connection.execute(statement, values)
+        return list(result.all()) if result.returns_rows else []
+    return _run(connection, compiled, values)
+
+
+def first(target: Session | Connection, statement: Any, values: dict[str, Any]) -> Any:
+    """The first row, or None."""
+    found = rows(target, statement, values)
+    return found[0] if found else None
+
+
+def scalar(target: Session | Connection, statement: Any, values: dict[str, Any]) -> Any:
+    """The first column of the first row, or None."""
+    found = rows(target, statement, values)
+    return found[0][0] if found else None
+
+
+def _compile(statement: Any, keys: tuple[str, ...], dialect: Dialect) -> _Compiled | None:
+    is_dml = getattr(statement, "is_dml", False)
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys) if is_dml else None)
+    if "POSTCOMPILE" in compiled.string:
+        return None  # an expanding IN list: SQLAlchemy renders it per execution
+    if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
+        return None  # a Python-side default SQLAlchemy computes per execution
+    names = compiled.positiontup if compiled.positional else list(compiled.bind_names.values())
+    by_name = {name: bind for bind, name in compiled.bind_names.items()}
+    binds = []
+    for name in names:
+        bind = by_name[name]
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        fixed = _REQUIRED if bind.required else bind.effective_value
+        binds.append((bind.key, name, fixed, processor))
+    columns: Sequence[Any] = list(statement.exported_columns.items()) \
+        if getattr(statement, "exported_columns", None) is not None else []
+    row: Any = None
+    results: list[Callable[[Any], Any] | None] = []
+    if columns:
+        row = _row_class([name for name, _column in columns])
+        results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                   for _name, column in columns]
+    return _Compiled(compiled.string, tuple(binds), bool(compiled.positional), row,
+                     tuple(results))
+
+
+def _row_class(names: list[str]) -> Any:
+    return namedtuple("Row", names, rename=True)  # type: ignore[misc]
+
+
+def _run(connection: Connection, compiled: _Compiled, values: dict[str, Any]) -> list[Any]:
+    converted = []
+    for key, _name, fixed, processor in compiled.binds:
+        value = values.get(key, fixed)
+        if value is _REQUIRED:
+            raise exc.ArgumentError(f"A value is required for bind parameter {key!r}")
+        converted.append(value if processor is None else processor(value))
+    parameters: Any = (tuple(converted) if compiled.positional else
+                       {name: value for (_k, name, _f, _p), value
+                        in zip(compiled.binds, converted, strict=True)})
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None
+    cursor = dbapi_connection.cursor()
+    listening = bool(connection.dispatch.before_cursor_execute
+                     or connection.dispatch.after_cursor_execute)
+    try:
+        if listening:
+            for listener in connection.dispatch.before_cursor_execute:
+                listener(connection, cursor, compiled.sql, parameters, None, False)
+        cursor.execute(compiled.sql, parameters)
+        if listening:
+            for listener in connection.dispatch.after_cursor_execute:
+                listener(connection, cursor, compiled.sql, parameters, None, False)
+        fetched = cursor.fetchall() if cursor.description is not None else []
+    except connection.dialect.loaded_dbapi.Error as error:
+        dropped = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
+        if dropped:
+            connection.invalidate(error)
+        raise exc.DBAPIError.instance(compiled.sql, parameters, error,
+                                      connection.dialect.loaded_dbapi.Error,
+                                      connection_invalidated=dropped,
+                                      dialect=connection.dialect) from error
+    finally:
+        cursor.close()
+    if compiled.row is None:
+        return []
+    make, results = compiled.row._make, compiled.results
+    if not any(results):
+        return [make(found) for found in fetched]
+    return [make([value if convert is None else convert(value)
+                  for convert, value in zip(results, found, strict=True)])
+            for found in fetched]
