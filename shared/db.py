@@ -232,8 +232,6 @@ class Database:
         # (a FIFO-ish lock) rather than in SQLite's sleeping busy handler. Re-entrant so
         # that a nested write in one thread behaves as before (SQLite decides).
         self._sqlite_writer = threading.RLock() if self.is_sqlite else None
-        # Core statements compiled for the driver (_driver_sql).
-        self._compiled: dict[Any, Any] = {}
         # psycopg's pipeline mode needs libpq 14 or later (the binary wheel brings its
         # own); without it the lock and the first read are separate round trips.
         self._pipelines = (engine.dialect.driver == "psycopg" and _pipelines_supported())
@@ -346,55 +344,45 @@ class Database:
         checkin). The results are read once the pipeline has synced: a fetch inside it
         would wait for one more round trip."""
         import psycopg
-        from psycopg.rows import namedtuple_row
 
         fairy = session.connection().connection
         raw = cast(psycopg.Connection[Any], fairy.driver_connection)
-        lock = self._driver_sql(_CLAIM_VERSION if claim_version else _LOCK_OFFICE,
-                                {"office": office_id})
+        dialect = self.engine.dialect
+        lock_values = {"office": office_id}
+        lock = driver.prepare(_CLAIM_VERSION if claim_version else _LOCK_OFFICE, lock_values,
+                              dialect)
         assert lock is not None
-        read = self._driver_sql(*first) if first is not None else None
+        # None for a statement with an IN list: it runs through SQLAlchemy afterwards.
+        read = driver.prepare(*first, dialect) if first is not None else None
         raw.autocommit = True  # idle here: SQLAlchemy's begin sent nothing yet
         fairy.info[BEGUN_IN_PIPELINE] = True
         try:
             with raw.pipeline():
                 raw.execute("BEGIN")
                 locking = raw.cursor()
-                locking.execute(*lock)
+                locking.execute(lock.sql, driver.parameters(lock, lock_values))
                 reading = None
                 if read is not None:
-                    reading = raw.cursor(row_factory=namedtuple_row)
-                    reading.execute(*read)
+                    assert first is not None
+                    reading = raw.cursor()
+                    reading.execute(read.sql, driver.parameters(read, first[1]))
         except psycopg.Error as error:
             # As SQLAlchemy would raise it; a connection the server dropped is marked so,
             # and _lock_office tries again on a new one.
             dropped = raw.broken
             if dropped:
                 session.connection().invalidate()
-            raise exc.DBAPIError.instance(lock[0], None, error, psycopg.Error,
+            raise exc.DBAPIError.instance(lock.sql, None, error, psycopg.Error,
                                           connection_invalidated=dropped,
                                           dialect=self.engine.dialect) from error
         locked = locking.fetchone()
         if claim_version:
             session.info["claimed_version"] = locked[0] if locked else None
         if reading is not None:
-            session.info["first_rows"] = reading.fetchall()
+            assert read is not None
+            session.info["first_rows"] = driver.convert(read, reading.fetchall())
         elif first is not None:  # an IN list: through SQLAlchemy, after the pipeline
             _read_first(session, first)
-
-    def _driver_sql(self, statement: Any, values: dict[str, Any]
-                    ) -> tuple[str, dict[str, Any]] | None:
-        """A Core statement as the driver's SQL and parameters, compiled once; None for a
-        statement with an IN list (SQLAlchemy expands those at execution), which then
-        runs through SQLAlchemy after the pipeline. Only for statements whose values need
-        no conversion (text, numbers, dates): the lock and the first reads."""
-        if statement not in self._compiled:
-            compiled = statement.compile(dialect=self.engine.dialect)
-            self._compiled[statement] = None if "POSTCOMPILE" in compiled.string else compiled
-        found = self._compiled[statement]
-        if found is None:
-            return None
-        return found.string, found.construct_params(values)
 
 
 #: A read: a Core statement and its values.

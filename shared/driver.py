@@ -32,7 +32,9 @@ from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
-class _Compiled:
+class Compiled:
+    """A statement as the driver runs it."""
+
     sql: str
     # (bind key, name the SQL uses, fixed value when the caller gives none, processor)
     binds: tuple[tuple[str, str, Any, Callable[[Any], Any] | None], ...]
@@ -44,7 +46,7 @@ class _Compiled:
 _REQUIRED = object()  # a bind parameter without a value of its own
 
 #: (statement, value keys, dialect name) -> compiled, or None: run by SQLAlchemy.
-_CACHE: dict[tuple[Any, tuple[str, ...], str], _Compiled | None] = {}
+_CACHE: dict[tuple[Any, tuple[str, ...], str], Compiled | None] = {}
 
 
 def rows(target: Session | Connection, statement: Any, values: dict[str, Any]) -> list[Any]:
@@ -55,12 +57,7 @@ def rows(target: Session | Connection, statement: Any, values: dict[str, Any]) -
         connection = target.connection()
     else:
         connection = target
-    dialect = connection.dialect
-    key = (statement, tuple(values), dialect.name)
-    try:
-        compiled = _CACHE[key]
-    except KeyError:
-        compiled = _CACHE[key] = _compile(statement, tuple(values), dialect)
+    compiled = prepare(statement, values, connection.dialect)
     if compiled is None:
         result = connection.execute(statement, values)
         return list(result.all()) if result.returns_rows else []
@@ -79,7 +76,44 @@ def scalar(target: Session | Connection, statement: Any, values: dict[str, Any])
     return found[0][0] if found else None
 
 
-def _compile(statement: Any, keys: tuple[str, ...], dialect: Dialect) -> _Compiled | None:
+def prepare(statement: Any, values: dict[str, Any], dialect: Dialect) -> Compiled | None:
+    """`statement` compiled for `dialect` and these value keys (once), or None when
+    SQLAlchemy must run it (an expanding IN list, a Python-side default)."""
+    key = (statement, tuple(values), dialect.name)
+    try:
+        return _CACHE[key]
+    except KeyError:
+        compiled = _CACHE[key] = _compile(statement, tuple(values), dialect)
+        return compiled
+
+
+def parameters(compiled: Compiled, values: dict[str, Any]) -> Any:
+    """The driver's parameters: converted by the bind processors, in its paramstyle."""
+    converted = []
+    for key, _name, fixed, processor in compiled.binds:
+        value = values.get(key, fixed)
+        if value is _REQUIRED:
+            raise exc.ArgumentError(f"A value is required for bind parameter {key!r}")
+        converted.append(value if processor is None else processor(value))
+    if compiled.positional:
+        return tuple(converted)
+    return {name: value for (_k, name, _f, _p), value in zip(compiled.binds, converted,
+                                                              strict=True)}
+
+
+def convert(compiled: Compiled, fetched: Sequence[Any]) -> list[Any]:
+    """The driver's rows as named tuples, converted by the result processors."""
+    if compiled.row is None:
+        return []
+    make, results = compiled.row._make, compiled.results
+    if not any(results):
+        return [make(found) for found in fetched]
+    return [make([value if process is None else process(value)
+                  for process, value in zip(results, found, strict=True)])
+            for found in fetched]
+
+
+def _compile(statement: Any, keys: tuple[str, ...], dialect: Dialect) -> Compiled | None:
     is_dml = getattr(statement, "is_dml", False)
     compiled = statement.compile(dialect=dialect, column_keys=list(keys) if is_dml else None)
     if "POSTCOMPILE" in compiled.string:
@@ -102,7 +136,7 @@ def _compile(statement: Any, keys: tuple[str, ...], dialect: Dialect) -> _Compil
         row = _row_class([name for name, _column in columns])
         results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                    for _name, column in columns]
-    return _Compiled(compiled.string, tuple(binds), bool(compiled.positional), row,
+    return Compiled(compiled.string, tuple(binds), bool(compiled.positional), row,
                      tuple(results))
 
 
@@ -110,16 +144,8 @@ def _row_class(names: list[str]) -> Any:
     return namedtuple("Row", names, rename=True)  # type: ignore[misc]
 
 
-def _run(connection: Connection, compiled: _Compiled, values: dict[str, Any]) -> list[Any]:
-    converted = []
-    for key, _name, fixed, processor in compiled.binds:
-        value = values.get(key, fixed)
-        if value is _REQUIRED:
-            raise exc.ArgumentError(f"A value is required for bind parameter {key!r}")
-        converted.append(value if processor is None else processor(value))
-    parameters: Any = (tuple(converted) if compiled.positional else
-                       {name: value for (_k, name, _f, _p), value
-                        in zip(compiled.binds, converted, strict=True)})
+def _run(connection: Connection, compiled: Compiled, values: dict[str, Any]) -> list[Any]:
+    given = parameters(compiled, values)
     dbapi_connection = connection.connection.dbapi_connection
     assert dbapi_connection is not None
     cursor = dbapi_connection.cursor()
@@ -128,27 +154,20 @@ def _run(connection: Connection, compiled: _Compiled, values: dict[str, Any]) ->
     try:
         if listening:
             for listener in connection.dispatch.before_cursor_execute:
-                listener(connection, cursor, compiled.sql, parameters, None, False)
-        cursor.execute(compiled.sql, parameters)
+                listener(connection, cursor, compiled.sql, given, None, False)
+        cursor.execute(compiled.sql, given)
         if listening:
             for listener in connection.dispatch.after_cursor_execute:
-                listener(connection, cursor, compiled.sql, parameters, None, False)
+                listener(connection, cursor, compiled.sql, given, None, False)
         fetched = cursor.fetchall() if cursor.description is not None else []
     except connection.dialect.loaded_dbapi.Error as error:
         dropped = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
         if dropped:
             connection.invalidate(error)
-        raise exc.DBAPIError.instance(compiled.sql, parameters, error,
+        raise exc.DBAPIError.instance(compiled.sql, given, error,
                                       connection.dialect.loaded_dbapi.Error,
                                       connection_invalidated=dropped,
                                       dialect=connection.dialect) from error
     finally:
         cursor.close()
-    if compiled.row is None:
-        return []
-    make, results = compiled.row._make, compiled.results
-    if not any(results):
-        return [make(found) for found in fetched]
-    return [make([value if convert is None else convert(value)
-                  for convert, value in zip(results, found, strict=True)])
-            for found in fetched]
+    return convert(compiled, fetched)
