@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from shared import driver
@@ -63,7 +64,10 @@ class Change:
         if self.claimed_version is not None:
             self.version, self.claimed_version = self.claimed_version, None
         else:
-            self.version = driver.scalar(self.session, _BUMP_VERSION, {"office": self.office})
+            version = driver.scalar(self.session, _BUMP_VERSION, {"office": self.office})
+            if version is None:  # no row for the office: nothing may be published
+                raise NoResultFound(f"office {self.office} has no row")
+            self.version = version
         self.events.append(TicketEvent(self.office, self.version, kind, ticket, **fields))
 
 

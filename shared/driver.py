@@ -14,9 +14,12 @@ repeated work is skipped.
 What it does not do, and where it hands the statement back to SQLAlchemy: statements with
 an expanding IN list, and INSERT or UPDATE statements that leave a column with a Python-
 side default or onupdate to SQLAlchemy (it would have to compute those). Errors are
-raised as SQLAlchemy raises them (`sqlalchemy.exc.IntegrityError` and the like); a
-connection the server dropped is invalidated. The engine's cursor events still fire when
-something listens to them (tests count statements that way).
+raised as SQLAlchemy raises them (`sqlalchemy.exc.IntegrityError` and the like); when the
+server dropped the connection, it and every pooled connection made before are not used
+again, as SQLAlchemy does. The engine's cursor events still fire when something listens
+to them (tests count statements that way). Also left to SQLAlchemy: text() statements,
+bind values computed per execution, and columns whose result processor needs the
+driver's type (numerics on psycopg).
 """
 
 from __future__ import annotations
@@ -114,30 +117,38 @@ def convert(compiled: Compiled, fetched: Sequence[Any]) -> list[Any]:
 
 
 def _compile(statement: Any, keys: tuple[str, ...], dialect: Dialect) -> Compiled | None:
+    if getattr(statement, "exported_columns", None) is None:
+        return None  # not a SELECT, INSERT, UPDATE or DELETE (text(), ...)
     is_dml = getattr(statement, "is_dml", False)
     compiled = statement.compile(dialect=dialect, column_keys=list(keys) if is_dml else None)
     if "POSTCOMPILE" in compiled.string:
         return None  # an expanding IN list: SQLAlchemy renders it per execution
     if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
         return None  # a Python-side default SQLAlchemy computes per execution
+    if getattr(compiled, "escaped_bind_names", None):
+        return None  # bind names the SQL spells differently
     names = compiled.positiontup if compiled.positional else list(compiled.bind_names.values())
     by_name = {name: bind for bind, name in compiled.bind_names.items()}
     binds = []
     for name in names:
         bind = by_name[name]
+        if bind.callable is not None:
+            return None  # a value computed at each execution
         processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
         fixed = _REQUIRED if bind.required else bind.effective_value
         binds.append((bind.key, name, fixed, processor))
-    columns: Sequence[Any] = list(statement.exported_columns.items()) \
-        if getattr(statement, "exported_columns", None) is not None else []
+    columns = list(statement.exported_columns.items())
     row: Any = None
     results: list[Callable[[Any], Any] | None] = []
     if columns:
         row = _row_class([name for name, _column in columns])
-        results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                   for _name, column in columns]
+        try:
+            results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                       for _name, column in columns]
+        except TypeError:  # a processor that needs the driver's column type (numerics)
+            return None
     return Compiled(compiled.string, tuple(binds), bool(compiled.positional), row,
-                     tuple(results))
+                    tuple(results))
 
 
 def _row_class(names: list[str]) -> Any:
@@ -145,13 +156,22 @@ def _row_class(names: list[str]) -> Any:
 
 
 def _run(connection: Connection, compiled: Compiled, values: dict[str, Any]) -> list[Any]:
-    given = parameters(compiled, values)
-    dbapi_connection = connection.connection.dbapi_connection
+    try:
+        given = parameters(compiled, values)
+    except exc.ArgumentError:
+        raise
+    except Exception as error:  # a value its type cannot take, as SQLAlchemy says it
+        raise exc.StatementError(f"({type(error).__name__}) {error}", compiled.sql, values,
+                                 error) from error
+    fairy = connection.connection
+    dbapi_connection = fairy.dbapi_connection
     assert dbapi_connection is not None
-    cursor = dbapi_connection.cursor()
+    dbapi = connection.dialect.loaded_dbapi
     listening = bool(connection.dispatch.before_cursor_execute
                      or connection.dispatch.after_cursor_execute)
+    cursor = None
     try:
+        cursor = dbapi_connection.cursor()
         if listening:
             for listener in connection.dispatch.before_cursor_execute:
                 listener(connection, cursor, compiled.sql, given, None, False)
@@ -160,14 +180,21 @@ def _run(connection: Connection, compiled: Compiled, values: dict[str, Any]) -> 
             for listener in connection.dispatch.after_cursor_execute:
                 listener(connection, cursor, compiled.sql, given, None, False)
         fetched = cursor.fetchall() if cursor.description is not None else []
-    except connection.dialect.loaded_dbapi.Error as error:
+        cursor.close()
+    except dbapi.Error as error:
         dropped = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
         if dropped:
+            # As SQLAlchemy does: every connection of the pool made before this moment is
+            # stale too (a server restart), not only this one.
+            connection.engine.pool._invalidate(fairy, error)
             connection.invalidate(error)
-        raise exc.DBAPIError.instance(compiled.sql, given, error,
-                                      connection.dialect.loaded_dbapi.Error,
+        raise exc.DBAPIError.instance(compiled.sql, given, error, dbapi.Error,
                                       connection_invalidated=dropped,
                                       dialect=connection.dialect) from error
-    finally:
-        cursor.close()
+    except BaseException as error:
+        if not isinstance(error, Exception):
+            # A greenlet killed or interrupted mid-statement: the connection's state is
+            # unknown, so it is not used again (as SQLAlchemy does).
+            connection.invalidate(error)
+        raise
     return convert(compiled, fetched)

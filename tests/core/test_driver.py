@@ -167,3 +167,75 @@ def test_a_dropped_connection_is_invalidated(postgres_core: Core) -> None:
             driver.rows(victim, select(_C.id), {})
         assert raised.value.connection_invalidated
         assert victim.invalidated
+
+
+def test_text_and_computed_values_run_through_sqlalchemy(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(insert(_ITEMS), VALUES)
+        assert [tuple(r) for r in driver.rows(connection, text("SELECT id FROM driver_items "
+                                                                "ORDER BY id"), {})] == [(1,), (2,)]
+        turns = iter([1, 2])
+        computed = select(_C.id).where(_C.id == bindparam("i", callable_=lambda: next(turns)))
+        assert [driver.scalar(connection, computed, {}) for _ in range(2)] == [1, 2]
+
+
+def test_a_value_its_type_cannot_take_is_a_statement_error(engine: Engine) -> None:
+    with engine.begin() as connection, pytest.raises(exc.StatementError):
+        driver.rows(connection, select(_C.id).where(_C.at == bindparam("at", type_=DateTime)),
+                    {"at": 12})
+
+
+def test_a_disconnect_marks_the_whole_pool_stale(tmp_path: Any,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """As SQLAlchemy does: after a disconnect (a server restart) no connection made before
+    it is handed out again, not only the one that met it."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'stale.sqlite3'}")
+    try:
+        with engine.connect() as other, engine.connect() as failing:
+            # the objects themselves (an id could be reused once one is collected)
+            old = [other.connection.dbapi_connection, failing.connection.dbapi_connection]
+            other.close()  # back in the pool
+            monkeypatch.setattr(engine.dialect, "is_disconnect", lambda *_args: True)
+            with pytest.raises(exc.DBAPIError) as raised:
+                driver.rows(failing, select(_C.id), {})  # no such table: an error
+            assert raised.value.connection_invalidated and failing.invalidated
+        monkeypatch.undo()
+        with engine.connect() as first, engine.connect() as second:  # both pooled records
+            handed = [first.connection.dbapi_connection, second.connection.dbapi_connection]
+            assert not any(new is made for new in handed for made in old)
+    finally:
+        engine.dispose()
+
+
+class _Killed(BaseException):
+    """What a killed greenlet or an interrupt raises: not an Exception."""
+
+
+def test_a_statement_interrupted_leaves_its_connection_unused(engine: Engine) -> None:
+    def interrupt(*_args: Any) -> None:
+        raise _Killed
+
+    event.listen(engine, "before_cursor_execute", interrupt)
+    try:
+        with engine.connect() as connection:
+            with pytest.raises(_Killed):
+                driver.rows(connection, select(_C.id), {})
+            assert connection.invalidated
+    finally:
+        event.remove(engine, "before_cursor_execute", interrupt)
+
+
+def test_an_event_without_its_office_row_is_not_published(core: Core) -> None:
+    from sqlalchemy import delete
+
+    from shared.models import OfficeRow
+
+    with core.db.write() as session:
+        session.execute(delete(OfficeRow))
+    seen: list[Any] = []
+    core.bus.subscribe(seen.append)
+    with pytest.raises(exc.NoResultFound), core.change("DPS") as change:
+        change.claimed_version = None
+        change.emit("announcement", {})
+    core.bus.wait_idle()
+    assert seen == []
