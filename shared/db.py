@@ -352,7 +352,7 @@ class Database:
         lock = driver.prepare(_CLAIM_VERSION if claim_version else _LOCK_OFFICE, lock_values,
                               dialect)
         assert lock is not None
-        # None for a statement with an IN list: it runs through SQLAlchemy afterwards.
+        # None for a statement the driver leaves to SQLAlchemy (an IN list): it runs after.
         read = driver.prepare(*first, dialect) if first is not None else None
         raw.autocommit = True  # idle here: SQLAlchemy's begin sent nothing yet
         fairy.info[BEGUN_IN_PIPELINE] = True
@@ -381,7 +381,7 @@ class Database:
         if reading is not None:
             assert read is not None
             session.info["first_rows"] = driver.convert(read, reading.fetchall())
-        elif first is not None:  # an IN list: through SQLAlchemy, after the pipeline
+        elif first is not None:  # left to SQLAlchemy (an IN list): after the pipeline
             _read_first(session, first)
 
 
@@ -408,7 +408,8 @@ def _run_lock(session: Session, office_id: str, claim_version: bool,
 
 
 def _read_first(session: Session, first: Read) -> None:
-    """Run a write's first read through SQLAlchemy; its rows for Core.change."""
+    """Run a write's first read in its transaction (shared.driver); its rows for
+    Core.change."""
     session.info["first_rows"] = driver.rows(session, *first)
 
 
