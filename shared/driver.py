@@ -67,12 +67,6 @@ def rows(target: Session | Connection, statement: Any, values: dict[str, Any]) -
     return _run(connection, compiled, values)
 
 
-def first(target: Session | Connection, statement: Any, values: dict[str, Any]) -> Any:
-    """The first row, or None."""
-    found = rows(target, statement, values)
-    return found[0] if found else None
-
-
 def scalar(target: Session | Connection, statement: Any, values: dict[str, Any]) -> Any:
     """The first column of the first row, or None."""
     found = rows(target, statement, values)
