@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from shared import driver
 from shared.clock import Clock, local_date, to_local
 from shared.config import Config, Office
-from shared.db import Database, Read, make_engine
+from shared.db import BUMP_VERSION, Database, Read, make_engine
 from shared.errors import Refusal
 from shared.events import EventBus, RedisEventBus, TicketEvent
 from shared.green import give_way
@@ -25,11 +25,9 @@ from shared.models import OfficeRow
 from shared.ordering import Rules
 from shared.presence import Presence
 
-# The office's event version, raised once per event: a Core statement built once (an ORM
-# UPDATE would also evaluate it against the session's loaded objects every time).
+# The office's event version is raised once per event (shared.db.BUMP_VERSION, a Core
+# statement built once); a claimed version no event used is given back.
 _OFFICES = cast(Table, OfficeRow.__table__)
-_BUMP_VERSION = (update(_OFFICES).where(_OFFICES.c.id == bindparam("office"))
-                 .values(version=_OFFICES.c.version + 1).returning(_OFFICES.c.version))
 _RETURN_VERSION = (update(_OFFICES).where(_OFFICES.c.id == bindparam("office"))
                    .values(version=_OFFICES.c.version - 1))
 
@@ -64,7 +62,7 @@ class Change:
         if self.claimed_version is not None:
             self.version, self.claimed_version = self.claimed_version, None
         else:
-            version = driver.scalar(self.session, _BUMP_VERSION, {"office": self.office})
+            version = driver.scalar(self.session, BUMP_VERSION, {"office": self.office})
             if version is None:  # no row for the office: nothing may be published
                 raise NoResultFound(f"office {self.office} has no row")
             self.version = version

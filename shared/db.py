@@ -349,7 +349,7 @@ class Database:
         raw = cast(psycopg.Connection[Any], fairy.driver_connection)
         dialect = self.engine.dialect
         lock_values = {"office": office_id}
-        lock = driver.prepare(_CLAIM_VERSION if claim_version else _LOCK_OFFICE, lock_values,
+        lock = driver.prepare(BUMP_VERSION if claim_version else _LOCK_OFFICE, lock_values,
                               dialect)
         assert lock is not None
         # None for a statement the driver leaves to SQLAlchemy (an IN list): it runs after.
@@ -400,7 +400,7 @@ def _run_lock(session: Session, office_id: str, claim_version: bool,
     if claim_version:
         # An UPDATE locks the row as SELECT … FOR UPDATE does.
         session.info["claimed_version"] = session.execute(
-            _CLAIM_VERSION, {"office": office_id}).scalar_one_or_none()
+            BUMP_VERSION, {"office": office_id}).scalar_one_or_none()
     else:
         session.execute(_LOCK_OFFICE, {"office": office_id})
     if first is not None:
@@ -416,5 +416,7 @@ def _read_first(session: Session, first: Read) -> None:
 _LOCK_OFFICE = (select(OfficeRow.id).where(OfficeRow.id == bindparam("office"))
                 .with_for_update())
 _OFFICES = cast(Table, OfficeRow.__table__)
-_CLAIM_VERSION = (update(_OFFICES).where(_OFFICES.c.id == bindparam("office"))
-                  .values(version=_OFFICES.c.version + 1).returning(_OFFICES.c.version))
+#: Raise an office's event version by one and return it: the claim in the office lock's
+#: statement (Database.write) and the bump of each further event (shared.core.Change.emit).
+BUMP_VERSION = (update(_OFFICES).where(_OFFICES.c.id == bindparam("office"))
+                .values(version=_OFFICES.c.version + 1).returning(_OFFICES.c.version))
