@@ -38,7 +38,8 @@ def _async_mode() -> str:
 
 
 app = Flask(__name__)
-socketio = SocketIO(app, async_mode=_async_mode(), cors_allowed_origins=[], ping_interval=5,
+# The keep-alive Giliran serves with ([server] ping_interval_seconds' default, 5 s timeout).
+socketio = SocketIO(app, async_mode=_async_mode(), cors_allowed_origins=[], ping_interval=25,
                     ping_timeout=5)
 _lock = threading.Lock()  # one connection, one user at a time (a gevent lock under gevent)
 _url = os.environ.get("FLOOR_DATABASE_URL", "")

@@ -23,7 +23,7 @@ import kiosk.room
 import shared.reports.room
 from shared import config as config_module
 from shared import roles
-from shared.config import Config, check_secrets
+from shared.config import PING_TIMEOUT_SECONDS, Config, check_secrets
 from shared.core import Core
 from shared.errors import GuardedJSONProvider, Refusal
 from shared.green import async_mode
@@ -174,7 +174,8 @@ def create_app(config: Config | None = None, core: Core | None = None,
     app.register_blueprint(pages)
     socketio.init_app(app, async_mode=async_mode(),
                       cors_allowed_origins=socketio_origin_check(config),
-                      ping_interval=5, ping_timeout=5)
+                      ping_interval=config.ping_interval_seconds,
+                      ping_timeout=PING_TIMEOUT_SECONDS)
     from shared.connections import install
 
     install(app, socketio, core)  # authenticated, capped connects; revocations drop sockets

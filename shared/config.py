@@ -233,6 +233,8 @@ class Config:
     port: int = 5000
     public_url: str = ""
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* are believed
+    # Socket.IO keep-alive: seconds between the server's pings of each open screen.
+    ping_interval_seconds: int = 25
     printers: tuple[Mapping[str, Any], ...] = ()
     serial: tuple[Mapping[str, Any], ...] = ()
     announce: Mapping[str, Any] = field(default_factory=dict)
@@ -475,6 +477,17 @@ def _trusted_proxies(r: _Reader, server: dict[str, Any]) -> int:
     return int(count)
 
 
+#: How long a screen has to answer the server's ping (Socket.IO's ping timeout).
+PING_TIMEOUT_SECONDS = 5
+
+
+def _ping_interval(r: _Reader, server: dict[str, Any]) -> int:
+    seconds = r.get(server, "ping_interval_seconds", int, "server", 25)
+    if not 5 <= seconds <= 60:
+        raise r.error("server.ping_interval_seconds", "expected 5 to 60 (seconds)")
+    return int(seconds)
+
+
 def parse_config(text: str, source: str = "config.toml") -> Config:
     """Parse and validate the text of a config file. Raises ConfigError."""
     try:
@@ -498,7 +511,8 @@ def config_from_data(data: Mapping[str, Any], source: str = "config.toml",
         "",
     )
     server = r.get(data, "server", dict, "", {})
-    r.check_keys(server, {"host", "port", "public_url", "trusted_proxies"}, "server")
+    r.check_keys(server, {"host", "port", "public_url", "trusted_proxies",
+                                 "ping_interval_seconds"}, "server")
 
     policy = _policy(r, r.get(data, "policy", dict, "", {}), "policy", Policy())
 
@@ -577,6 +591,7 @@ def config_from_data(data: Mapping[str, Any], source: str = "config.toml",
         port=r.get(server, "port", int, "server", 5000),
         public_url=r.get(server, "public_url", str, "server", "").rstrip("/"),
         trusted_proxies=_trusted_proxies(r, server),
+        ping_interval_seconds=_ping_interval(r, server),
         printers=printers,
         serial=serial,
         announce=r.get(data, "announce", dict, "", {}),

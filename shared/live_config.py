@@ -56,8 +56,8 @@ LIVE_TABLES = ("policy", "numbering", "kiosk", "announce")
 EVENT = "config_changed"
 # What stays the process's own: the file's (and the environment's) server, secrets and
 # devices, taken from the loaded Config rather than parsed again.
-FILE_FIELDS = ("security", "host", "port", "public_url", "trusted_proxies", "printers",
-               "serial", "retention")
+FILE_FIELDS = ("security", "host", "port", "public_url", "trusted_proxies",
+               "ping_interval_seconds", "printers", "serial", "retention")
 
 
 

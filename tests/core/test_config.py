@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from shared.app import load_config
+from shared.app import create_app, load_config
+from shared.auth import create_device, enrol_device
 from shared.cli import main
 from shared.config import ConfigError, parse_config
+from shared.core import Core
 from tests.conftest import ROOT
 
 TEXT = (ROOT / "config.toml").read_text()
@@ -82,3 +86,29 @@ def test_the_dropped_languages_setting_is_refused_not_ignored() -> None:
         parse_config('[server]\nlanguages = ["id", "en"]\n')
     assert info.value.key == "server.languages"
     assert "languages" not in TEXT
+
+
+def test_ping_interval_is_a_checked_server_key(tmp_path: Path) -> None:
+    assert parse_config(TEXT).ping_interval_seconds == 25
+    ten = TEXT.replace("ping_interval_seconds = 25", "ping_interval_seconds = 10", 1)
+    assert parse_config(ten).ping_interval_seconds == 10
+    for bad in ("4", "61", '"25"'):
+        path = broken(tmp_path, "ping_interval_seconds = 25", f"ping_interval_seconds = {bad}")
+        with pytest.raises(ConfigError, match="server.ping_interval_seconds") as raised:
+            load_config(path)
+        assert raised.value.line == line_of(path, "ping_interval_seconds")
+
+
+def test_screens_are_told_the_configured_keep_alive(core: Core) -> None:
+    """The Engine.IO handshake carries the server's ping interval and timeout: a board
+    whose network silently dropped knows itself offline after their sum."""
+    core.config = replace(core.config, ping_interval_seconds=12)
+    app = create_app(core=core)
+    app.testing = True
+    office = core.config.default_office.id
+    _, token = enrol_device(core, "tv-1", create_device(core, "display", "tv-1", office))
+    opened = app.test_client().get("/socket.io/?EIO=4&transport=polling",
+                                   headers={"Authorization": f"Bearer {token}"})
+    assert opened.status_code == 200
+    handshake = json.loads(opened.get_data(as_text=True)[1:])  # "0" + the open packet
+    assert (handshake["pingInterval"], handshake["pingTimeout"]) == (12_000, 5_000)
