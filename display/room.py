@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from display.announce.blueprint import announce_blueprint
 from display.announce.calls import CallError, call_announcement, settings_for
@@ -18,9 +18,13 @@ from display.views import display
 from shared.config import Config
 from shared.core import Core
 from shared.events import TicketEvent
+from shared.limits import LimitedView, limit_view
 from shared.realtime import socketio
 
 log = logging.getLogger(__name__)
+
+#: Sound checks one office's boards play per minute at most.
+SOUND_CHECKS_PER_MINUTE = 4
 
 __all__ = ["announcer", "check_config", "register", "snapshot"]
 
@@ -29,11 +33,22 @@ def check_config(config: Config) -> None:
     settings_for(config)
 
 
+def office_of_request() -> str:
+    """The office a request names in its path (the key of the office's limits)."""
+    return f"office:{(request.view_args or {}).get('office', '')}"
+
+
 def register(app: Flask, core: Core) -> None:
     app.register_blueprint(display)
     app.register_blueprint(announce_blueprint, config=core.config)
     socketio.on_namespace(DisplayNamespace("/display"))
     app.register_blueprint(soundcheck)
+    # A sound check plays in the whole waiting room: a few a minute per office at most,
+    # counting only checks that were started (a refused caller uses up nobody's).
+    limit_view(app, "soundcheck.start_sound_check",
+               LimitedView("sound_check", office_of_request, ["POST"],
+                           counts=lambda response: response.status_code == 202),
+               SOUND_CHECKS_PER_MINUTE)
     install_board_sound(app, core)
 
 

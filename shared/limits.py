@@ -13,6 +13,10 @@ Who a limit counts:
 - `POST /api/v1/checkin`: the caller, i.e. the kiosk device that scans (or the officer
   whose session or token it is), never anything in the body.
 
+A room may limit a view of its own the same way (`limit_view`, from its `register`): the
+display room limits sound checks per office, because each one plays in the whole waiting
+room.
+
 A refusal is the usual bilingual 429 (`rate_limited`) with a `Retry-After` header.
 """
 
@@ -60,11 +64,30 @@ class Limits:
         return lambda: f"{max(1, self.rates[name])}/minute"
 
 
-# endpoint -> (rate name, key function, methods limited)
-LIMITED: dict[str, tuple[str, Callable[[], str], list[str] | None]] = {
-    "pages.login": ("login", client_address, ["POST"]),
-    "api.checkin": ("checkin", caller_key, None),
+@dataclass(frozen=True)
+class LimitedView:
+    """A view's limit: its rate's name, whom it counts, the methods limited and, if only
+    some answers count, which (e.g. only checks that were started)."""
+
+    rate: str
+    key: Callable[[], str]
+    methods: list[str] | None = None
+    counts: Callable[[Response], bool] | None = None
+
+
+# endpoint -> its limit (rates from [security])
+LIMITED: dict[str, LimitedView] = {
+    "pages.login": LimitedView("login", client_address, ["POST"]),
+    "api.checkin": LimitedView("checkin", caller_key),
 }
+#: app.extensions key: the limits rooms added to their own views (endpoint -> (limit, rate)).
+ROOM_LIMITS = "giliran_room_limits"
+
+
+def limit_view(app: Flask, endpoint: str, limit: LimitedView, per_minute: int) -> None:
+    """Limit a room's own view at a fixed rate; call from the room's register (before
+    init_limits)."""
+    app.extensions.setdefault(ROOM_LIMITS, {})[endpoint] = (limit, per_minute)
 
 
 class LazyExpiryMemoryStorage(MemoryStorage):
@@ -118,12 +141,17 @@ def init_limits(app: Flask, config: Config) -> Limits:
     )
     limits = Limits(limiter, {"login": config.security.login_rate_per_minute,
                               "checkin": config.security.checkin_rate_per_minute})
+    limited = dict(LIMITED)
+    for endpoint, (limit, per_minute) in app.extensions.get(ROOM_LIMITS, {}).items():
+        limited[endpoint] = limit
+        limits.rates[limit.rate] = per_minute
     # Only the limited views consult the storage; every other request skips the limiter.
-    limiter.request_filter(lambda: request.endpoint not in LIMITED)
-    for endpoint, (name, key, methods) in LIMITED.items():
+    limiter.request_filter(lambda: request.endpoint not in limited)
+    for endpoint, limit in limited.items():
         view: Any = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(  # type: ignore[assignment]
-            limits.rate(name), key_func=key, methods=methods, scope=name)(view)
+            limits.rate(limit.rate), key_func=limit.key, methods=limit.methods,
+            scope=limit.rate, deduct_when=limit.counts)(view)
 
     @app.after_request
     def _retry_after(response: Response) -> Response:

@@ -581,7 +581,8 @@ ADMIN_PATHS: dict[str, Any] = {
         **_admin_op("soundCheck", "Play the chime and a test phrase on every board of the "
                     "office, in every process (supervisors too); each board's answer shows "
                     "in its `sound` (GET /devices) and in /health", "{check, office, boards, "
-                    "status_url}", status="202", parameters=[OFFICE], errors=("404",)),
+                    "status_url}; at most 4 started checks a minute per office (429 "
+                    "after)", status="202", parameters=[OFFICE], errors=("404", "429")),
         "tags": ["display"]}},
     "/devices/{device_id}/test-print": {"post": _admin_op(
         "testPrint", "A test ticket on a kiosk's printer", "{print}", status="201",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from display.room import SOUND_CHECKS_PER_MINUTE
 from tests.display.test_realtime import Rooms, rooms  # noqa: F401 (fixture)
 
 
@@ -77,3 +78,19 @@ def test_sound_check_needs_a_supervisor_or_admin(rooms: Rooms) -> None:  # noqa:
     assert set(refused.get_json()["error"]["message"]) == {"id", "en"}
     assert _sound_check(rooms, "board-DPS").status_code == 403
     assert _sound_check(rooms, "kepala", "NOWHERE").status_code == 404
+
+
+def test_sound_checks_are_limited_per_office(rooms: Rooms) -> None:  # noqa: F811
+    """Each check plays in the whole waiting room: a few a minute per office, and only
+    checks that were started count (a refused caller uses up nobody's)."""
+    for _ in range(6):
+        assert _sound_check(rooms, "petugas").status_code == 403
+        assert _sound_check(rooms, None).status_code == 401
+    for _ in range(SOUND_CHECKS_PER_MINUTE):
+        assert _sound_check(rooms, "kepala").status_code == 202
+    refused = _sound_check(rooms, "kepala")
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    assert set(refused.get_json()["error"]["message"]) == {"id", "en"}
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert _sound_check(rooms, "kepala", "JKT").status_code == 202  # per office
