@@ -53,6 +53,18 @@ class Change:
     # The rows of the `first` read given to Core.change, read right after the lock.
     first_rows: list[Any] = field(default_factory=list)
 
+    @property
+    def committed(self) -> bool:
+        """The transaction already committed with its last statements (commit_with)."""
+        return bool(self.session.info.get(driver.COMMITTED))
+
+    def commit_with(self, reads: list[Read]) -> list[list[Any]] | None:
+        """Run these statements as the transaction's last and commit with them in one
+        round trip (PostgreSQL; shared.driver.rows_then_commit); None, with nothing run,
+        where that cannot be done. After it, this change writes nothing more: its events
+        may only use the version its lock claimed."""
+        return driver.rows_then_commit(self.session, reads)
+
     def emit(self, kind: str, ticket: dict[str, Any], **fields: Any) -> None:
         # Every event gets its own version: boards detect a gap and ask for a snapshot.
         if self.print_jobs:
@@ -62,6 +74,9 @@ class Change:
         if self.claimed_version is not None:
             self.version, self.claimed_version = self.claimed_version, None
         else:
+            if self.committed:
+                raise RuntimeError("an event after the change's commit needs the version "
+                                   "its lock claimed")
             version = driver.scalar(self.session, BUMP_VERSION, {"office": self.office})
             if version is None:  # no row for the office: nothing may be published
                 raise NoResultFound(f"office {self.office} has no row")
@@ -131,7 +146,9 @@ class Core:
                                 claimed_version=session.info.pop("claimed_version", None),
                                 first_rows=session.info.pop("first_rows", []))
                 yield change
-                if change.claimed_version is not None:  # no event: no new version
+                if change.claimed_version is not None and not change.committed:
+                    # no event: no new version (after an early commit, a version without
+                    # an event is a gap the boards fill with a snapshot)
                     session.execute(_RETURN_VERSION, {"office": office_id})
             if change.service_ended:
                 self.forget_service_means(office_id)

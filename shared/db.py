@@ -150,7 +150,7 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 #: Marks a pooled connection whose transaction Database._pipelined_lock began itself.
-BEGUN_IN_PIPELINE = "giliran_begun_in_pipeline"
+BEGUN_IN_PIPELINE = driver.BEGUN_IN_PIPELINE
 #: A pooled PostgreSQL connection idle this long is pinged at checkout (not under load).
 IDLE_PING_SECONDS = 2.0
 #: And none is used for longer than this (server-side timeouts, proxies).
@@ -295,6 +295,10 @@ class Database:
                 if first is not None:
                     _read_first(session, first)
             yield session
+            if session.info.get(driver.COMMITTED) and (session.new or session.dirty
+                                                       or session.deleted):
+                raise RuntimeError("a write after the transaction's commit "
+                                   "(driver.rows_then_commit)")
             session.commit()
         except BaseException:
             session.rollback()

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect
@@ -47,6 +47,12 @@ class Compiled:
 
 
 _REQUIRED = object()  # a bind parameter without a value of its own
+
+#: Marks a pooled PostgreSQL connection whose transaction shared.db began itself, with
+#: BEGIN in the lock's pipeline (the connection is in psycopg's autocommit meanwhile).
+BEGUN_IN_PIPELINE = "giliran_begun_in_pipeline"
+#: Marks a session whose transaction rows_then_commit already committed.
+COMMITTED = "giliran_committed"
 
 #: (statement, value keys, dialect name) -> compiled, or None: run by SQLAlchemy.
 _CACHE: dict[tuple[Any, tuple[str, ...], str], Compiled | None] = {}
@@ -71,6 +77,54 @@ def scalar(target: Session | Connection, statement: Any, values: dict[str, Any])
     """The first column of the first row, or None."""
     found = rows(target, statement, values)
     return found[0][0] if found else None
+
+
+def rows_then_commit(session: Session, reads: Sequence[tuple[Any, dict[str, Any]]]
+                     ) -> list[list[Any]] | None:
+    """PostgreSQL: run `reads` (statements and their values) as the transaction's last
+    statements and COMMIT in the same round trip (psycopg's pipeline mode); the rows of
+    each. The office's lock is then held for one round trip less.
+
+    None, with nothing run, where that cannot be done (SQLite, a transaction SQLAlchemy
+    began, a statement left to SQLAlchemy): the caller runs them as usual, and the
+    transaction commits at its end. After a commit here the session's transaction is over
+    (`session.info[COMMITTED]`); what SQLAlchemy's own commit does at the end of the block
+    is then a no-op (psycopg sends nothing when the server has no transaction open), and
+    the caller must write nothing more (shared.core.Change guards its own writes)."""
+    session.flush()
+    connection = session.connection()
+    fairy = connection.connection
+    if not fairy.info.get(BEGUN_IN_PIPELINE):
+        return None
+    dialect = connection.dialect
+    runs = []
+    for statement, values in reads:
+        compiled = prepare(statement, values, dialect)
+        if compiled is None:
+            return None
+        runs.append((compiled, _given(compiled, values)))
+    raw = fairy.driver_connection
+    assert raw is not None
+    dbapi = dialect.loaded_dbapi
+    cursors: list[Any] = []
+    try:
+        with raw.pipeline():
+            for compiled, given in runs:
+                cursor = raw.cursor()
+                _execute(connection, cursor, compiled.sql, given)
+                cursors.append(cursor)
+            raw.execute("COMMIT")
+    except dbapi.Error as error:
+        # Nothing after the failed statement ran (the pipeline stops there) and the
+        # transaction is aborted: the session's rollback ends it.
+        _raise(connection, error, None, runs[0])
+    except BaseException as error:
+        if not isinstance(error, Exception):
+            connection.invalidate(error)
+        raise
+    session.info[COMMITTED] = True
+    return [convert(compiled, cursor.fetchall() if cursor.description is not None else [])
+            for (compiled, _given_values), cursor in zip(runs, cursors, strict=True)]
 
 
 def prepare(statement: Any, values: dict[str, Any], dialect: Dialect) -> Compiled | None:
@@ -149,42 +203,59 @@ def _row_class(names: list[str]) -> Any:
     return namedtuple("Row", names, rename=True)  # type: ignore[misc]
 
 
-def _run(connection: Connection, compiled: Compiled, values: dict[str, Any]) -> list[Any]:
+def _given(compiled: Compiled, values: dict[str, Any]) -> Any:
     try:
-        given = parameters(compiled, values)
+        return parameters(compiled, values)
     except exc.ArgumentError:
         raise
     except Exception as error:  # a value its type cannot take, as SQLAlchemy says it
         raise exc.StatementError(f"({type(error).__name__}) {error}", compiled.sql, values,
                                  error) from error
-    fairy = connection.connection
-    dbapi_connection = fairy.dbapi_connection
-    assert dbapi_connection is not None
-    dbapi = connection.dialect.loaded_dbapi
+
+
+def _execute(connection: Connection, cursor: Any, sql: str, given: Any) -> None:
+    """cursor.execute, with the engine's cursor events around it when something listens."""
     listening = bool(connection.dispatch.before_cursor_execute
                      or connection.dispatch.after_cursor_execute)
+    if listening:
+        for listener in connection.dispatch.before_cursor_execute:
+            listener(connection, cursor, sql, given, None, False)
+    cursor.execute(sql, given)
+    if listening:
+        for listener in connection.dispatch.after_cursor_execute:
+            listener(connection, cursor, sql, given, None, False)
+
+
+def _raise(connection: Connection, error: Any, cursor: Any,
+           run: tuple[Compiled, Any]) -> NoReturn:
+    """A driver error as SQLAlchemy raises it. When the server dropped the connection, it
+    and every connection of the pool made before this moment are stale (a server
+    restart), as SQLAlchemy does."""
+    fairy = connection.connection
+    dropped = connection.dialect.is_disconnect(error, fairy.dbapi_connection, cursor)
+    if dropped:
+        connection.engine.pool._invalidate(fairy, error)
+        connection.invalidate(error)
+    compiled, given = run
+    raise exc.DBAPIError.instance(compiled.sql, given, error,
+                                  connection.dialect.loaded_dbapi.Error,
+                                  connection_invalidated=dropped,
+                                  dialect=connection.dialect) from error
+
+
+def _run(connection: Connection, compiled: Compiled, values: dict[str, Any]) -> list[Any]:
+    given = _given(compiled, values)
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None
+    dbapi = connection.dialect.loaded_dbapi
     cursor = None
     try:
         cursor = dbapi_connection.cursor()
-        if listening:
-            for listener in connection.dispatch.before_cursor_execute:
-                listener(connection, cursor, compiled.sql, given, None, False)
-        cursor.execute(compiled.sql, given)
-        if listening:
-            for listener in connection.dispatch.after_cursor_execute:
-                listener(connection, cursor, compiled.sql, given, None, False)
+        _execute(connection, cursor, compiled.sql, given)
         fetched = cursor.fetchall() if cursor.description is not None else []
         cursor.close()
     except dbapi.Error as error:
-        dropped = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
-        if dropped:
-            # As SQLAlchemy does: every connection of the pool made before this moment is
-            # stale too (a server restart), not only this one.
-            connection.engine.pool._invalidate(fairy, error)
-            connection.invalidate(error)
-        raise exc.DBAPIError.instance(compiled.sql, given, error, dbapi.Error,
-                                      connection_invalidated=dropped,
-                                      dialect=connection.dialect) from error
+        _raise(connection, error, cursor, (compiled, given))
     except BaseException as error:
         if not isinstance(error, Exception):
             # A greenlet killed or interrupted mid-statement: the connection's state is

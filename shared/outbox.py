@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 
+from shared import driver
 from shared.models import PrintJob
 
 if TYPE_CHECKING:
@@ -46,18 +47,33 @@ def counter_printer(counter: str) -> str:
     return f"counter-{counter}"
 
 
+def prints(change: Change, printer: str | None) -> bool:
+    """Whether request() would queue a job for this printer."""
+    return printer is not None and printer in change.printers
+
+
 def request(change: Change, printer: str | None, document: str, payload: dict[str, Any],
-            ticket_id: int | None) -> dict[str, Any] | None:
-    """Queue a document inside the change's transaction; None when no such printer."""
-    if printer is None or printer not in change.printers:
+            ticket_id: int | None, last: bool = False) -> dict[str, Any] | None:
+    """Queue a document inside the change's transaction; None when no such printer.
+
+    `last`: the change writes nothing after this, so on PostgreSQL the job's INSERT and
+    COMMIT travel together (Change.commit_with)."""
+    if not prints(change, printer):
         return None
-    assert document in DOCUMENTS
-    row = PrintJob(id=uuid.uuid4().hex, office_id=change.office, ticket_id=ticket_id,
-                   printer=printer, document=document, payload=payload, status=QUEUED,
-                   created_at=change.now)
-    change.session.add(row)
-    change.print_jobs.append(row.id)
-    return job_dict(row)
+    assert document in DOCUMENTS and printer is not None
+    if change.committed:
+        raise RuntimeError("a print job after the change's commit would not be atomic")
+    values: dict[str, Any] = {
+        "id": uuid.uuid4().hex, "office_id": change.office, "ticket_id": ticket_id,
+        "printer": printer, "document": document, "payload": payload, "status": QUEUED,
+        "created_at": change.now}
+    if not (last and change.commit_with([(_INSERT_JOB, values)]) is not None):
+        driver.rows(change.session, _INSERT_JOB, values)
+    change.print_jobs.append(values["id"])
+    return job_dict(PrintJob(**values))
+
+
+_INSERT_JOB = insert(cast(Table, PrintJob.__table__))
 
 
 def _iso(moment: datetime | None) -> str | None:

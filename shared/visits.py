@@ -47,6 +47,7 @@ from shared.checkin_rules import decide_checkin
 from shared.clock import local_to_utc, to_local
 from shared.config import PRIORITY_GROUPS, Counter, Office
 from shared.core import Change, Core
+from shared.db import Read
 from shared.errors import Refusal
 from shared.models import Booking, IdempotencyKey, NumberSequence, Ticket, TimelineEntry
 from shared.ordering import (
@@ -101,19 +102,30 @@ def _station_values(stations: Sequence[str]) -> dict[str, str]:
 
 
 # --- reading -----------------------------------------------------------------------------
-def _recent_priority_calls(session: Session, office_id: str, stations: tuple[str, ...],
-                           window: int) -> list[bool]:
+def _recent_priority_read(office_id: str, stations: tuple[str, ...],
+                          window: int) -> Read | None:
+    """The read of the last calls at these stations that the priority ratio looks at
+    (None when the window needs none)."""
     if window <= 1:
-        return []
+        return None
     statement = _statement(("recent_priority", len(stations)), lambda: (
         select(_TL.detail)
         .where(_TL.office_id == bindparam("office"), _TL.action == lifecycle.CALL,
                _stations_in(_TL.station, len(stations)))
         .order_by(_TL.id.desc())
         .limit(bindparam("window", type_=Integer))))
-    rows = driver.rows(session, statement, {"office": office_id, **_station_values(stations),
-                                            "window": window - 1})
+    return statement, {"office": office_id, **_station_values(stations), "window": window - 1}
+
+
+def _recent_from_rows(rows: list[Any]) -> list[bool]:
+    """Whether each of the recent calls (oldest first) was of a priority ticket."""
     return [bool((detail or {}).get("priority")) for (detail,) in reversed(rows)]
+
+
+def _recent_priority_calls(session: Session, office_id: str, stations: tuple[str, ...],
+                           window: int) -> list[bool]:
+    read = _recent_priority_read(office_id, stations, window)
+    return _recent_from_rows(driver.rows(session, *read)) if read is not None else []
 
 
 def ordered_waiting(core: Core, session: Session, office: Office, stations: tuple[str, ...],
@@ -303,11 +315,20 @@ class _PositionCount:
         return cls(office, station, (rules.policy == "fifo", has_cutoff, overdue, priority),
                    params, rules)
 
-    def position(self, session: Session, row: Any, counts_me: bool) -> int:
+    def recent_read(self) -> Read | None:
+        """The read of the recent calls position() needs (the priority ratio), or None."""
+        ratio = self.rules.priority_ratio
+        if not ratio or self.shape[2]:  # no ratio, or the ticket is overdue
+            return None
+        return _recent_priority_read(self.office.id, (self.station,), ratio[1])
+
+    def position(self, session: Session, row: Any, counts_me: bool,
+                 recent: list[bool] | None = None) -> int:
         """The 1-based place from the aggregate's row. `counts_me`: the ticket itself was
         in the counted table (an existing ticket); a ticket inserted by the same statement
         is not (a statement sees the table as it was when it started), so it is added to
-        its own lane's size here."""
+        its own lane's size here. `recent`: the recent calls, when they were read already
+        (inside the office's lock, as the counts were)."""
         _, _, overdue, priority = self.shape
         priority_total, regular_total = int(row.priority_total), int(row.regular_total)
         if not overdue and not counts_me:
@@ -315,9 +336,9 @@ class _PositionCount:
                 priority_total += 1
             else:
                 regular_total += 1
-        ratio = self.rules.priority_ratio
-        recent = (_recent_priority_calls(session, self.office.id, (self.station,), ratio[1])
-                  if ratio and not overdue else [])
+        if recent is None:
+            read = self.recent_read()
+            recent = _recent_from_rows(driver.rows(session, *read)) if read else []
         return 1 + position_from_counts(
             overdue=overdue, overdue_ahead=int(row.overdue_ahead), priority=priority,
             lane_ahead=int(row.lane_ahead), priority_total=priority_total,
@@ -651,14 +672,18 @@ def _ticket_for_event(ticket: Ticket) -> dict[str, Any]:
 
 # --- issuing ----------------------------------------------------------------------------
 def _issue(core: Core, change: Change, office: Office, letter: str, fields: dict[str, Any],
-           staff: str | None, detail: dict[str, Any]) -> tuple[Ticket, dict[str, Any]]:
+           staff: str | None, detail: dict[str, Any], last: bool = False
+           ) -> tuple[Ticket, dict[str, Any]]:
     """Number, insert and record a new waiting ticket inside the office's write
     transaction; returns it and its Ticket object (docs/api.md) with the position counted
     there (exact: no other change of the office can land before the commit).
 
     On PostgreSQL all of it is one statement (_issue_statement), because every round trip
-    inside the office's lock is time every other kiosk of the office waits; on SQLite the
-    statements run in process, one after the other."""
+    inside the office's lock is time every other kiosk of the office waits; with `last`
+    (the change writes nothing after the ticket) that statement, the read of the recent
+    calls the position needs, and COMMIT travel in one round trip (Change.commit_with):
+    both reads still ran under the office's lock, so the position is as exact. On SQLite
+    the statements run in process, one after the other."""
     session = change.session
     now = change.now
     day = core.today(office)
@@ -674,15 +699,23 @@ def _issue(core: Core, change: Change, office: Office, letter: str, fields: dict
                               place_key=values["place_key"], checked_in_at=now,
                               entered_at=now, priority=values["priority_group"] is not None)
     statement = _statement(("issue", *count.shape), lambda: _issue_statement(*count.shape))
-    row = driver.rows(session, statement, {
+    reads: list[Read] = [(statement, {
         **count.params, "letter": letter, "my_in": now, "my_place": values["place_key"],
         "at": now, "action": CHECK_IN.timeline, "staff": staff, "detail": detail,
         **{f"new_{name}": value for name, value in values.items()},
-    })[0]
+    })]
+    recent_read = count.recent_read()
+    if recent_read is not None:
+        reads.append(recent_read)
+    results = change.commit_with(reads) if last else None
+    if results is None:
+        results = [driver.rows(session, *read) for read in reads]
+    row = results[0][0]
     # The row as inserted: the values given, the id and number the statement made (plain
     # attributes: no ORM object to build for a row nobody loads).
     ticket = cast(Ticket, SimpleNamespace(id=row.id, number=row.number, **values))
-    position = count.position(session, row, counts_me=False)
+    recent = _recent_from_rows(results[1]) if recent_read is not None else []
+    position = count.position(session, row, counts_me=False, recent=recent)
     return ticket, ticket_dict(core, session, ticket, position=position)
 
 
@@ -823,13 +856,17 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             assert decision.place_key is not None
             letter = slot_letter(core, to_local(decision.place_key, office.tz))
         assert decision.place_key is not None
+        printer = _kiosk_printer(kiosk)
+        # The ticket's statement, or else its print job, is the transaction's last write:
+        # on PostgreSQL COMMIT goes with it (the event uses the version the lock claimed).
         ticket, data = _issue(core, change, office, letter, dict(
             booking_id=booking.id, kind="booked", service=service.id,
             priority_group=booking.priority_group, station=service.flow[0],
             slot_start=slot_start, slot_end=slot_end, demoted=decision.demoted,
             place_key=decision.place_key, issued_by=kiosk, flow=list(service.flow),
-        ), staff=None, detail={"kiosk": kiosk, "demoted": decision.demoted})
-        job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, ticket.id)
+        ), staff=None, detail={"kiosk": kiosk, "demoted": decision.demoted},
+            last=not outbox.prints(change, printer))
+        job = outbox.request(change, printer, "ticket", data, ticket.id, last=True)
         change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station)
         return CheckinResult(data, reprint=False, print=job)
 

@@ -1,0 +1,124 @@
+"""A change's last statements and COMMIT in one round trip (Change.commit_with, PostgreSQL):
+committed when it returns, all or nothing, and nothing may be written after it."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, bindparam, exc, insert, select, update
+
+from shared import outbox, visits
+from shared.bookings import import_rows
+from shared.core import Change, Core
+from shared.models import OfficeRow, PrintJob, Ticket
+from tests.conftest import booking_row
+
+_OFFICES = cast(Table, OfficeRow.__table__)
+_NAME = select(_OFFICES.c.name).where(_OFFICES.c.id == bindparam("office"))
+_RENAME = (update(_OFFICES).where(_OFFICES.c.id == bindparam("office"))
+           .values(name=bindparam("name")))
+
+
+def _name(core: Core) -> str:
+    with core.db.read() as session:
+        return str(session.execute(_NAME, {"office": "DPS"}).scalar_one())
+
+
+def _committed_at_emit(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each change had committed when it emitted its event."""
+    seen: list[bool] = []
+    emit = Change.emit
+
+    def recording(self: Change, kind: str, ticket: dict[str, Any], **fields: Any) -> None:
+        seen.append(self.committed)
+        emit(self, kind, ticket, **fields)
+
+    monkeypatch.setattr(Change, "emit", recording)
+    return seen
+
+
+@pytest.mark.postgres
+def test_commit_with_commits_before_the_block_ends(postgres_core: Core) -> None:
+    with postgres_core.change("DPS") as change:
+        from shared import driver
+
+        driver.rows(change.session, _RENAME, {"office": "DPS", "name": "Kanim Denpasar"})
+        assert change.commit_with([(_NAME, {"office": "DPS"})]) == [[("Kanim Denpasar",)]]
+        assert change.committed
+        assert _name(postgres_core) == "Kanim Denpasar"  # another connection sees it now
+    assert _name(postgres_core) == "Kanim Denpasar"
+
+
+@pytest.mark.postgres
+def test_a_failing_last_statement_commits_nothing(postgres_core: Core) -> None:
+    before = _name(postgres_core)
+    duplicate = insert(_OFFICES).values(id="DPS", name="again", timezone="Asia/Makassar",
+                                        version=0)
+    with pytest.raises(exc.IntegrityError), postgres_core.change("DPS") as change:
+        from shared import driver
+
+        driver.rows(change.session, _RENAME, {"office": "DPS", "name": "lost"})
+        change.commit_with([(duplicate, {})])
+    assert _name(postgres_core) == before
+    with postgres_core.change("DPS") as change:  # the connection went back to the pool fine
+        assert change.commit_with([(_NAME, {"office": "DPS"})]) == [[(before,)]]
+
+
+@pytest.mark.postgres
+def test_nothing_is_written_after_the_commit(postgres_core: Core) -> None:
+    postgres_core.printers = frozenset({"kiosk-1"})
+    with postgres_core.change("DPS") as change:
+        assert change.commit_with([(_NAME, {"office": "DPS"})]) is not None
+        change.emit("checked_in", {"id": 1})  # the version the lock claimed: allowed
+        with pytest.raises(RuntimeError):
+            change.emit("checked_in", {"id": 1})  # a new version would be a write
+        with pytest.raises(RuntimeError):
+            outbox.request(change, "kiosk-1", "ticket", {"number": "A001"}, None)
+    with pytest.raises(RuntimeError), postgres_core.change("DPS") as change:
+        change.commit_with([(_NAME, {"office": "DPS"})])
+        change.session.add(OfficeRow(id="XYZ", name="x", timezone="Asia/Jakarta",
+                                     version=0))
+    with postgres_core.db.read() as session:
+        assert session.get(OfficeRow, "XYZ") is None
+
+
+def test_on_sqlite_the_commit_stays_at_the_end(core: Core) -> None:
+    with core.change("DPS") as change:
+        assert change.commit_with([(_NAME, {"office": "DPS"})]) is None
+        assert not change.committed
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("printer", [False, True])
+def test_a_checkin_commits_with_its_last_write(postgres_core: Core, printer: bool,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no printer the ticket's statement is the last write, else its print job: on
+    PostgreSQL COMMIT travels with it, so the event is emitted after the commit."""
+    if printer:
+        postgres_core.printers = frozenset({"kiosk-1"})
+    import_rows(postgres_core, enumerate([booking_row("COMMIT-1")], start=1))
+    seen = _committed_at_emit(monkeypatch)
+    result = visits.check_in(postgres_core, "DPS", "COMMIT-1", "kiosk-1")
+    assert seen == [True]
+    assert result.ticket["number"] == "B001" and result.ticket["position"] == 1
+    with postgres_core.db.read() as session:
+        assert session.get(Ticket, result.ticket["id"]) is not None
+        jobs = session.execute(select(PrintJob)).scalars().all()
+    if printer:
+        assert result.print is not None and result.print["status"] == "queued"
+        (job,) = jobs
+        assert job.id == result.print["id"] and job.payload["number"] == "B001"
+        assert job.attempts is None and job.ticket_id == result.ticket["id"]
+    else:
+        assert result.print is None and jobs == []
+    again = visits.check_in(postgres_core, "DPS", "COMMIT-1", "kiosk-1")  # a reprint: unchanged
+    assert again.reprint and seen == [True, False]
+
+
+def test_a_checkin_on_sqlite_commits_at_the_end(core: Core,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import_rows(core, enumerate([booking_row("COMMIT-2")], start=1))
+    seen = _committed_at_emit(monkeypatch)
+    assert visits.check_in(core, "DPS", "COMMIT-2", "kiosk-1").ticket["position"] == 1
+    assert seen == [False]
