@@ -1006,21 +1006,38 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
                                 priority_only=counter.priority_only)
         result: dict[str, Any] | None = None
         if head is not None:
-            # One UPDATE ... RETURNING the called row (Core): no ORM object to load and
-            # flush for the one column set a call changes.
-            ticket = cast(Ticket, driver.rows(session, _CALL_TICKET, {
-                "ticket": head, "to_counter": counter.id, "now": now})[0])
-            _record(change, ticket, CALL.timeline, staff=staff,
-                    priority=ticket.priority_group is not None)
+            ticket = _call(core, change, head, counter.id, staff, last=not idempotency_key)
             result = ticket_dict(core, session, ticket)
             change.emit(CALL.event, _ticket_for_event(ticket), counter=counter.id,
                         counter_name=counter.name, station=ticket.station, staff=staff)
         if idempotency_key:
-            driver.rows(session, _REMEMBER_ANSWER, {
-                "office_id": office.id, "scope": scope, "key": idempotency_key,
-                "status_code": 200 if result else 204,
-                "body": json.dumps(result) if result else "", "created_at": now})
+            answer = {"office_id": office.id, "scope": scope, "key": idempotency_key,
+                      "status_code": 200 if result else 204,
+                      "body": json.dumps(result) if result else "", "created_at": now}
+            # With a call, the stored answer is the last write: on PostgreSQL COMMIT goes
+            # with it. Without one (nobody waits) the lock's version is given back instead.
+            if result is None or change.commit_with([(_REMEMBER_ANSWER, answer)]) is None:
+                driver.rows(session, _REMEMBER_ANSWER, answer)
         return result
+
+
+def _call(core: Core, change: Change, head: int, counter_id: str, staff: str | None,
+          last: bool) -> Ticket:
+    """Call the waiting ticket `head` to the counter and record it in the timeline. One
+    UPDATE ... RETURNING the called row (Core: no ORM object to load and flush for the one
+    column set a call changes); on PostgreSQL the timeline's INSERT is part of the same
+    statement, and with `last` (nothing written after it) COMMIT travels with it."""
+    values = {"ticket": head, "to_counter": counter_id, "now": change.now}
+    if core.db.is_sqlite:
+        ticket = cast(Ticket, driver.rows(change.session, _CALL_TICKET, values)[0])
+        _record(change, ticket, CALL.timeline, staff=staff,
+                priority=ticket.priority_group is not None)
+        return ticket
+    reads: list[Read] = [(_CALL_AND_RECORD, {**values, "staff": staff})]
+    results = change.commit_with(reads) if last else None
+    if results is None:
+        results = [driver.rows(change.session, *reads[0])]
+    return cast(Ticket, results[0][0])
 
 
 _INSERT_TICKET = insert(_TICKETS).returning(*_T)
@@ -1043,12 +1060,24 @@ _BEFORE_CALL = select(
     .scalar_subquery().label("busy"),
 )
 _REMEMBER_ANSWER = insert(_IK)
+_TIMELINE = cast(Table, TimelineEntry.__table__)
 # The ticket is waiting (first_waiting_id read it inside the same office lock).
 _CALL_TICKET = (update(_TICKETS)
                 .where(_T.id == bindparam("ticket"), _T.status == lifecycle.WAITING)
                 .values(status=lifecycle.CALLED, counter=bindparam("to_counter"), call_count=1,
                         last_called_at=bindparam("now"))
                 .returning(*_T))
+# PostgreSQL: the call and its timeline entry in one statement (as _record writes it).
+_CALLED = _CALL_TICKET.cte("called")
+_CALL_AND_RECORD = select(*_CALLED.c).add_cte(
+    insert(_TIMELINE).from_select(
+        ["ticket_id", "office_id", "at", "action", "status", "station", "counter", "staff",
+         "detail"],
+        select(_CALLED.c.id, _CALLED.c.office_id, bindparam("now", type_=DateTime),
+               literal(CALL.timeline), _CALLED.c.status, _CALLED.c.station,
+               _CALLED.c.counter, bindparam("staff", type_=String),
+               func.json_build_object("priority", _CALLED.c.priority_group.isnot(None))
+               .cast(_TL.detail.type))).cte("recorded"))
 
 
 def act(core: Core, ticket_id: int, action: str, staff: str | None,

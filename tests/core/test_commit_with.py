@@ -8,10 +8,10 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import Table, bindparam, exc, insert, select, update
 
-from shared import outbox, visits
+from shared import driver, outbox, visits
 from shared.bookings import import_rows
 from shared.core import Change, Core
-from shared.models import OfficeRow, PrintJob, Ticket
+from shared.models import OfficeRow, PrintJob, Ticket, TimelineEntry
 from tests.conftest import booking_row
 
 _OFFICES = cast(Table, OfficeRow.__table__)
@@ -41,8 +41,6 @@ def _committed_at_emit(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 @pytest.mark.postgres
 def test_commit_with_commits_before_the_block_ends(postgres_core: Core) -> None:
     with postgres_core.change("DPS") as change:
-        from shared import driver
-
         driver.rows(change.session, _RENAME, {"office": "DPS", "name": "Kanim Denpasar"})
         assert change.commit_with([(_NAME, {"office": "DPS"})]) == [[("Kanim Denpasar",)]]
         assert change.committed
@@ -56,8 +54,6 @@ def test_a_failing_last_statement_commits_nothing(postgres_core: Core) -> None:
     duplicate = insert(_OFFICES).values(id="DPS", name="again", timezone="Asia/Makassar",
                                         version=0)
     with pytest.raises(exc.IntegrityError), postgres_core.change("DPS") as change:
-        from shared import driver
-
         driver.rows(change.session, _RENAME, {"office": "DPS", "name": "lost"})
         change.commit_with([(duplicate, {})])
     assert _name(postgres_core) == before
@@ -122,3 +118,49 @@ def test_a_checkin_on_sqlite_commits_at_the_end(core: Core,
     seen = _committed_at_emit(monkeypatch)
     assert visits.check_in(core, "DPS", "COMMIT-2", "kiosk-1").ticket["position"] == 1
     assert seen == [False]
+
+
+def _commits(monkeypatch: pytest.MonkeyPatch) -> list[list[Any]]:
+    """The statements each early commit was given."""
+    given: list[list[Any]] = []
+    original = driver.rows_then_commit
+
+    def recording(session: Any, reads: Any) -> Any:
+        found = original(session, reads)
+        if found is not None:
+            given.append([statement for statement, _values in reads])
+        return found
+
+    monkeypatch.setattr(driver, "rows_then_commit", recording)
+    return given
+
+
+@pytest.mark.postgres
+def test_a_call_commits_with_its_last_write(postgres_core: Core,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The call and its timeline entry are one statement; COMMIT goes with it, or with the
+    stored answer of an idempotency key. Nobody waiting: nothing committed early, and the
+    office's version is given back."""
+    import_rows(postgres_core, enumerate(
+        [booking_row("CALL-01"), booking_row("CALL-02", group="lansia")], start=1))
+    for code in ("CALL-01", "CALL-02"):
+        visits.check_in(postgres_core, "DPS", code, "kiosk-1")
+    commits = _commits(monkeypatch)
+    first = visits.call_next(postgres_core, "DPS", "1", "petugas")
+    assert first is not None and first["number"] == "P001" and first["status"] == "called"
+    assert commits == [[visits._CALL_AND_RECORD]]
+    second = visits.call_next(postgres_core, "DPS", "2", "petugas", idempotency_key="k-1")
+    assert second is not None and second["number"] == "B001"
+    assert commits[1:] == [[visits._REMEMBER_ANSWER]]
+    assert visits.call_next(postgres_core, "DPS", "2", "petugas", "k-1") == second  # replayed
+    with postgres_core.db.read() as session:
+        called = session.execute(
+            select(TimelineEntry.ticket_id, TimelineEntry.counter, TimelineEntry.staff,
+                   TimelineEntry.status, TimelineEntry.detail)
+            .where(TimelineEntry.action == "called").order_by(TimelineEntry.id)).all()
+    assert [tuple(row) for row in called] == [
+        (first["id"], "1", "petugas", "called", {"priority": True}),
+        (second["id"], "2", "petugas", "called", {"priority": False})]
+    version = postgres_core.office_version("DPS")
+    assert visits.call_next(postgres_core, "DPS", "3", "petugas", "k-2") is None
+    assert len(commits) == 2 and postgres_core.office_version("DPS") == version
