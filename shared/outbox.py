@@ -27,7 +27,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
+from sqlalchemy import insert as sql_insert
 
 from shared import driver
 from shared.models import PrintJob
@@ -58,22 +59,41 @@ def request(change: Change, printer: str | None, document: str, payload: dict[st
 
     `last`: the change writes nothing after this, so on PostgreSQL the job's INSERT and
     COMMIT travel together (Change.commit_with)."""
+    values = prepare(change, printer, document, payload, ticket_id)
+    if values is None:
+        return None
+    if not (last and change.commit_with([insert(values)]) is not None):
+        driver.rows(change.session, *insert(values))
+    return added(change, values)
+
+
+def prepare(change: Change, printer: str | None, document: str, payload: dict[str, Any],
+            ticket_id: int | None) -> dict[str, Any] | None:
+    """The row of a print job, for a caller that sends its INSERT (insert()) with other
+    statements, then calls added(); None when no such printer."""
     if not prints(change, printer):
         return None
     assert document in DOCUMENTS and printer is not None
     if change.committed:
         raise RuntimeError("a print job after the change's commit would not be atomic")
-    values: dict[str, Any] = {
-        "id": uuid.uuid4().hex, "office_id": change.office, "ticket_id": ticket_id,
-        "printer": printer, "document": document, "payload": payload, "status": QUEUED,
-        "created_at": change.now}
-    if not (last and change.commit_with([(_INSERT_JOB, values)]) is not None):
-        driver.rows(change.session, _INSERT_JOB, values)
+    return {"id": uuid.uuid4().hex, "office_id": change.office, "ticket_id": ticket_id,
+            "printer": printer, "document": document, "payload": payload, "status": QUEUED,
+            "created_at": change.now}
+
+
+def insert(values: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The INSERT of a prepared job (a statement and its values)."""
+    return _INSERT_JOB, values
+
+
+def added(change: Change, values: dict[str, Any]) -> dict[str, Any]:
+    """A job inserted in the change's transaction: the change's event names it; its
+    resource as the kiosk follows it."""
     change.print_jobs.append(values["id"])
     return job_dict(PrintJob(**values))
 
 
-_INSERT_JOB = insert(cast(Table, PrintJob.__table__))
+_INSERT_JOB = sql_insert(cast(Table, PrintJob.__table__))
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -271,6 +271,17 @@ def waiting_position(core: Core, session: Session, office: Office, ticket: Ticke
     can land between the count and the commit; the printed position is the ticket's place
     at the moment it was issued. (Later changes move it, as they move every ticket.)
     """
+    found = _position_read(core, office, ticket)
+    if found is None:
+        return None
+    count, read = found
+    return count.position(session, driver.rows(session, *read)[0], counts_me=True)
+
+
+def _position_read(core: Core, office: Office, ticket: Ticket
+                   ) -> tuple[_PositionCount, Read] | None:
+    """The count of the tickets ahead of a waiting ticket (waiting_position), as a read
+    to run; None when the ticket is not waiting today."""
     if ticket.status != lifecycle.WAITING or ticket.service_day != core.today(office):
         return None
     count = _PositionCount.of(core, office, ticket.station, ticket.service_day,
@@ -281,7 +292,7 @@ def waiting_position(core: Core, session: Session, office: Office, ticket: Ticke
               "my_place": ticket.place_key}
     statement = _statement(("position", *count.shape),
                            lambda: _position_statement(*count.shape))
-    return count.position(session, driver.rows(session, statement, params)[0], counts_me=True)
+    return count, (statement, params)
 
 
 @dataclass(frozen=True)
@@ -630,14 +641,20 @@ def _record(change: Change, ticket: Ticket, action: str, staff: str | None = Non
     """Append to the timeline: `station` is where the action happened, `status` the state
     after it (a move to another station names that station in detail["to_station"])."""
     # One INSERT now (Core), not an ORM object for the unit of work to flush later.
+    driver.rows(change.session, _INSERT_TIMELINE,
+                _timeline_values(change, ticket, action, staff, counter, station, **detail))
+
+
+def _timeline_values(change: Change, ticket: Ticket, action: str, staff: str | None = None,
+                     counter: str | None = None, station: str | None = None,
+                     **detail: Any) -> dict[str, Any]:
+    """The timeline row _record inserts (for a caller that sends the INSERT itself)."""
     if action in lifecycle.SERVICE_ENDS:
         change.service_ended = True
-    driver.rows(change.session, _INSERT_TIMELINE, {
-        "ticket_id": ticket.id, "office_id": ticket.office_id, "at": change.now,
-        "action": action, "status": ticket.status, "station": station or ticket.station,
-        "counter": counter if counter is not None else ticket.counter, "staff": staff,
-        "detail": detail or None,
-    })
+    return {"ticket_id": ticket.id, "office_id": ticket.office_id, "at": change.now,
+            "action": action, "status": ticket.status, "station": station or ticket.station,
+            "counter": counter if counter is not None else ticket.counter, "staff": staff,
+            "detail": detail or None}
 
 
 _TIMELINE_TABLE = cast(Table, TimelineEntry.__table__)
@@ -1106,13 +1123,36 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
         step = lifecycle.transition(action, outcome)
         if step.target is not None:
             ticket.status = step.target
-        _record(change, ticket, step.timeline, staff=staff, counter=counter_before,
-                station=station_before, **detail)
-        session.flush()
-        data = ticket_dict(core, session, ticket)
+        session.flush()  # the ticket's UPDATE
+        # Then its timeline entry, the count of the tickets ahead of it (a ticket that
+        # waits again, at its next station), the recent calls that count needs, and the
+        # slip's print job: the last statements, after which (on PostgreSQL) COMMIT goes
+        # in the same round trip; all of them still run under the office's lock.
+        reads: list[Read] = [(_INSERT_TIMELINE, _timeline_values(
+            change, ticket, step.timeline, staff=staff, counter=counter_before,
+            station=station_before, **detail))]
+        counted = _position_read(core, office, ticket)
+        recent_read = counted[0].recent_read() if counted is not None else None
+        reads += [read for read in (counted[1] if counted else None, recent_read) if read]
+        slip = None
         if ticket.status == lifecycle.DONE and counter_before:
-            outbox.request(change, outbox.counter_printer(counter_before), "slip",
-                           _slip(office, ticket, now), ticket.id)
+            slip = outbox.prepare(change, outbox.counter_printer(counter_before), "slip",
+                                  _slip(office, ticket, now), ticket.id)
+            if slip is not None:
+                reads.append(outbox.insert(slip))
+        results = change.commit_with(reads)
+        if results is None:
+            results = [driver.rows(session, *read) for read in reads]
+        position = None
+        if counted is not None:
+            recent = _recent_from_rows(results[2]) if recent_read is not None else []
+            position = counted[0].position(session, results[1][0], counts_me=True,
+                                           recent=recent)
+        # The estimate reads the service times after the commit on PostgreSQL (an
+        # estimate need not be exact; the position is).
+        data = ticket_dict(core, session, ticket, position=position)
+        if slip is not None:
+            outbox.added(change, slip)
         counter_cfg = office.counters.get(counter_before or "")
         change.emit(step.event, _ticket_for_event(ticket), counter=counter_before,
                     counter_name=counter_cfg.name if counter_cfg else None,

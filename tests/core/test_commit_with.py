@@ -164,3 +164,60 @@ def test_a_call_commits_with_its_last_write(postgres_core: Core,
     version = postgres_core.office_version("DPS")
     assert visits.call_next(postgres_core, "DPS", "3", "petugas", "k-2") is None
     assert len(commits) == 2 and postgres_core.office_version("DPS") == version
+
+
+@pytest.mark.postgres
+def test_an_action_commits_with_its_timeline_entry(config: Any, postgres_core: Core,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A finish that moves the ticket on: its timeline entry, the count of the tickets
+    ahead at the next station and the recent calls the ratio needs, then COMMIT, in one
+    round trip; the position is the one counted afterwards."""
+    import dataclasses
+
+    postgres_core.config = dataclasses.replace(
+        config, policy=dataclasses.replace(config.policy, priority="1:3"))
+    import_rows(postgres_core, enumerate(
+        [booking_row(f"ACT-0{i}") for i in range(1, 4)], start=1))
+    for i in range(1, 4):
+        visits.check_in(postgres_core, "DPS", f"ACT-0{i}", "kiosk-1")
+    commits = _commits(monkeypatch)
+    called = visits.call_next(postgres_core, "DPS", "1", "petugas")
+    assert called is not None
+    visits.act(postgres_core, called["id"], "start", "petugas", None)
+    moved = visits.act(postgres_core, called["id"], "finish", "petugas", None)
+    assert moved["status"] == "waiting" and moved["station"] == "wawancara"
+    insert_timeline = visits._INSERT_TIMELINE
+    assert commits[1] == [insert_timeline]
+    assert commits[2][0] is insert_timeline and len(commits[2]) == 3  # count, recent calls
+    office = postgres_core.office("DPS")
+    with postgres_core.db.read() as session:
+        ticket = session.get(Ticket, called["id"])
+        assert ticket is not None
+        assert moved["position"] == visits.waiting_position(postgres_core, session, office,
+                                                            ticket) == 1
+        entry = session.execute(select(TimelineEntry.action, TimelineEntry.station,
+                                       TimelineEntry.detail)
+                                .order_by(TimelineEntry.id.desc()).limit(1)).one()
+    assert tuple(entry) == ("moved", "berkas", {"to_station": "wawancara"})
+
+
+@pytest.mark.postgres
+def test_the_slip_commits_with_the_last_finish(postgres_core: Core,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    office = postgres_core.office("DPS")
+    foto = next(c.id for c in office.counters.values()
+                if "foto" in c.stations and not c.priority_only)
+    postgres_core.printers = frozenset({outbox.counter_printer(foto)})
+    import_rows(postgres_core, enumerate([booking_row("SLIP-01")], start=1))
+    ticket = visits.check_in(postgres_core, "DPS", "SLIP-01", "kiosk-1").ticket
+    visits.act(postgres_core, ticket["id"], "transfer", "petugas", None, {"station": "foto"})
+    called = visits.call_next(postgres_core, "DPS", foto, "petugas")
+    assert called is not None and called["id"] == ticket["id"]
+    visits.act(postgres_core, ticket["id"], "start", "petugas", None)
+    commits = _commits(monkeypatch)
+    done = visits.act(postgres_core, ticket["id"], "finish", "petugas", None)
+    assert done["status"] == "done"
+    assert commits == [[visits._INSERT_TIMELINE, outbox._INSERT_JOB]]
+    with postgres_core.db.read() as session:
+        (job,) = session.execute(select(PrintJob)).scalars().all()
+    assert job.document == "slip" and job.payload["number"] == ticket["number"]
