@@ -108,6 +108,9 @@ class Core:
         # estimate printed at check-in reads it instead of two timeline queries inside the
         # office's lock (shared.visits.estimate_for).
         self.service_means: dict[tuple[str, str], tuple[float, float]] = {}
+        # ticket id -> its office, as read before an action takes the office's lock
+        # (shared.visits._office_of_ticket; a ticket never changes office).
+        self.ticket_offices: dict[int, str] = {}
         # Where staff work, written after their requests (shared.presence).
         self.presence = Presence(self.db)
 

@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shared import driver, lifecycle, outbox
 from shared.checkin_rules import decide_checkin
@@ -1108,11 +1108,16 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
     if office_id is None or (office_ids is not None and office_id not in office_ids):
         raise Refusal(404, "not_found", "No such ticket.")
     office = core.office(office_id)
-    with core.change(office.id) as change:
+    # The ticket is read right after the office's lock (on PostgreSQL in the lock's round
+    # trip) and handed to the session as loaded, so its changes flush as usual.
+    with core.change(office.id, first=(_TICKET_ROW, {"ticket": ticket_id})) as change:
         session = change.session
         now = change.now
-        ticket = session.get(Ticket, ticket_id)
-        assert ticket is not None
+        if not change.first_rows:  # removed meanwhile (the retention purge)
+            raise Refusal(404, "not_found", "No such ticket.")
+        ticket = Ticket(**change.first_rows[0]._asdict())
+        make_transient_to_detached(ticket)
+        session.add(ticket)
         if ticket.status not in lifecycle.sources_of(action):
             raise Refusal(409, "invalid_state",
                           "Ticket {number} is {state}; '{action}' is not possible now.",
@@ -1161,12 +1166,27 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
 
 
 def _office_of_ticket(core: Core, ticket_id: int) -> str | None:
-    """The office of a ticket (read before its office's write lock is taken)."""
+    """The office of a ticket (read before its office's write lock is taken). A ticket
+    never changes office and its id is never reused, so each process remembers the
+    answers it read (a bounded map; a ticket removed since is found missing under the
+    lock)."""
+    known = core.ticket_offices.get(ticket_id)
+    if known is not None:
+        return known
     statement = _statement(("office_of_ticket",),
                            lambda: select(_T.office_id).where(_T.id == bindparam("ticket")))
     with core.db.connect() as connection:
         found = connection.execute(statement, {"ticket": ticket_id}).scalar_one_or_none()
-    return str(found) if found is not None else None
+    if found is None:
+        return None
+    if len(core.ticket_offices) >= TICKET_OFFICES_KEPT:
+        core.ticket_offices.clear()
+    core.ticket_offices[ticket_id] = office_id = str(found)
+    return office_id
+
+
+#: How many tickets' offices a process remembers (a busy office issues ~1,000 a day).
+TICKET_OFFICES_KEPT = 20_000
 
 
 def _slip(office: Office, ticket: Ticket, now: datetime) -> dict[str, Any]:

@@ -274,3 +274,29 @@ def test_a_reprint_and_a_move_read_no_timeline_inside_the_lock(core: Core) -> No
     assert moved["status"] == "waiting" and moved["station"] != "berkas"
     assert moved["estimated_wait_minutes"] >= 0
     assert reads == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
+                                                             marks=pytest.mark.postgres)])
+def test_an_action_on_a_ticket_removed_meanwhile_is_not_found(
+        backend: str, request: pytest.FixtureRequest) -> None:
+    """A ticket's office is remembered after the first action (it never changes); a
+    ticket removed since (the retention purge) is then found missing under the office's
+    lock: 404, not an error."""
+    core: Core = request.getfixturevalue("core" if backend == "sqlite" else "postgres_core")
+    add(core, booking_row("GONE-0001"))
+    ticket = visits.check_in(core, "DPS", "GONE-0001", "kiosk-1").ticket
+    visits.act(core, ticket["id"], "transfer", "petugas", None, {"station": "foto"})
+    assert core.ticket_offices[ticket["id"]] == "DPS"
+    from sqlalchemy import delete
+
+    from shared.models import PrintJob, Ticket, TimelineEntry
+    with core.db.write() as session:
+        for model, column in ((TimelineEntry, TimelineEntry.ticket_id),
+                              (PrintJob, PrintJob.ticket_id), (Ticket, Ticket.id)):
+            session.execute(delete(model).where(column == ticket["id"]))
+    moved = {"station": "berkas"}
+    assert refusal(visits.act, core, ticket["id"], "transfer", "petugas", None,
+                   moved).code == "not_found"
+    assert refusal(visits.act, core, 999_999, "transfer", "petugas", None,
+                   moved).code == "not_found"
