@@ -144,25 +144,37 @@ class Core:
         right after the office's lock and given as `change.first_rows` (on PostgreSQL it
         travels with the lock in one round trip: Database.write)."""
         with self.db.office_lock(office_id):
-            with self.db.write(office_id, claim_version=True, first=first) as session:
-                change = Change(office_id, self.now(), session, printers=self.printers,
-                                claimed_version=session.info.pop("claimed_version", None),
-                                first_rows=session.info.pop("first_rows", []))
-                yield change
-                if change.claimed_version is not None and not change.committed:
-                    # no event: no new version (after an early commit, a version without
-                    # an event is a gap the boards fill with a snapshot)
-                    session.execute(_RETURN_VERSION, {"office": office_id})
-            if change.service_ended:
-                self.forget_service_means(office_id)
-            for event in change.events:
-                self.bus.publish(event)
+            change: Change | None = None
+            try:
+                with self.db.write(office_id, claim_version=True, first=first) as session:
+                    change = Change(office_id, self.now(), session, printers=self.printers,
+                                    claimed_version=session.info.pop("claimed_version", None),
+                                    first_rows=session.info.pop("first_rows", []))
+                    yield change
+                    if change.claimed_version is not None and not change.committed:
+                        # no event: no new version (after an early commit, a version
+                        # without an event is a gap the boards fill with a snapshot)
+                        session.execute(_RETURN_VERSION, {"office": office_id})
+            except BaseException:
+                # A change that committed early (commit_with) and failed afterwards
+                # still happened: what it emitted is published before the error goes on.
+                if change is not None and change.committed:
+                    self._published(change)
+                raise
+            self._published(change)
         if any(event.kind in CALL_EVENTS for event in change.events):
             # A call: the dispatcher sends it (the boards' `called`) before this request
             # builds and writes its own answer, as a view that emitted it itself would.
             # Not after other changes: at a burst of check-ins, waking the dispatcher
             # for each costs more than it saves (it takes them in batches otherwise).
             give_way()
+
+    def _published(self, change: Change) -> None:
+        """After a change's commit: drop what it made stale, publish its events."""
+        if change.service_ended:
+            self.forget_service_means(change.office)
+        for event in change.events:
+            self.bus.publish(event)
 
     @contextmanager
     def change_all(self) -> Iterator[list[Change]]:

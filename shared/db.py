@@ -295,11 +295,15 @@ class Database:
                 if first is not None:
                     _read_first(session, first)
             yield session
-            if session.info.get(driver.COMMITTED) and (session.new or session.dirty
-                                                       or session.deleted):
+            if not session.info.get(driver.COMMITTED):
+                session.commit()
+            elif session.new or session.dirty or session.deleted:
                 raise RuntimeError("a write after the transaction's commit "
                                    "(driver.rows_then_commit)")
-            session.commit()
+            # else the server committed already (driver.rows_then_commit): close() below
+            # ends SQLAlchemy's transaction and sends nothing (psycopg's rollback of a
+            # connection with no transaction open is a no-op), even on a connection that
+            # broke after the commit.
         except BaseException:
             session.rollback()
             raise
@@ -371,6 +375,13 @@ class Database:
                     reading = raw.cursor()
                     reading.execute(read.sql, driver.parameters(read, first[1]))
         except psycopg.Error as error:
+            interrupted = error.__context__
+            if interrupted is not None and not isinstance(interrupted, Exception):
+                # A greenlet killed while the pipeline waited (psycopg's exit from
+                # pipeline mode then fails too and hides it): the connection is in an
+                # unknown state, never used again; the kill goes on.
+                session.connection().invalidate(interrupted)
+                raise interrupted from None
             # As SQLAlchemy would raise it; a connection the server dropped is marked so,
             # and _lock_office tries again on a new one.
             dropped = raw.broken

@@ -62,6 +62,8 @@ def rows(target: Session | Connection, statement: Any, values: dict[str, Any]) -
     """Run `statement` with `values` in the transaction of `target` (a session is flushed
     first, as SQLAlchemy's autoflush would); its rows as named tuples."""
     if isinstance(target, Session):
+        if target.info.get(COMMITTED):
+            _refuse_writes(target, statement)
         target.flush()
         connection = target.connection()
     else:
@@ -90,7 +92,11 @@ def rows_then_commit(session: Session, reads: Sequence[tuple[Any, dict[str, Any]
     transaction commits at its end. After a commit here the session's transaction is over
     (`session.info[COMMITTED]`); what SQLAlchemy's own commit does at the end of the block
     is then a no-op (psycopg sends nothing when the server has no transaction open), and
-    the caller must write nothing more (shared.core.Change guards its own writes)."""
+    the caller must write nothing more: a later write through this module, or an ORM
+    change left for a flush, is refused with RuntimeError (shared.core.Change refuses
+    its own)."""
+    if session.info.get(COMMITTED):
+        raise RuntimeError("the transaction already committed (driver.rows_then_commit)")
     session.flush()
     connection = session.connection()
     fairy = connection.connection
@@ -115,9 +121,17 @@ def rows_then_commit(session: Session, reads: Sequence[tuple[Any, dict[str, Any]
                 cursors.append(cursor)
             raw.execute("COMMIT")
     except dbapi.Error as error:
+        interrupted = error.__context__
+        if interrupted is not None and not isinstance(interrupted, Exception):
+            # A greenlet killed while the pipeline waited: psycopg's exit from pipeline
+            # mode then fails too and hides it. The connection's state is unknown (the
+            # COMMIT may have run): never use it again, and let the kill go on.
+            connection.invalidate(interrupted)
+            raise interrupted from None
         # Nothing after the failed statement ran (the pipeline stops there) and the
         # transaction is aborted: the session's rollback ends it.
-        _raise(connection, error, None, runs[0])
+        _raise(connection, error, None,
+               ("; ".join(compiled.sql for compiled, _given_values in runs), None))
     except BaseException as error:
         if not isinstance(error, Exception):
             connection.invalidate(error)
@@ -125,6 +139,13 @@ def rows_then_commit(session: Session, reads: Sequence[tuple[Any, dict[str, Any]
     session.info[COMMITTED] = True
     return [convert(compiled, cursor.fetchall() if cursor.description is not None else [])
             for (compiled, _given_values), cursor in zip(runs, cursors, strict=True)]
+
+
+def _refuse_writes(session: Session, statement: Any) -> None:
+    """After rows_then_commit a write would run outside any transaction: refuse it."""
+    if getattr(statement, "is_dml", False) or session.new or session.dirty or session.deleted:
+        raise RuntimeError("a write after the transaction's commit "
+                           "(driver.rows_then_commit)")
 
 
 def prepare(statement: Any, values: dict[str, Any], dialect: Dialect) -> Compiled | None:
@@ -227,7 +248,7 @@ def _execute(connection: Connection, cursor: Any, sql: str, given: Any) -> None:
 
 
 def _raise(connection: Connection, error: Any, cursor: Any,
-           run: tuple[Compiled, Any]) -> NoReturn:
+           run: tuple[str, Any]) -> NoReturn:
     """A driver error as SQLAlchemy raises it. When the server dropped the connection, it
     and every connection of the pool made before this moment are stale (a server
     restart), as SQLAlchemy does."""
@@ -236,8 +257,8 @@ def _raise(connection: Connection, error: Any, cursor: Any,
     if dropped:
         connection.engine.pool._invalidate(fairy, error)
         connection.invalidate(error)
-    compiled, given = run
-    raise exc.DBAPIError.instance(compiled.sql, given, error,
+    sql, given = run
+    raise exc.DBAPIError.instance(sql, given, error,
                                   connection.dialect.loaded_dbapi.Error,
                                   connection_invalidated=dropped,
                                   dialect=connection.dialect) from error
@@ -255,7 +276,7 @@ def _run(connection: Connection, compiled: Compiled, values: dict[str, Any]) -> 
         fetched = cursor.fetchall() if cursor.description is not None else []
         cursor.close()
     except dbapi.Error as error:
-        _raise(connection, error, cursor, (compiled, given))
+        _raise(connection, error, cursor, (compiled.sql, given))
     except BaseException as error:
         if not isinstance(error, Exception):
             # A greenlet killed or interrupted mid-statement: the connection's state is

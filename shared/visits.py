@@ -8,6 +8,7 @@ timeline and raises `Refusal` for anything a client may not do.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import statistics
 import time
@@ -40,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shared import driver, lifecycle, outbox
@@ -61,6 +63,8 @@ from shared.ordering import (
     waited,
 )
 from shared.scan import ScanError, parse_scan
+
+log = logging.getLogger(__name__)
 
 ACTIVE = lifecycle.ACTIVE
 DEFAULT_SERVICE_MINUTES = 5.0
@@ -461,8 +465,18 @@ def estimate_for(core: Core, session: Session, office: Office, station: str,
     cached = core.service_means.get(key)
     now = time.monotonic()
     if cached is None or now - cached[1] > SERVICE_MEAN_SECONDS:
-        cached = (mean_service_minutes(core, session, office.id, station), now)
-        core.service_means[key] = cached
+        try:
+            cached = (mean_service_minutes(core, session, office.id, station), now)
+        except SQLAlchemyError:
+            if not session.info.get(driver.COMMITTED):
+                raise
+            # Read after the change's commit (commit_with): the change stands, and an
+            # estimate is no reason to fail it. The last known mean, or the default.
+            log.warning("service times of %s at %s unreadable after commit", office.id,
+                        station, exc_info=True)
+            cached = (cached[0] if cached else DEFAULT_SERVICE_MINUTES, now)
+        else:
+            core.service_means[key] = cached
     counters = max(len(counters_for(office, station)), 1)
     return round(estimate_wait_minutes(ahead, counters, cached[0]))
 
@@ -1113,7 +1127,7 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
     with core.change(office.id, first=(_TICKET_ROW, {"ticket": ticket_id})) as change:
         session = change.session
         now = change.now
-        if not change.first_rows:  # removed meanwhile (the retention purge)
+        if not change.first_rows:  # no such ticket (any more)
             raise Refusal(404, "not_found", "No such ticket.")
         ticket = Ticket(**change.first_rows[0]._asdict())
         make_transient_to_detached(ticket)
@@ -1168,8 +1182,7 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
 def _office_of_ticket(core: Core, ticket_id: int) -> str | None:
     """The office of a ticket (read before its office's write lock is taken). A ticket
     never changes office and its id is never reused, so each process remembers the
-    answers it read (a bounded map; a ticket removed since is found missing under the
-    lock)."""
+    answers it read (a bounded map; the ticket itself is read again under the lock)."""
     known = core.ticket_offices.get(ticket_id)
     if known is not None:
         return known

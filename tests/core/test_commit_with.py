@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, bindparam, exc, insert, select, update
+from sqlalchemy import Table, bindparam, exc, insert, select, text, update
 
 from shared import driver, outbox, visits
 from shared.bookings import import_rows
@@ -221,3 +221,144 @@ def test_the_slip_commits_with_the_last_finish(postgres_core: Core,
     with postgres_core.db.read() as session:
         (job,) = session.execute(select(PrintJob)).scalars().all()
     assert job.document == "slip" and job.payload["number"] == ticket["number"]
+
+
+# --- after the early commit ----------------------------------------------------------------
+def _drop_after_commit(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server drops the connection right after the early COMMIT (a restart, a network
+    cut): the estimate's read of the service times then fails."""
+    original = driver.rows_then_commit
+
+    def dropping(session: Any, reads: Any) -> Any:
+        found = original(session, reads)
+        if found is not None:
+            pid = session.connection().connection.driver_connection.info.backend_pid
+            with core.db.engine.connect() as other:
+                other.execute(text("select pg_terminate_backend(:p)"), {"p": pid})
+                other.commit()
+        return found
+
+    monkeypatch.setattr(driver, "rows_then_commit", dropping)
+
+
+def _published(core: Core, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    seen: list[Any] = []
+    publish = core.bus.publish
+    monkeypatch.setattr(core.bus, "publish",
+                        lambda event: (seen.append(event.kind), publish(event)))
+    return seen
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_after_the_commit_fails_nothing(
+        postgres_core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What committed stands: the answer and the event go out; the estimate falls back to
+    the default mean rather than failing the change."""
+    core = postgres_core
+    import_rows(core, enumerate([booking_row("LOST-01"), booking_row("LOST-02")], start=1))
+    first = visits.check_in(core, "DPS", "LOST-01", "kiosk-1").ticket
+    assert visits.call_next(core, "DPS", "1", "petugas") is not None
+    visits.act(core, first["id"], "start", "petugas", None)
+    core.service_means.clear()  # the estimates read the timeline, after the commit
+    _drop_after_commit(core, monkeypatch)
+    events = _published(core, monkeypatch)
+    moved = visits.act(core, first["id"], "finish", "petugas", None)
+    assert (moved["status"], moved["station"], moved["position"]) == ("waiting", "wawancara", 1)
+    assert moved["estimated_wait_minutes"] > 0
+    core.service_means.clear()
+    second = visits.check_in(core, "DPS", "LOST-02", "kiosk-1")
+    assert second.ticket["number"] == "B002" and not second.reprint
+    assert events == ["moved", "checked_in"]
+    with core.db.read() as session:
+        assert session.get(Ticket, second.ticket["id"]) is not None
+
+
+@pytest.mark.postgres
+def test_what_was_emitted_before_a_later_failure_is_published(
+        postgres_core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _published(postgres_core, monkeypatch)
+    with pytest.raises(ZeroDivisionError), postgres_core.change("DPS") as change:
+        change.commit_with([(_NAME, {"office": "DPS"})])
+        change.emit("checked_in", {"id": 1})
+        raise ZeroDivisionError
+    assert events == ["checked_in"]
+
+
+@pytest.mark.postgres
+def test_writes_after_the_commit_are_refused(postgres_core: Core) -> None:
+    before = _name(postgres_core)
+    rename = {"office": "DPS", "name": "outside"}
+    with pytest.raises(RuntimeError), postgres_core.change("DPS") as change:
+        change.commit_with([(_NAME, {"office": "DPS"})])
+        driver.rows(change.session, _RENAME, rename)
+    with pytest.raises(RuntimeError), postgres_core.change("DPS") as change:
+        change.commit_with([(_NAME, {"office": "DPS"})])
+        change.commit_with([(_RENAME, rename)])
+    with pytest.raises(RuntimeError), postgres_core.change("DPS") as change:
+        row = change.session.get(OfficeRow, "DPS")
+        assert row is not None
+        change.commit_with([(_NAME, {"office": "DPS"})])
+        row.name = "flushed"
+        driver.rows(change.session, _NAME, {"office": "DPS"})  # a read would flush it
+    assert _name(postgres_core) == before
+    with postgres_core.change("DPS") as change:  # reads after the commit are fine
+        change.commit_with([(_NAME, {"office": "DPS"})])
+        assert driver.rows(change.session, _NAME, {"office": "DPS"}) == [(before,)]
+
+
+class _Killed(BaseException):
+    """What gevent raises in a killed greenlet (GreenletExit is a BaseException)."""
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("where", ["sending", "leaving the lock's", "leaving the commit's"])
+def test_a_greenlet_killed_in_the_pipeline_stays_killed(
+        postgres_core: Core, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """A kill while the pipeline is open: the kill goes on (not a database error, which
+    would be a 503) and the connection, in an unknown state, is not used again. Killed
+    while psycopg waits to leave pipeline mode, its exit then fails with "cannot exit
+    pipeline mode while busy", which would hide the kill."""
+    import psycopg
+
+    execute, pipeline = driver._execute, psycopg.Connection.pipeline
+    calls = [0]
+
+    def killed_on_the_second(*args: Any) -> None:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise _Killed()
+        execute(*args)
+
+    class Leaving:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __enter__(self) -> Any:
+            return self.inner.__enter__()
+
+        def __exit__(self, *failed: Any) -> None:
+            try:
+                raise _Killed()
+            except _Killed:
+                self.inner.__exit__(*failed)
+                raise psycopg.OperationalError("cannot exit pipeline mode while busy")  # noqa: B904
+
+    pipelines = [0]
+
+    def counted(self: Any) -> Any:
+        pipelines[0] += 1
+        killed = pipelines[0] == (1 if where == "leaving the lock's" else 2)
+        return Leaving(pipeline(self)) if killed else pipeline(self)
+
+    if where == "sending":
+        monkeypatch.setattr(driver, "_execute", killed_on_the_second)
+    else:
+        monkeypatch.setattr(psycopg.Connection, "pipeline", counted)
+    with pytest.raises(_Killed), postgres_core.change("DPS") as change:
+        change.commit_with([(_NAME, {"office": "DPS"}), (_NAME, {"office": "DPS"})])
+    assert pipelines[0] == (0 if where == "sending" else 1 if "lock" in where else 2)
+    monkeypatch.setattr(driver, "_execute", execute)
+    monkeypatch.setattr(psycopg.Connection, "pipeline", pipeline)
+    for _ in range(3):  # the pool hands out sound connections
+        with postgres_core.change("DPS") as change:
+            assert change.commit_with([(_NAME, {"office": "DPS"})]) is not None
