@@ -65,6 +65,14 @@ class Change:
         may only use the version its lock claimed."""
         return driver.rows_then_commit(self.session, reads)
 
+    def run(self, reads: list[Read], last: bool) -> list[list[Any]]:
+        """Run these statements in the change's transaction, their rows; with `last` (the
+        change writes nothing after them) as its last, with COMMIT where commit_with can."""
+        results = self.commit_with(reads) if last else None
+        if results is None:
+            results = [driver.rows(self.session, *read) for read in reads]
+        return results
+
     def emit(self, kind: str, ticket: dict[str, Any], **fields: Any) -> None:
         # Every event gets its own version: boards detect a gap and ask for a snapshot.
         if self.print_jobs:

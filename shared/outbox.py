@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, select, update
 from sqlalchemy import insert as sql_insert
 
-from shared import driver
 from shared.models import PrintJob
 
 if TYPE_CHECKING:
@@ -62,8 +61,7 @@ def request(change: Change, printer: str | None, document: str, payload: dict[st
     values = prepare(change, printer, document, payload, ticket_id)
     if values is None:
         return None
-    if not (last and change.commit_with([insert(values)]) is not None):
-        driver.rows(change.session, *insert(values))
+    change.run([insert(values)], last=last)
     return added(change, values)
 
 

@@ -738,9 +738,7 @@ def _issue(core: Core, change: Change, office: Office, letter: str, fields: dict
     recent_read = count.recent_read()
     if recent_read is not None:
         reads.append(recent_read)
-    results = change.commit_with(reads) if last else None
-    if results is None:
-        results = [driver.rows(session, *read) for read in reads]
+    results = change.run(reads, last=last)
     row = results[0][0]
     # The row as inserted: the values given, the id and number the statement made (plain
     # attributes: no ORM object to build for a row nobody loads).
@@ -1047,8 +1045,7 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
                       "body": json.dumps(result) if result else "", "created_at": now}
             # With a call, the stored answer is the last write: on PostgreSQL COMMIT goes
             # with it. Without one (nobody waits) the lock's version is given back instead.
-            if result is None or change.commit_with([(_REMEMBER_ANSWER, answer)]) is None:
-                driver.rows(session, _REMEMBER_ANSWER, answer)
+            change.run([(_REMEMBER_ANSWER, answer)], last=result is not None)
         return result
 
 
@@ -1064,11 +1061,8 @@ def _call(core: Core, change: Change, head: int, counter_id: str, staff: str | N
         _record(change, ticket, CALL.timeline, staff=staff,
                 priority=ticket.priority_group is not None)
         return ticket
-    reads: list[Read] = [(_CALL_AND_RECORD, {**values, "staff": staff})]
-    results = change.commit_with(reads) if last else None
-    if results is None:
-        results = [driver.rows(change.session, *reads[0])]
-    return cast(Ticket, results[0][0])
+    (rows,) = change.run([(_CALL_AND_RECORD, {**values, "staff": staff})], last=last)
+    return cast(Ticket, rows[0])
 
 
 _INSERT_TICKET = insert(_TICKETS).returning(*_T)
@@ -1091,7 +1085,6 @@ _BEFORE_CALL = select(
     .scalar_subquery().label("busy"),
 )
 _REMEMBER_ANSWER = insert(_IK)
-_TIMELINE = cast(Table, TimelineEntry.__table__)
 # The ticket is waiting (first_waiting_id read it inside the same office lock).
 _CALL_TICKET = (update(_TICKETS)
                 .where(_T.id == bindparam("ticket"), _T.status == lifecycle.WAITING)
@@ -1101,7 +1094,7 @@ _CALL_TICKET = (update(_TICKETS)
 # PostgreSQL: the call and its timeline entry in one statement (as _record writes it).
 _CALLED = _CALL_TICKET.cte("called")
 _CALL_AND_RECORD = select(*_CALLED.c).add_cte(
-    insert(_TIMELINE).from_select(
+    insert(_TIMELINE_TABLE).from_select(
         ["ticket_id", "office_id", "at", "action", "status", "station", "counter", "staff",
          "detail"],
         select(_CALLED.c.id, _CALLED.c.office_id, bindparam("now", type_=DateTime),
@@ -1159,9 +1152,7 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
                                   _slip(office, ticket, now), ticket.id)
             if slip is not None:
                 reads.append(outbox.insert(slip))
-        results = change.commit_with(reads)
-        if results is None:
-            results = [driver.rows(session, *read) for read in reads]
+        results = change.run(reads, last=True)
         position = None
         if counted is not None:
             recent = _recent_from_rows(results[2]) if recent_read is not None else []
