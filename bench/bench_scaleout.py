@@ -6,6 +6,10 @@ Run: .venv/bin/python bench/bench_scaleout.py [--seconds 30] [--bookings 2000] [
 Every `called` a board on A receives travelled: counter -> B -> PostgreSQL commit -> Redis
 -> A -> board. PostgreSQL and Redis are private servers started for the run
 (tests.services), so the figures include no network hop between machines.
+
+Beside it, the same runs against the floor on the same stack (information): two
+bench/floor_app.py processes on one PostgreSQL database whose emits go through Redis
+(Flask-SocketIO's message queue), boards on A, counters on B, kiosks on both.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from harness import (  # noqa: E402
     POLL_HEADER,
     REALTIME_HEADER,
     CheckinRun,
+    FloorServer,
     RealtimeRun,
     append_report,
     checkin_run,
@@ -65,6 +70,44 @@ def realtime(name: str, seconds: float, redis: str) -> RealtimeRun:
             second.stop()
 
 
+def floor_realtime(name: str, seconds: float, redis: str) -> RealtimeRun:
+    """The same run against two floor processes (PostgreSQL, emits through Redis)."""
+    boards, counters, rate = SCENARIOS[name]
+    with workdir(f"giliran-b6-floor-{name}-") as directory, \
+            postgres_database(f"bench_scaleout_floor_{name}") as url:
+        site = prepare_site(directory, f"sqlite:///{directory / 'unused.sqlite3'}",
+                            counters=counters, displays=boards + 1, kiosks=0, booking_count=0,
+                            checked_in=0)
+        first = FloorServer(directory / "a", database_url=url, redis_url=redis)
+        second = FloorServer(directory / "b", database_url=url, redis_url=redis)
+        first.start()  # one after the other: each creates the floor's table if missing
+        second.start()
+        try:
+            return realtime_run(f"floor: {name}, A->B", first.url, second.url, site,
+                                boards=boards, counters=counters, rate=rate, seconds=seconds,
+                                directory=directory, memory_of=lambda: {})
+        finally:
+            first.stop()
+            second.stop()
+
+
+def floor_checkin(count: int, redis: str) -> CheckinRun:
+    with workdir("giliran-b6-floor-checkin-") as directory, \
+            postgres_database("bench_scaleout_floor_checkin") as url:
+        site = prepare_site(directory, f"sqlite:///{directory / 'unused.sqlite3'}", counters=0,
+                            displays=0, kiosks=8, booking_count=0, checked_in=0)
+        first = FloorServer(directory / "a", database_url=url, redis_url=redis)
+        second = FloorServer(directory / "b", database_url=url, redis_url=redis)
+        first.start()
+        second.start()
+        try:
+            return checkin_run("floor: postgresql, kiosks on A and B",
+                               [first.url, second.url], site, count, check_database=False)
+        finally:
+            first.stop()
+            second.stop()
+
+
 def checkin(count: int, redis: str) -> CheckinRun:
     with workdir("giliran-b6-checkin-") as directory, \
             postgres_database("bench_scaleout_checkin") as url:
@@ -92,17 +135,22 @@ def main() -> int:
     with redis_url() as redis:
         runs = [realtime(name, args.seconds, redis) for name in ("office", "stress")]
         checkins = checkin(args.bookings, redis)
+        floor_runs = [floor_realtime(name, args.seconds, redis) for name in ("office",)]
+        floor_checkins = floor_checkin(args.bookings, redis)
     memory_rows = [[r.label, process, rss_mb(m["VmRSS"]), rss_mb(m["VmHWM"])]
                    for r in runs for process, m in r.memory.items()]
     body = "\n\n".join([
         f"### B6 scale-out: B1 with boards on A, counters on B ({args.seconds:g} s per run)",
-        table(REALTIME_HEADER, [r.row() for r in runs]),
+        table(REALTIME_HEADER, [r.row() for r in runs + floor_runs]),
         "#### Polling boards on A",
         table(POLL_HEADER, [row for r in runs for row in r.poll_rows()]),
         "#### Memory of both processes at the end of each run",
         table(["run", "process", "RSS", "peak (VmHWM)"], memory_rows),
         "#### B2 across both processes (8 kiosks, 4 on each)",
-        table(CHECKIN_HEADER, [checkins.row()]),
+        table(CHECKIN_HEADER, [checkins.row(), floor_checkins.row()]),
+        "The floor rows: the same calls against two bench/floor_app.py processes on the "
+        "same stack (PostgreSQL, emits through Redis), for information; the targets are "
+        "judged against the one-process floor of bench_realtime.py and bench_checkin.py.",
     ])
     append_report("B6 scale-out (PostgreSQL + Redis, two processes)", body,
                   append=not args.no_append)
@@ -114,6 +162,12 @@ def main() -> int:
             "next_p99": percentile(r.calls.request_ms, 0.99), "calls": r.result.calls,
             "lost": r.result.lost, "dup": r.result.duplicated,
             "out_of_order": r.result.out_of_order}
+    for name, r in zip(("office",), floor_runs, strict=True):
+        figures[f"b6.floor.{name}"] = {
+            "p50": percentile(r.result.latencies_ms, 0.5),
+            "p99": percentile(r.result.latencies_ms, 0.99)}
+    figures["b6.floor.checkin"] = {"rate": floor_checkins.scans / floor_checkins.seconds,
+                                   "p99": percentile(floor_checkins.latencies_ms, 0.99)}
     figures["b6.checkin"] = {"rate": checkins.scans / checkins.seconds,
                              "p99": percentile(checkins.latencies_ms, 0.99),
                              "duplicates": checkins.duplicate_tickets,

@@ -10,6 +10,7 @@ Giliran's own work costs on this machine, in the same run.
 
     FLOOR_DB=/tmp/floor.sqlite3 gunicorn -k gevent -w 1 -b 127.0.0.1:5100 bench.floor_app:app
     FLOOR_DATABASE_URL=postgresql://... gunicorn ... bench.floor_app:app
+    FLOOR_DATABASE_URL=... FLOOR_REDIS_URL=redis://... (two processes: the B6 floor)
 
 Calls (the paths and shapes the benchmark clients use against Giliran):
 - POST /api/v1/counters/<id>/next        insert a called ticket, emit `called` to the board room
@@ -39,8 +40,10 @@ def _async_mode() -> str:
 
 app = Flask(__name__)
 # The keep-alive Giliran serves with ([server] ping_interval_seconds' default, 5 s timeout).
+# FLOOR_REDIS_URL: emits go through Redis to every floor process (Flask-SocketIO's message
+# queue), as Giliran's events do with GILIRAN_REDIS_URL (the B6 floor).
 socketio = SocketIO(app, async_mode=_async_mode(), cors_allowed_origins=[], ping_interval=25,
-                    ping_timeout=5)
+                    ping_timeout=5, message_queue=os.environ.get("FLOOR_REDIS_URL") or None)
 _lock = threading.Lock()  # one connection, one user at a time (a gevent lock under gevent)
 _url = os.environ.get("FLOOR_DATABASE_URL", "")
 _db: Any

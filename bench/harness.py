@@ -707,13 +707,14 @@ class FloorServer:
     """B0, bench/floor_app.py, under gunicorn with the same model as Giliran's server."""
 
     def __init__(self, directory: Path, model: str = "gevent",
-                 database_url: str | None = None) -> None:
+                 database_url: str | None = None, redis_url: str | None = None) -> None:
         from tests.live import free_port
 
         self.directory = directory
         self.port = free_port()
         self.model = model
         self.database_url = database_url  # PostgreSQL; None: SQLite in the directory
+        self.redis_url = redis_url  # emits through Redis to every floor process (B6)
         self.process: subprocess.Popen[bytes] | None = None
         directory.mkdir(parents=True, exist_ok=True)
 
@@ -732,6 +733,8 @@ class FloorServer:
         env = dict(os.environ, FLOOR_DB=str(self.directory / "floor.sqlite3"))
         if self.database_url:
             env["FLOOR_DATABASE_URL"] = self.database_url
+        if self.redis_url:
+            env["FLOOR_REDIS_URL"] = self.redis_url
         log = (self.directory / "floor.log").open("ab")
         self.process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)

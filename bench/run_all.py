@@ -117,6 +117,14 @@ def summary(figures: dict[str, dict[str, float]], models: list[str]) -> str:
         rate, frate = checkin.get("rate"), floor_b2.get("rate")
         add("B6 check-ins/s, kiosks on both", rate, frate, "/s", "≥ 200/s and ≥ 0.3× floor",
             rate is not None and frate is not None and rate >= 200 and rate >= 0.3 * frate)
+        same = figures.get("b6.floor.office")
+        if same:  # the floor on the same stack: two processes, PostgreSQL, Redis
+            add("B6 office call→board p99, beside the two-process floor", office.get("p99"),
+                same.get("p99"), " ms", "(information)", None)
+        same = figures.get("b6.floor.checkin")
+        if same:
+            add("B6 check-ins/s, beside the two-process floor", rate, same.get("rate"), "/s",
+                "(information)", None)
     header = ["figure", "Giliran", "floor (same run)", "ratio", "target", "met"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
