@@ -50,8 +50,10 @@ class Change:
     # PostgreSQL: the version the office-row lock already raised, for the first event
     # (Database.write with claim_version); given back before commit if no event used it.
     claimed_version: int | None = None
-    # The rows of the `first` read given to Core.change, read right after the lock.
+    # The rows of the `first` and `then` reads given to Core.change, read right after the
+    # lock.
     first_rows: list[Any] = field(default_factory=list)
+    then_rows: list[Any] = field(default_factory=list)
 
     @property
     def committed(self) -> bool:
@@ -145,19 +147,23 @@ class Core:
 
     # --- transactions ------------------------------------------------------------------
     @contextmanager
-    def change(self, office_id: str, first: Read | None = None) -> Iterator[Change]:
+    def change(self, office_id: str, first: Read | None = None,
+               then: Read | None = None) -> Iterator[Change]:
         """One write transaction for an office; its events are published after commit.
 
         `first`: a read the change starts with (a Core statement and its values), run
         right after the office's lock and given as `change.first_rows` (on PostgreSQL it
-        travels with the lock in one round trip: Database.write)."""
+        travels with the lock in one round trip: Database.write); `then`, a second read,
+        the same way (`change.then_rows`)."""
         with self.db.office_lock(office_id):
             change: Change | None = None
             try:
-                with self.db.write(office_id, claim_version=True, first=first) as session:
+                with self.db.write(office_id, claim_version=True, first=first,
+                                   then=then) as session:
                     change = Change(office_id, self.now(), session, printers=self.printers,
                                     claimed_version=session.info.pop("claimed_version", None),
-                                    first_rows=session.info.pop("first_rows", []))
+                                    first_rows=session.info.pop("first_rows", []),
+                                    then_rows=session.info.pop("then_rows", []))
                     yield change
                     if change.claimed_version is not None and not change.committed:
                         # no event: no new version (after an early commit, a version

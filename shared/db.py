@@ -262,7 +262,7 @@ class Database:
 
     @contextmanager
     def write(self, office_id: str | None = None, claim_version: bool = False,
-              first: Read | None = None) -> Iterator[Session]:
+              first: Read | None = None, then: Read | None = None) -> Iterator[Session]:
         """A write transaction; with an office, that office's changes are serialised.
 
         With `claim_version` on PostgreSQL, the statement that locks the office row also
@@ -276,24 +276,25 @@ class Database:
         mode): one round trip where there were three, inside the office's lock. The read
         still sees everything committed before the lock was granted, because in READ
         COMMITTED every statement takes its snapshot when it starts, and the server runs
-        a pipeline's statements one after the other."""
+        a pipeline's statements one after the other. `then`, a second such read, travels
+        with them too; its rows are left in `session.info["then_rows"]`."""
         if self._sqlite_writer is not None:
             with self._sqlite_writer:
-                yield from self._write_session(office_id, claim_version, first)
+                yield from self._write_session(office_id, claim_version, first, then)
         else:
-            yield from self._write_session(office_id, claim_version, first)
+            yield from self._write_session(office_id, claim_version, first, then)
 
     def _write_session(self, office_id: str | None, claim_version: bool = False,
-                       first: Read | None = None) -> Iterator[Session]:
+                       first: Read | None = None, then: Read | None = None
+                       ) -> Iterator[Session]:
         session = self._write()
         try:
             if office_id is not None and not self.is_sqlite:
-                session = self._lock_office(session, office_id, claim_version, first)
+                session = self._lock_office(session, office_id, claim_version, first, then)
             else:
                 if self.is_sqlite:
                     session.connection()  # BEGIN IMMEDIATE now, not at the first write
-                if first is not None:
-                    _read_first(session, first)
+                _read_first(session, first, then)
             yield session
             if not session.info.get(driver.COMMITTED):
                 session.commit()
@@ -311,7 +312,7 @@ class Database:
             session.close()
 
     def _lock_office(self, session: Session, office_id: str, claim_version: bool,
-                     first: Read | None) -> Session:
+                     first: Read | None, then: Read | None = None) -> Session:
         """The office's row lock, the transaction's first statement (with BEGIN and the
         first read in one pipeline). If it met a connection that the server dropped (a
         restart), nothing was done yet, so it is tried again on a new connection with
@@ -319,9 +320,9 @@ class Database:
         marks every pooled connection of that moment stale, so one more try is enough."""
         try:
             if self._pipelines:
-                self._pipelined_lock(session, office_id, claim_version, first)
+                self._pipelined_lock(session, office_id, claim_version, first, then)
             else:
-                _run_lock(session, office_id, claim_version, first)
+                _run_lock(session, office_id, claim_version, first, then)
             return session
         except exc.DBAPIError as error:
             if not error.connection_invalidated:
@@ -330,7 +331,7 @@ class Database:
         for attempt in (1, 2):
             session = self._write()
             try:
-                _run_lock(session, office_id, claim_version, first)
+                _run_lock(session, office_id, claim_version, first, then)
                 return session
             except exc.DBAPIError as error:
                 session.close()
@@ -342,7 +343,7 @@ class Database:
         raise AssertionError("unreachable")
 
     def _pipelined_lock(self, session: Session, office_id: str, claim_version: bool,
-                        first: Read | None) -> None:
+                        first: Read | None, then: Read | None = None) -> None:
         """BEGIN, the lock and the first read in one round trip. psycopg sends its own
         BEGIN and waits for it before a pipeline's first statement, so the connection is
         switched to autocommit (no BEGIN of its own) and BEGIN is the pipeline's first
@@ -362,6 +363,7 @@ class Database:
         assert lock is not None
         # None for a statement the driver leaves to SQLAlchemy (an IN list): it runs after.
         read = driver.prepare(*first, dialect) if first is not None else None
+        later = driver.prepare(*then, dialect) if then is not None else None
         raw.autocommit = True  # idle here: SQLAlchemy's begin sent nothing yet
         fairy.info[BEGUN_IN_PIPELINE] = True
         try:
@@ -369,11 +371,15 @@ class Database:
                 raw.execute("BEGIN")
                 locking = raw.cursor()
                 locking.execute(lock.sql, driver.parameters(lock, lock_values))
-                reading = None
+                reading = following = None
                 if read is not None:
                     assert first is not None
                     reading = raw.cursor()
                     reading.execute(read.sql, driver.parameters(read, first[1]))
+                if later is not None:
+                    assert then is not None
+                    following = raw.cursor()
+                    following.execute(later.sql, driver.parameters(later, then[1]))
         except psycopg.Error as error:
             interrupted = error.__context__
             if interrupted is not None and not isinstance(interrupted, Exception):
@@ -396,8 +402,12 @@ class Database:
         if reading is not None:
             assert read is not None
             session.info["first_rows"] = driver.convert(read, reading.fetchall())
-        elif first is not None:  # left to SQLAlchemy (an IN list): after the pipeline
-            _read_first(session, first)
+            first = None
+        if following is not None:
+            assert later is not None
+            session.info["then_rows"] = driver.convert(later, following.fetchall())
+            then = None
+        _read_first(session, first, then)  # what was left to SQLAlchemy (an IN list)
 
 
 #: A read: a Core statement and its values.
@@ -411,21 +421,23 @@ def _pipelines_supported() -> bool:
 
 
 def _run_lock(session: Session, office_id: str, claim_version: bool,
-              first: Read | None = None) -> None:
+              first: Read | None = None, then: Read | None = None) -> None:
     if claim_version:
         # An UPDATE locks the row as SELECT … FOR UPDATE does.
         session.info["claimed_version"] = session.execute(
             BUMP_VERSION, {"office": office_id}).scalar_one_or_none()
     else:
         session.execute(_LOCK_OFFICE, {"office": office_id})
-    if first is not None:
-        _read_first(session, first)
+    _read_first(session, first, then)
 
 
-def _read_first(session: Session, first: Read) -> None:
-    """Run a write's first read in its transaction (shared.driver); its rows for
+def _read_first(session: Session, first: Read | None, then: Read | None = None) -> None:
+    """Run a write's first reads in its transaction (shared.driver); their rows for
     Core.change."""
-    session.info["first_rows"] = driver.rows(session, *first)
+    if first is not None:
+        session.info["first_rows"] = driver.rows(session, *first)
+    if then is not None:
+        session.info["then_rows"] = driver.rows(session, *then)
 
 
 _LOCK_OFFICE = (select(OfficeRow.id).where(OfficeRow.id == bindparam("office"))

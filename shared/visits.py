@@ -188,7 +188,8 @@ def longest_waiting(core: Core, session: Session, office: Office,
 
 
 def first_waiting_id(core: Core, session: Session, office: Office, stations: tuple[str, ...],
-                     priority_only: bool = False) -> int | None:
+                     priority_only: bool = False, heads_rows: list[Any] | None = None
+                     ) -> int | None:
     """The id of the ticket `order_queue` puts first, found with `LIMIT 1` queries.
 
     Calling next needs one ticket, not the order of the whole queue: the longest-overdue
@@ -198,20 +199,9 @@ def first_waiting_id(core: Core, session: Session, office: Office, stations: tup
     tests/core/test_position.py checks it against `ordered_waiting_ids`.
     """
     rules = core.rules(office=office.id)
-    now = core.now()
-    fifo = rules.policy == "fifo"
-    params: dict[str, Any] = {"office": office.id, "day": core.today(office),
-                              "status": lifecycle.WAITING, **_station_values(stations)}
-    has_cutoff = rules.max_wait_minutes is not None
-    if has_cutoff:
-        assert rules.max_wait_minutes is not None
-        params["cutoff"] = now - timedelta(minutes=rules.max_wait_minutes)
-
-    # The head of every lane in one round trip (each a LIMIT 1 on the queue index).
-    count = len(stations)
-    statement = _statement(("heads", fifo, has_cutoff, priority_only, count),
-                           lambda: _heads_statement(fifo, has_cutoff, priority_only, count))
-    heads = {lane: int(found) for lane, found in driver.rows(session, statement, params)}
+    if heads_rows is None:  # not read already (in the office lock's round trip)
+        heads_rows = driver.rows(session, *heads_read(core, office, stations, priority_only))
+    heads = {lane: int(found) for lane, found in heads_rows}
     if "overdue" in heads:
         return heads["overdue"]
     head_priority, head_regular = heads.get("priority"), heads.get("regular")
@@ -223,6 +213,24 @@ def first_waiting_id(core: Core, session: Session, office: Office, stations: tup
     recent = _recent_priority_calls(session, office.id, stations, window)
     history = recent[-(window - 1):] if window > 1 else []
     return head_priority if sum(history) < share else head_regular
+
+
+def heads_read(core: Core, office: Office, stations: tuple[str, ...],
+               priority_only: bool = False) -> Read:
+    """The head of every lane in one statement (each a LIMIT 1 on the queue index): the
+    read first_waiting_id decides from, as (statement, values)."""
+    rules = core.rules(office=office.id)
+    fifo = rules.policy == "fifo"
+    params: dict[str, Any] = {"office": office.id, "day": core.today(office),
+                              "status": lifecycle.WAITING, **_station_values(stations)}
+    has_cutoff = rules.max_wait_minutes is not None
+    if has_cutoff:
+        assert rules.max_wait_minutes is not None
+        params["cutoff"] = core.now() - timedelta(minutes=rules.max_wait_minutes)
+    count = len(stations)
+    statement = _statement(("heads", fifo, has_cutoff, priority_only, count),
+                           lambda: _heads_statement(fifo, has_cutoff, priority_only, count))
+    return statement, params
 
 
 def _heads_statement(fifo: bool, has_cutoff: bool, priority_only: bool, stations: int) -> Any:
@@ -1019,7 +1027,10 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
     # PostgreSQL in the same round trip as BEGIN and the lock).
     read = (_BEFORE_CALL, {"office": office.id, "scope": scope, "key": idempotency_key or "",
                            "counter": counter.id})
-    with core.change(office.id, first=read) as change:
+    # And the lanes' heads, in the same round trip (a cutoff for overdue tickets from the
+    # clock before the lock: the wait for it is milliseconds).
+    heads = heads_read(core, office, counter.stations, counter.priority_only)
+    with core.change(office.id, first=read, then=heads) as change:
         session = change.session
         now = change.now
         before = change.first_rows[0]
@@ -1032,7 +1043,8 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
                           "Counter is still serving {number}. Finish, hold or mark it "
                           "no-show first.", number=before.busy)
         head = first_waiting_id(core, session, office, counter.stations,
-                                priority_only=counter.priority_only)
+                                priority_only=counter.priority_only,
+                                heads_rows=change.then_rows)
         result: dict[str, Any] | None = None
         if head is not None:
             ticket = _call(core, change, head, counter.id, staff, last=not idempotency_key)

@@ -181,8 +181,8 @@ def test_without_pipelines_the_lock_and_the_first_read_still_come_first(
 def test_begin_the_lock_and_the_first_read_are_one_round_trip(
         postgres_core: Core, tmp_path: Any, pipelines: bool) -> None:
     """Counted in libpq's own trace of the messages sent before the change's body runs:
-    one wait for the server, where plain statements need three (BEGIN, the lock, the
-    read). The connection goes back to the pool out of autocommit."""
+    one wait for the server, where plain statements need four (BEGIN, the lock, the
+    read and a second read). The connection goes back to the pool out of autocommit."""
     from psycopg import pq
     from sqlalchemy import event
 
@@ -198,16 +198,18 @@ def test_begin_the_lock_and_the_first_read_are_one_round_trip(
         dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
 
     event.listen(core.db.engine, "checkout", traced)
-    with core.change("DPS", first=read) as change:
+    then = (select(OfficeRow.name).where(OfficeRow.id == "DPS"), {})
+    with core.change("DPS", first=read, then=then) as change:
         trace.flush()
         sent = (tmp_path / "libpq.trace").read_text()
         assert [row.id for row in change.first_rows] == ["DPS"]
+        assert len(change.then_rows) == 1 and change.then_rows[0].name
         change.emit("checked_in", {"id": 1})
     event.remove(core.db.engine, "checkout", traced)
     # each Sync (extended protocol) or Query (a simple one, psycopg's own BEGIN) is a wait
     waits = [line for line in sent.splitlines()
              if line.startswith("F") and line.split("\t")[2:3] in (["Sync"], ["Query"])]
-    assert len(waits) == (1 if pipelines else 3), sent
+    assert len(waits) == (1 if pipelines else 4), sent
     with core.db.engine.connect() as connection:
         assert connection.connection.driver_connection.autocommit is False
     assert core.office_version("DPS") >= 1
@@ -273,3 +275,25 @@ def test_a_sqlite_lookup_is_one_statement_without_begin(core: Core) -> None:
         event.remove(core.db.engine, "before_cursor_execute", seen)
     assert statements == ["SELECT"]
     assert read == version
+
+
+@pytest.mark.postgres
+def test_a_call_reads_the_lanes_heads_with_the_lock(postgres_core: Core,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`next` on PostgreSQL: the lanes' heads travel in the lock's round trip, not as a
+    statement of their own."""
+    from shared import driver, visits
+    from shared.bookings import import_rows
+    from tests.conftest import booking_row
+
+    import_rows(postgres_core, enumerate([booking_row("HEADS-01")], start=1))
+    ticket = visits.check_in(postgres_core, "DPS", "HEADS-01", "kiosk-1").ticket
+    office = postgres_core.office("DPS")
+    heads = visits.heads_read(postgres_core, office, office.counters["1"].stations)[0]
+    ran: list[Any] = []
+    rows = driver.rows
+    monkeypatch.setattr(driver, "rows", lambda target, statement, values: (
+        ran.append(statement), rows(target, statement, values))[1])
+    called = visits.call_next(postgres_core, "DPS", "1", "petugas", "key-1")
+    assert called is not None and called["id"] == ticket["id"]
+    assert ran and heads not in ran
