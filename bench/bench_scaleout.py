@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -46,6 +49,27 @@ from harness import (  # noqa: E402
 SCENARIOS = {"office": (10, 40, 1.0), "stress": (100, 100, 20.0)}
 
 
+@contextmanager
+def running(first: Any, second: Any) -> Iterator[tuple[Any, Any]]:
+    """Two servers (Giliran's or the floor's) started one after the other (each floor
+    creates its table if missing), both stopped at the end."""
+    first.start()
+    try:
+        second.start()
+        try:
+            yield first, second
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+
+
+def _floors(directory: Path, url: str, redis: str) -> tuple[FloorServer, FloorServer]:
+    """Two floor processes on one PostgreSQL database, their emits through Redis."""
+    return (FloorServer(directory / "a", database_url=url, redis_url=redis),
+            FloorServer(directory / "b", database_url=url, redis_url=redis))
+
+
 def realtime(name: str, seconds: float, redis: str) -> RealtimeRun:
     boards, counters, rate = SCENARIOS[name]
     calls = int(rate * seconds)
@@ -54,10 +78,7 @@ def realtime(name: str, seconds: float, redis: str) -> RealtimeRun:
         site = prepare_site(directory, url, counters=counters, displays=boards + 1, kiosks=0,
                             booking_count=calls + 20, checked_in=calls + 20)
         env = {"GILIRAN_REDIS_URL": redis}
-        first, second = site.server("a", env), site.server("b", env)
-        first.start()
-        second.start()
-        try:
+        with running(site.server("a", env), site.server("b", env)) as (first, second):
             assert first.process is not None and second.process is not None
             pids = {"A (boards)": worker_pid(first.process.pid),
                     "B (counters)": worker_pid(second.process.pid)}
@@ -65,9 +86,6 @@ def realtime(name: str, seconds: float, redis: str) -> RealtimeRun:
                                 counters=counters, rate=rate, seconds=seconds,
                                 directory=directory,
                                 memory_of=lambda: {k: memory_kb(p) for k, p in pids.items()})
-        finally:
-            first.stop()
-            second.stop()
 
 
 def floor_realtime(name: str, seconds: float, redis: str) -> RealtimeRun:
@@ -78,17 +96,10 @@ def floor_realtime(name: str, seconds: float, redis: str) -> RealtimeRun:
         site = prepare_site(directory, f"sqlite:///{directory / 'unused.sqlite3'}",
                             counters=counters, displays=boards + 1, kiosks=0, booking_count=0,
                             checked_in=0)
-        first = FloorServer(directory / "a", database_url=url, redis_url=redis)
-        second = FloorServer(directory / "b", database_url=url, redis_url=redis)
-        first.start()  # one after the other: each creates the floor's table if missing
-        second.start()
-        try:
+        with running(*_floors(directory, url, redis)) as (first, second):
             return realtime_run(f"floor: {name}, A->B", first.url, second.url, site,
                                 boards=boards, counters=counters, rate=rate, seconds=seconds,
                                 directory=directory, memory_of=lambda: {})
-        finally:
-            first.stop()
-            second.stop()
 
 
 def floor_checkin(count: int, redis: str) -> CheckinRun:
@@ -96,16 +107,9 @@ def floor_checkin(count: int, redis: str) -> CheckinRun:
             postgres_database("bench_scaleout_floor_checkin") as url:
         site = prepare_site(directory, f"sqlite:///{directory / 'unused.sqlite3'}", counters=0,
                             displays=0, kiosks=8, booking_count=0, checked_in=0)
-        first = FloorServer(directory / "a", database_url=url, redis_url=redis)
-        second = FloorServer(directory / "b", database_url=url, redis_url=redis)
-        first.start()
-        second.start()
-        try:
+        with running(*_floors(directory, url, redis)) as (first, second):
             return checkin_run("floor: postgresql, kiosks on A and B",
                                [first.url, second.url], site, count, check_database=False)
-        finally:
-            first.stop()
-            second.stop()
 
 
 def checkin(count: int, redis: str) -> CheckinRun:
@@ -114,15 +118,9 @@ def checkin(count: int, redis: str) -> CheckinRun:
         site = prepare_site(directory, url, counters=0, displays=0, kiosks=8,
                             booking_count=count, checked_in=0)
         env = {"GILIRAN_REDIS_URL": redis}
-        first, second = site.server("a", env), site.server("b", env)
-        first.start()
-        second.start()
-        try:
+        with running(site.server("a", env), site.server("b", env)) as (first, second):
             return checkin_run("postgresql, kiosks on A and B", [first.url, second.url], site,
                                count)
-        finally:
-            first.stop()
-            second.stop()
 
 
 def main() -> int:
