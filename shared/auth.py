@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     DateTime,
@@ -35,6 +37,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared import driver, roles
@@ -79,6 +82,18 @@ class Principal:
         return f"{self.kind}:{self.name}"
 
 
+@contextmanager
+def _account_write(core: Core) -> Iterator[Session]:
+    """A write to who an account or device is or what it may do: this process forgets
+    what it kept of who is asking once it commits (the other processes when PostgreSQL's
+    notification reaches them, shared.account_cache)."""
+    try:
+        with core.db.write() as session:
+            yield session
+    finally:
+        core.accounts.forget_all()
+
+
 def create_staff(core: Core, username: str, password: str | None, role: str,
                  office: str | None = None, token: bool = False) -> str | None:
     """Create (or reset) a staff account; returns a new API token when asked for one."""
@@ -87,7 +102,7 @@ def create_staff(core: Core, username: str, password: str | None, role: str,
     if office is not None:
         core.office(office)
     api_token = secrets.token_urlsafe(32) if token else None
-    with core.db.write() as session:
+    with _account_write(core) as session:
         staff = session.execute(
             select(Staff).where(Staff.username == username)
         ).scalar_one_or_none()
@@ -124,12 +139,18 @@ def staff_principal(core: Core, username: str, generation: int | None = None
                     ) -> Principal | None:
     """An active staff account; with `generation`, only if its sessions were not ended
     since a session carrying that generation began."""
-    with core.db.connect() as connection:
-        staff = connection.execute(
-            select(_STAFF_T.c.username, _STAFF_T.c.role, _STAFF_T.c.office_id,
-                   _STAFF_T.c.session_generation)
-            .where(_STAFF_T.c.username == username, _STAFF_T.c.active.is_(True))
-        ).first()
+    key = ("staff", username)
+    staff = core.accounts.get(key)
+    if staff is None:
+        stamp = core.accounts.stamp()
+        with core.db.connect() as connection:
+            staff = connection.execute(
+                select(_STAFF_T.c.username, _STAFF_T.c.role, _STAFF_T.c.office_id,
+                       _STAFF_T.c.session_generation)
+                .where(_STAFF_T.c.username == username, _STAFF_T.c.active.is_(True))
+            ).first()
+        if staff is not None:
+            core.accounts.put(key, staff, stamp)
     if staff is None or (generation is not None and staff.session_generation != generation):
         return None
     return _staff_principal(core, cast(Staff, staff))  # a row with the account's columns
@@ -157,24 +178,44 @@ _TOKEN_LOOKUP = union_all(
 )
 
 
+class TokenHolder(NamedTuple):
+    """Who holds a token, as _TOKEN_LOOKUP reads it (and shared.account_cache keeps it)."""
+
+    kind: str                 # "staff" | "device"
+    name: str                 # the username or the device's id
+    role: str
+    office: str | None
+    seen: datetime | None     # a device's last use, as last written
+    ip: str | None
+
+
 def principal_for_token(core: Core, token: str, address: str | None = None
                         ) -> Principal | None:
     """The staff account or enrolled, unrevoked device holding this token.
 
-    Read from the database on every request (one indexed query), so a revoked device, a
-    disabled account or a changed role takes effect at the next request in every process.
-    A device's last use (`last_seen_at`, `last_ip`) is written at most once a minute.
+    One indexed query, whose answer each process keeps on PostgreSQL until the database
+    says an account or device changed (shared.account_cache): a revoked device, a
+    disabled account or a changed role takes effect in every process as soon as the
+    change commits. An unknown token is read again every time. A device's last use
+    (`last_seen_at`, `last_ip`) is written at most once a minute per process.
     """
     digest = hash_token(token)
-    with core.db.connect() as connection:
-        rows = driver.rows(connection, _TOKEN_LOOKUP, {"digest": digest})
-    if not rows:
-        return None
-    row = min(rows, key=lambda r: r.kind != "staff")  # a staff token wins, as before
+    key = ("token", digest)
+    row = core.accounts.get(key)
+    if row is None:
+        stamp = core.accounts.stamp()
+        with core.db.connect() as connection:
+            rows = driver.rows(connection, _TOKEN_LOOKUP, {"digest": digest})
+        if not rows:
+            return None
+        found = min(rows, key=lambda r: r.kind != "staff")  # a staff token wins, as before
+        row = TokenHolder(*found)
+        core.accounts.put(key, row, stamp)
+    # a device always has an office; a staff account may have none (every office)
     if row.kind == "staff":
         account = SimpleNamespace(username=row.name, role=row.role, office_id=row.office)
         return _staff_principal(core, cast(Staff, account))
-    principal = Principal("device", row.name, row.role, (row.office,))
+    principal = Principal("device", row.name, row.role, (str(row.office),))
     now = core.now()
     stale = row.seen is None or now - row.seen >= LAST_SEEN_EVERY or \
         (address is not None and row.ip != address)
@@ -182,6 +223,7 @@ def principal_for_token(core: Core, token: str, address: str | None = None
         with core.db.write() as session:
             session.execute(update(Device).where(Device.id == principal.name).values(
                 last_seen_at=now, last_ip=(address or "")[:64] or None))
+        core.accounts.replace(key, row._replace(seen=now, ip=(address or "")[:64] or None))
     return principal
 
 
@@ -192,7 +234,7 @@ def create_device(core: Core, kind: str, device_id: str, office: str | None = No
     office_id = office or core.config.default_office.id
     core.office(office_id)
     code = secrets.token_urlsafe(18)
-    with core.db.write() as session:
+    with _account_write(core) as session:
         device = session.get(Device, device_id)
         if device is None:
             device = Device(id=device_id, created_at=core.now())
@@ -205,7 +247,7 @@ def create_device(core: Core, kind: str, device_id: str, office: str | None = No
 
 def enrol_device(core: Core, device_id: str, code: str) -> tuple[Principal, str]:
     """Exchange a one-time enrolment code for the device's token."""
-    with core.db.write() as session:
+    with _account_write(core) as session:
         device = session.get(Device, device_id)
         if (device is None or device.enrol_code_hash is None
                 or not secrets.compare_digest(device.enrol_code_hash, hash_token(code))):
@@ -284,7 +326,7 @@ def revoke_device(core: Core, device_id: str) -> DeviceInfo:
     """Revoke a device: its token (and any unused enrolment link) stop working at its
     next request, and every process drops its live Socket.IO connections. Registering
     it again (`giliran device add`) gives a new enrolment link."""
-    with core.db.write() as session:
+    with _account_write(core) as session:
         device = _device(session, device_id)
         device.token_hash = None
         device.enrol_code_hash = None
@@ -359,7 +401,7 @@ def _ended(core: Core, username: str) -> None:
 
 def end_sessions(core: Core, username: str) -> StaffInfo:
     """End every browser session of the account now (its API token stays valid)."""
-    with core.db.write() as session:
+    with _account_write(core) as session:
         staff = _staff(session, username)
         staff.session_generation = (staff.session_generation or 0) + 1
         info = _staff_info(staff)
@@ -370,7 +412,7 @@ def end_sessions(core: Core, username: str) -> StaffInfo:
 def set_staff_active(core: Core, username: str, active: bool) -> StaffInfo:
     """Disable (or enable again) an account. Disabling ends its sessions, and its API
     token is refused while it stays disabled."""
-    with core.db.write() as session:
+    with _account_write(core) as session:
         staff = _staff(session, username)
         staff.active = active
         if not active:
@@ -388,7 +430,7 @@ def set_role(core: Core, username: str, role: str, office: str | None) -> StaffI
         raise Refusal(400, "invalid_request", "Unknown role.")
     if office is not None:
         core.office(office)
-    with core.db.write() as session:
+    with _account_write(core) as session:
         staff = _staff(session, username)
         staff.role = role
         staff.office_id = office
@@ -399,7 +441,7 @@ def set_password(core: Core, username: str, password: str) -> StaffInfo:
     """Set a new password (at least 8 characters); every session of the account ends."""
     if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 256:
         raise Refusal(400, "invalid_request", "A password is 8-256 characters.")
-    with core.db.write() as session:
+    with _account_write(core) as session:
         staff = _staff(session, username)
         staff.password_hash = generate_password_hash(password)
         staff.session_generation = (staff.session_generation or 0) + 1

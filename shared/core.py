@@ -14,6 +14,7 @@ from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from shared import driver
+from shared.account_cache import AccountCache
 from shared.clock import Clock, local_date, to_local
 from shared.config import Config, Office
 from shared.db import BUMP_VERSION, Database, Read, make_engine
@@ -123,6 +124,14 @@ class Core:
         self.ticket_offices: dict[int, str] = {}
         # Where staff work, written after their requests (shared.presence).
         self.presence = Presence(self.db)
+        # Who holds a token or a staff session, kept while PostgreSQL's notifications
+        # are heard (shared.account_cache; nothing is kept on SQLite).
+        self.accounts = AccountCache(self.db.engine)
+
+    def close(self) -> None:
+        """Stop this core's background work (the event bus, the account listener)."""
+        self.accounts.close()
+        self.bus.close()
 
     # --- offices and time -------------------------------------------------------------
     def office(self, office_id: str) -> Office:

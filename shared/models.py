@@ -251,3 +251,14 @@ class PrintJob(Base):
     attempts: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+def _install_account_triggers() -> None:
+    # On PostgreSQL, `create_all` also installs the triggers that tell every process an
+    # account or device changed (shared.account_cache; migration 0008 for migrated ones).
+    from shared.account_cache import install_on_create
+
+    install_on_create(Base.metadata)
+
+
+_install_account_triggers()

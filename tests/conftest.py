@@ -48,7 +48,7 @@ def make_core(config: Config, url: str, at: str = f"{DAY}T09:00") -> Core:
 def core(config: Config, tmp_path: Path) -> Iterator[Core]:
     core = make_core(config, f"sqlite:///{tmp_path / 'giliran.sqlite3'}")
     yield core
-    core.bus.close()
+    core.close()
     core.db.engine.dispose()
 
 
@@ -77,7 +77,7 @@ def postgres_core(postgres: object, config: Config,
     name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:50].lower()
     core = make_core(config, postgres.create_database(name))
     yield core
-    core.bus.close()
+    core.close()
     core.db.engine.dispose()
 
 

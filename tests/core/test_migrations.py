@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 import shared.reports.models  # noqa: F401  (the survey and audit tables)
+from shared.account_cache import triggers_present
 from shared.migrate import upgrade
 from shared.models import Base
 
@@ -35,4 +36,8 @@ def test_postgresql_upgrade_matches_models(postgres: object) -> None:
     from tests.services import Postgres
 
     assert isinstance(postgres, Postgres)
-    assert_matches_models(postgres.create_database("migrations"))
+    url = postgres.create_database("migrations")
+    assert_matches_models(url)
+    # 0008: the triggers that tell every process an account or device changed.
+    with create_engine(url).connect() as connection:
+        assert triggers_present(connection.connection.driver_connection)
