@@ -17,7 +17,10 @@ account or a device changed:
   committed is never kept after it;
 - when the listening connection is lost (a database restart, a network drop) the
   process forgets everything and reads every request from the database until it
-  listens again; it checks the connection every few seconds;
+  listens again. Every `CHECK_EVERY` seconds the listener asks the server whether its
+  connection still listens on the channel (a connection pooler in transaction mode
+  would not); an answer not heard for `SILENT_AFTER` seconds counts as lost (a
+  connection hanging on a dead network), and so does a listener that stopped;
 - an answer is kept at most `MAX_AGE` seconds anyway, and at most `KEPT` of them.
 
 A revocation therefore reaches every process within the notification's delivery (a
@@ -46,8 +49,10 @@ MAX_AGE = 60.0
 KEPT = 20_000
 #: How long the listener waits for a notification before it checks its connection.
 POLL_SECONDS = 1.0
-#: How often the listener proves its connection with a `SELECT 1`.
-CHECK_EVERY = 5.0
+#: How often the listener asks the server whether its connection still listens.
+CHECK_EVERY = 2.0
+#: Without an answer to that for this long, nothing is kept (the listener hangs).
+SILENT_AFTER = 5.0
 #: How long the listener waits before it connects again after losing its connection.
 RETRY_SECONDS = 1.0
 
@@ -55,6 +60,7 @@ RETRY_SECONDS = 1.0
 LISTENER_NAME = "giliran accounts listener"
 _FUNCTION = "giliran_accounts_changed"
 #: The columns whose change can change who a token or session is, or whether it works.
+#: (The triggers also fire on TRUNCATE.)
 WATCHED = {
     "staff": ("username", "role", "office_id", "api_token_hash", "active",
               "session_generation"),
@@ -72,8 +78,8 @@ def trigger_statements() -> list[str]:
     for table, columns in WATCHED.items():
         statements.append(f"DROP TRIGGER IF EXISTS {TRIGGERS[table]} ON {table}")
         statements.append(
-            f"CREATE TRIGGER {TRIGGERS[table]} AFTER INSERT OR DELETE OR UPDATE OF "
-            f"{', '.join(columns)} ON {table} FOR EACH STATEMENT "
+            f"CREATE TRIGGER {TRIGGERS[table]} AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE "
+            f"OF {', '.join(columns)} ON {table} FOR EACH STATEMENT "
             f"EXECUTE FUNCTION {_FUNCTION}()")
     return statements
 
@@ -101,19 +107,21 @@ class AccountCache:
         self._entries: dict[Hashable, tuple[float, Any]] = {}
         self._generation = 0
         self._listening = False
+        self._proved = 0.0  # time.monotonic() of the listener's last answered check
         self._guard = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
     def listening(self) -> bool:
-        return self._listening
+        """The listener listens and answered its last check in time."""
+        return self._listening and time.monotonic() - self._proved < SILENT_AFTER
 
     def get(self, key: Hashable) -> Any | None:
         """The kept answer, or None (read it from the database)."""
         if not self.enabled:
             return None
-        if not self._listening:
+        if not self.listening:
             self._start()
             return None
         found = self._entries.get(key)
@@ -123,26 +131,27 @@ class AccountCache:
 
     def stamp(self) -> int | None:
         """Taken before a lookup reads the database; None when nothing may be kept."""
-        return self._generation if self.enabled and self._listening else None
+        return self._generation if self.enabled and self.listening else None
 
     def put(self, key: Hashable, value: Any, stamp: int | None) -> None:
         """Keep an answer read under `stamp`, unless something changed since."""
         if stamp is None:
             return
         with self._guard:
-            if stamp != self._generation or not self._listening:
+            if stamp != self._generation or not self.listening:
                 return
             if len(self._entries) >= KEPT:
                 self._entries.clear()
             self._entries[key] = (time.monotonic(), value)
 
-    def replace(self, key: Hashable, value: Any) -> None:
-        """Update a kept answer in place (a device's last use), if it is still kept; a
-        change heard meanwhile has already removed it."""
+    def replace(self, key: Hashable, old: Any, new: Any) -> None:
+        """Update a kept answer in place (a device's last use), only if it is still the
+        very answer `old`: a change heard meanwhile removed it, and a newer answer read
+        since must not be overwritten by one from before the change."""
         with self._guard:
             found = self._entries.get(key)
-            if found is not None:
-                self._entries[key] = (found[0], value)
+            if found is not None and found[1] is old:
+                self._entries[key] = (found[0], new)
 
     def forget_all(self) -> None:
         with self._guard:
@@ -157,7 +166,8 @@ class AccountCache:
     # --- the listener ---------------------------------------------------------------
     def _start(self) -> None:
         with self._guard:
-            if self._thread is not None or self._stopping.is_set():
+            if self._stopping.is_set() or (self._thread is not None
+                                           and self._thread.is_alive()):
                 return
             self._thread = threading.Thread(target=_listen, args=(weakref.ref(self),),
                                             name="giliran-accounts", daemon=True)
@@ -167,6 +177,9 @@ class AccountCache:
         dialect = self._engine.dialect
         args, params = dialect.create_connect_args(self._engine.url)
         params["application_name"] = LISTENER_NAME  # as pg_stat_activity shows it
+        # A dead network is noticed by TCP within seconds, not the kernel's minutes.
+        params.update(connect_timeout=5, keepalives=1, keepalives_idle=5,
+                      keepalives_interval=2, keepalives_count=3, tcp_user_timeout=10_000)
         connection = dialect.connect(*args, **params)
         connection.autocommit = True
         return connection
@@ -174,17 +187,33 @@ class AccountCache:
     def _heard(self) -> None:
         self.forget_all()
 
+    def _listens(self) -> bool:
+        """The listener's connection listens now: answers may be kept (unless closed)."""
+        with self._guard:
+            if self._stopping.is_set():
+                return False
+            self._generation += 1
+            self._entries.clear()
+            self._proved = time.monotonic()
+            self._listening = True
+            return True
+
     def _lost(self) -> None:
         self._listening = False
         self.forget_all()
 
 
 def triggers_present(connection: Any) -> bool:
-    """Both notifying triggers exist in this database (it was migrated to 0008)."""
+    """Both notifying triggers exist, enabled, on this database's tables (migrated to
+    0008)."""
     row = connection.execute(
-        "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname = ANY(%s)",
-        [list(TRIGGERS.values())]).fetchone()
+        "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' AND "
+        "(tgrelid, tgname) IN ((to_regclass('staff'), %s), (to_regclass('devices'), %s))",
+        [TRIGGERS["staff"], TRIGGERS["devices"]]).fetchone()
     return bool(row) and int(row[0]) == len(TRIGGERS)
+
+
+_STILL_LISTENING = f"SELECT 1 FROM pg_listening_channels() AS c WHERE c = '{CHANNEL}'"
 
 
 def _listen(ref: weakref.ref[AccountCache]) -> None:
@@ -203,8 +232,8 @@ def _listen(ref: weakref.ref[AccountCache]) -> None:
                 cache.enabled = False
                 return
             connection.execute(f"LISTEN {CHANNEL}")
-            cache.forget_all()
-            cache._listening = True
+            if not cache._listens():
+                return
             del cache
             checked = time.monotonic()
             while True:
@@ -214,8 +243,9 @@ def _listen(ref: weakref.ref[AccountCache]) -> None:
                 for _notice in connection.notifies(timeout=POLL_SECONDS):
                     cache._heard()  # at once: a revocation must not wait for the poll
                 if time.monotonic() - checked >= CHECK_EVERY:
-                    connection.execute("SELECT 1")
-                    checked = time.monotonic()
+                    if connection.execute(_STILL_LISTENING).fetchone() is None:
+                        raise RuntimeError("the connection no longer listens")
+                    checked = cache._proved = time.monotonic()
                 del cache
         except Exception as error:
             cache = ref()
@@ -229,6 +259,12 @@ def _listen(ref: weakref.ref[AccountCache]) -> None:
             del cache
             stopping.wait(RETRY_SECONDS)
         finally:
+            # However the loop ended (even by GreenletExit at shutdown): nothing is kept
+            # without a listener. A later lookup starts a new one.
+            cache = ref()
+            if cache is not None:
+                cache._lost()
+            del cache
             if connection is not None:
                 with contextlib.suppress(Exception):  # already gone
                     connection.close()

@@ -223,7 +223,8 @@ def principal_for_token(core: Core, token: str, address: str | None = None
         with core.db.write() as session:
             session.execute(update(Device).where(Device.id == principal.name).values(
                 last_seen_at=now, last_ip=(address or "")[:64] or None))
-        core.accounts.replace(key, row._replace(seen=now, ip=(address or "")[:64] or None))
+        core.accounts.replace(key, row, row._replace(seen=now,
+                                                     ip=(address or "")[:64] or None))
     return principal
 
 

@@ -146,6 +146,9 @@ def install(app: Flask, socketio: SocketIO, core: Core) -> Connections:
     def drop(event: ControlEvent) -> None:
         if event.kind != "revoked":
             return
+        # This may arrive (through Redis) before PostgreSQL's notification of the same
+        # change: forget who held what, so that a reconnect is read from the database.
+        core.accounts.forget_all()
         for sid, namespace in connections.held_by(event.principal):
             log.info("socket.io: dropping %s (%s) on %s", sid, event.principal, namespace)
             try:

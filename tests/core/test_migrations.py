@@ -41,3 +41,19 @@ def test_postgresql_upgrade_matches_models(postgres: object) -> None:
     # 0008: the triggers that tell every process an account or device changed.
     with create_engine(url).connect() as connection:
         assert triggers_present(connection.connection.driver_connection)
+
+
+def test_migration_0008_installs_what_create_all_installs() -> None:
+    """The triggers' SQL is written out in the migration; create_all builds it from
+    shared.account_cache. They must stay the same."""
+    import importlib.util
+
+    from shared.account_cache import drop_statements, trigger_statements
+
+    path = Path(__file__).resolve().parents[2] / "migrations/versions/0008_account_notifications.py"
+    spec = importlib.util.spec_from_file_location("migration_0008", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert trigger_statements() == module.UPGRADE
+    assert drop_statements() == module.DOWNGRADE

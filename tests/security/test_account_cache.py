@@ -174,3 +174,78 @@ def test_sqlite_keeps_nothing(tmp_path: Any) -> None:
 def test_triggers_are_installed_by_create_all(core: Core) -> None:
     with _other_writer(core) as other:
         assert triggers_present(other)
+
+
+def test_a_last_use_write_never_puts_back_an_answer_from_before_a_change(
+        core: Core) -> None:
+    _listening(core)
+    stamp = core.accounts.stamp()
+    old = ("device", "office X")
+    core.accounts.put(("token", "d"), old, stamp)
+    core.accounts.forget_all()  # a change heard; a newer answer read since
+    newer = ("device", "office Y")
+    core.accounts.put(("token", "d"), newer, core.accounts.stamp())
+    core.accounts.replace(("token", "d"), old, ("device", "office X", "seen now"))
+    assert core.accounts.get(("token", "d")) is newer
+
+
+def test_a_listener_that_stops_answering_keeps_nothing(
+        core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    _listening(core)
+    monkeypatch.setattr(account_cache, "SILENT_AFTER", 0.0)  # its last check is too old
+    assert not core.accounts.listening and core.accounts.stamp() is None
+    core.accounts.put(("token", "x"), "row", 0)
+    assert core.accounts.get(("token", "x")) is None
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_listener_that_died_is_started_again(
+        core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = _device(core)
+    _listening(core)
+    heard = AccountCache._heard
+    deaths: list[bool] = []
+
+    def dying(self: AccountCache) -> None:
+        if not deaths:
+            deaths.append(True)
+            raise SystemExit  # not an Exception: ends the listener's thread
+        heard(self)
+
+    monkeypatch.setattr(AccountCache, "_heard", dying)
+    assert principal_for_token(core, token) is not None
+    with _other_writer(core) as other:
+        other.execute("UPDATE devices SET kind = 'display' WHERE id = 'kiosk-cache'")
+    assert _until(lambda: bool(deaths) and not core.accounts.listening, 2.0)
+    assert getattr(principal_for_token(core, token), "role", "") == "display"
+    assert _until(lambda: core.accounts.listening, 5.0)
+
+
+def test_truncate_is_heard(core: Core) -> None:
+    token = _device(core)
+    _listening(core)
+    assert principal_for_token(core, token) is not None
+    with _other_writer(core) as other:
+        other.execute("TRUNCATE devices CASCADE")
+    assert _until(lambda: principal_for_token(core, token) is None, 2.0)
+
+
+def test_disabled_triggers_count_as_missing(core: Core) -> None:
+    with _other_writer(core) as other:
+        assert triggers_present(other)
+        other.execute("ALTER TABLE staff DISABLE TRIGGER USER")
+        assert not triggers_present(other)
+
+
+def test_a_revocation_on_the_bus_forgets_too(core: Core) -> None:
+    """Through Redis the control event can come before PostgreSQL's notification: a
+    dropped connection that reconnects at once must be read from the database."""
+    from shared.app import create_app
+    from shared.events import ControlEvent
+
+    create_app(core=core)
+    _listening(core)
+    core.accounts.put(("token", "x"), "row", core.accounts.stamp())
+    core.bus.publish_control(ControlEvent("revoked", "device:kiosk-1"))
+    assert core.bus.wait_idle()
+    assert core.accounts.get(("token", "x")) is None
