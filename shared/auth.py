@@ -426,16 +426,21 @@ def set_staff_active(core: Core, username: str, active: bool) -> StaffInfo:
 
 def set_role(core: Core, username: str, role: str, office: str | None) -> StaffInfo:
     """Change an account's role and office (None: every office). Its next request
-    already has the new rights (the principal is read from the database each time)."""
+    already has the new rights, and its live Socket.IO connections are dropped in every
+    process (they reconnect with the new rights: no more pushes from an office it left)."""
     if role not in roles.ACCOUNT_ROLES:
         raise Refusal(400, "invalid_request", "Unknown role.")
     if office is not None:
         core.office(office)
     with _account_write(core) as session:
         staff = _staff(session, username)
+        changed = (staff.role, staff.office_id) != (role, office)
         staff.role = role
         staff.office_id = office
-        return _staff_info(staff)
+        info = _staff_info(staff)
+    if changed:
+        _ended(core, username)
+    return info
 
 
 def set_password(core: Core, username: str, password: str) -> StaffInfo:

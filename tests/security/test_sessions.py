@@ -131,3 +131,21 @@ def test_end_sessions_and_password_change_end_in_process_sessions(core: Core) ->
     assert client.post("/login", data=form).status_code == 401  # disabled: no login
     with pytest.raises(Refusal):
         set_password(core, "nobody", "long-enough-password")
+
+
+def test_a_changed_role_drops_the_account_live_connections(core: Core) -> None:
+    """Its sockets reconnect with the new rights: a terminal moved to another office stops
+    receiving the old office's updates."""
+    from queue import Queue
+
+    from shared.auth import set_role
+    from shared.events import ControlEvent
+
+    create_staff(core, "ayu", PASSWORD, "officer", "DPS")
+    heard: Queue[ControlEvent] = Queue()
+    core.bus.subscribe_control(heard.put)
+    set_role(core, "ayu", "supervisor", None)
+    event = heard.get(timeout=5)
+    assert (event.kind, event.principal) == ("revoked", "staff:ayu")
+    set_role(core, "ayu", "supervisor", None)  # nothing changed: nothing dropped
+    assert core.bus.wait_idle() and heard.empty()
