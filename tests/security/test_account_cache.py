@@ -4,8 +4,7 @@ device, whoever writes it, and never kept past a change that happened while it w
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,23 +24,15 @@ from shared.auth import (
     staff_principal,
 )
 from shared.core import Core
+from tests.scaleout.helpers import wait_for
 
 pytestmark = pytest.mark.postgres
-
-
-def _until(check: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def _listening(core: Core) -> None:
     """Start the listener (a lookup does) and wait until it listens."""
     core.accounts.get(("nobody",))
-    assert _until(lambda: core.accounts.listening)
+    wait_for(lambda: core.accounts.listening, 5.0, "the listener never listened")
 
 
 @contextmanager
@@ -86,7 +77,7 @@ def test_a_revocation_by_another_process_ends_the_token_at_once(core: Core) -> N
     with _other_writer(core) as other:
         other.execute("UPDATE devices SET token_hash = NULL, revoked_at = now() "
                       "WHERE id = 'kiosk-cache'")
-    assert _until(lambda: principal_for_token(core, token) is None, 2.0)
+    wait_for(lambda: principal_for_token(core, token) is None, 2.0, "still admitted")
 
 
 def test_this_process_revoking_forgets_at_once(core: Core) -> None:
@@ -108,18 +99,20 @@ def test_a_changed_role_and_an_ended_session_are_seen(core: Core) -> None:
     assert getattr(principal_for_token(core, token), "role", "") == "supervisor"
     with _other_writer(core) as other:
         other.execute("UPDATE staff SET session_generation = 1 WHERE username = 'ayu'")
-    assert _until(lambda: staff_principal(core, "ayu", 0) is None, 2.0)
+    wait_for(lambda: staff_principal(core, "ayu", 0) is None, 2.0, "session lived on")
     assert staff_principal(core, "ayu", 1) is not None
 
 
-def test_a_device_last_use_write_does_not_forget_everything(
-        core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_device_last_use_write_notifies_nobody(core: Core) -> None:
+    """Written once a minute per device: it must not make every process forget."""
     token = _device(core)
-    _listening(core)
-    assert principal_for_token(core, token, "10.0.0.5") is not None  # writes its last use
-    time.sleep(0.3)  # had the write notified, the answer would be gone by now
-    _no_database(core, monkeypatch)
-    assert principal_for_token(core, token, "10.0.0.5") is not None
+    with _other_writer(core) as listener:
+        listener.execute(f"LISTEN {account_cache.CHANNEL}")
+        assert principal_for_token(core, token, "10.0.0.5") is not None  # writes its last use
+        with _other_writer(core) as other:  # a marker, after the write in commit order
+            other.execute("SELECT pg_notify(%s, 'marker')", [account_cache.CHANNEL])
+        heard = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
+    assert heard == ["marker"]
 
 
 def test_an_answer_read_across_a_change_is_not_kept(core: Core) -> None:
@@ -145,8 +138,8 @@ def test_losing_the_listener_forgets_and_reads_until_it_listens_again(
                       "WHERE application_name = %s AND datname = current_database()",
                       [account_cache.LISTENER_NAME])
     # The kept answer is forgotten when the listener is lost: the next lookup reads.
-    assert _until(lambda: principal_for_token(core, token) is None, 3.0)
-    assert _until(lambda: core.accounts.listening, 5.0)
+    wait_for(lambda: principal_for_token(core, token) is None, 3.0, "still admitted")
+    wait_for(lambda: core.accounts.listening, 5.0, "never listened again")
 
 
 def test_without_the_triggers_nothing_is_kept(
@@ -158,7 +151,7 @@ def test_without_the_triggers_nothing_is_kept(
     cache = AccountCache(engine)
     try:
         cache.get(("x",))
-        assert _until(lambda: not cache.enabled, 5.0)
+        wait_for(lambda: not cache.enabled, 5.0, "kept answers without triggers")
         assert cache.stamp() is None
     finally:
         cache.close()
@@ -216,12 +209,12 @@ def test_a_listener_that_died_is_started_again(
     assert principal_for_token(core, token) is not None
     with _other_writer(core) as other:
         other.execute("UPDATE devices SET kind = 'display' WHERE id = 'kiosk-cache'")
-    assert _until(lambda: bool(deaths) and not core.accounts.listening, 2.0)
+    wait_for(lambda: bool(deaths) and not core.accounts.listening, 2.0, "still trusted")
     assert getattr(principal_for_token(core, token), "role", "") == "display"
     # The next lookup after the old listener ended starts a new one (requests keep
     # coming; a lookup made while the old one was still closing its connection does not).
-    assert _until(lambda: core.accounts.get(("nobody",)) is None and core.accounts.listening,
-                  5.0)
+    wait_for(lambda: core.accounts.get(("nobody",)) is None and core.accounts.listening,
+             5.0, "no new listener")
 
 
 def test_truncate_is_heard(core: Core) -> None:
@@ -230,7 +223,7 @@ def test_truncate_is_heard(core: Core) -> None:
     assert principal_for_token(core, token) is not None
     with _other_writer(core) as other:
         other.execute("TRUNCATE devices CASCADE")
-    assert _until(lambda: principal_for_token(core, token) is None, 2.0)
+    wait_for(lambda: principal_for_token(core, token) is None, 2.0, "still admitted")
 
 
 def test_disabled_triggers_count_as_missing(core: Core) -> None:
