@@ -23,9 +23,9 @@ account or a device changed:
   connection hanging on a dead network), and so does a listener that stopped;
 - an answer is kept at most `MAX_AGE` seconds anyway, and at most `KEPT` of them.
 
-A revocation therefore reaches every process within the notification's delivery (a
-millisecond on one machine) instead of at the next request's read. On SQLite the lookup
-is a local read, not a round trip: nothing is remembered there.
+A revocation therefore reaches every process with the notification's delivery (the tests
+allow a second between two server processes) instead of at the next request's read. On
+SQLite the lookup is a local read, not a round trip: nothing is remembered there.
 """
 
 from __future__ import annotations
