@@ -160,8 +160,7 @@ class AccountCache:
 
     def close(self) -> None:
         self._stopping.set()
-        self._listening = False
-        self.forget_all()
+        self._lost()
 
     # --- the listener ---------------------------------------------------------------
     def _start(self) -> None:

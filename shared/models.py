@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shared.account_cache import install_on_create
+
 
 class Base(DeclarativeBase):
     pass
@@ -253,12 +255,6 @@ class PrintJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
-def _install_account_triggers() -> None:
-    # On PostgreSQL, `create_all` also installs the triggers that tell every process an
-    # account or device changed (shared.account_cache; migration 0008 for migrated ones).
-    from shared.account_cache import install_on_create
-
-    install_on_create(Base.metadata)
-
-
-_install_account_triggers()
+# On PostgreSQL, `create_all` also installs the triggers that tell every process an
+# account or device changed (shared.account_cache; migration 0008 for migrated ones).
+install_on_create(Base.metadata)
