@@ -186,11 +186,14 @@ class Core:
                 raise
             self._published(change)
         if any(event.kind in CALL_EVENTS for event in change.events):
-            # A call: the dispatcher sends it (the boards' `called`) before this request
-            # builds and writes its own answer, as a view that emitted it itself would.
+            # A call: the boards get it before this request builds and writes its own
+            # answer. The first pass runs the dispatcher, which emits `called` and so
+            # wakes each board's websocket writer; the second lets those writers send
+            # (woken after this request, they would otherwise wait for its answer:
+            # about 1 ms of every call's way to the board, docs/benchmarks.md).
             # Not after other changes: at a burst of check-ins, waking the dispatcher
             # for each costs more than it saves (it takes them in batches otherwise).
-            give_way()
+            give_way(passes=2)
 
     def _published(self, change: Change) -> None:
         """After a change's commit: drop what it made stale, publish its events."""

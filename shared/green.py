@@ -43,11 +43,17 @@ def cooperate() -> None:
     time.sleep(0)  # patched to gevent.sleep(0) under gevent
 
 
-def give_way() -> None:
-    """Under gevent, let the greenlets that are ready run once before this one goes on
-    (the event dispatcher a commit just woke); under threads, nothing."""
+def give_way(passes: int = 1) -> None:
+    """Under gevent, let the greenlets that are ready run `passes` times before this one
+    goes on; under threads, nothing.
+
+    Each pass runs the greenlets that were ready when it began, in the order they were
+    woken. One pass runs the event dispatcher a commit just woke. What the dispatcher
+    itself wakes (each board's websocket writer, when it emits a `called`) queues behind
+    this greenlet, so those only run in the next pass."""
     if is_green():
-        cooperate()
+        for _ in range(passes):
+            cooperate()
 
 
 def sleep(seconds: float) -> None:

@@ -193,6 +193,7 @@ def test_a_change_lets_the_dispatcher_send_its_events_before_the_request_goes_on
         tmp_path: Path) -> None:
     """A board's `called` goes out before the request that called builds its answer: when
     `core.change` returns, the subscribers already have the event (the dispatcher ran),
+    and what they handed to other greenlets (each board's websocket writer) was sent,
     without the request waiting for anything else. Other changes (a check-in) leave
     their events to the dispatcher's next turn."""
     out = run_green(f"""
@@ -202,8 +203,23 @@ def test_a_change_lets_the_dispatcher_send_its_events_before_the_request_goes_on
 
         core = make_core(load_config(Path({str(ROOT / "config.toml")!r})),
                          "sqlite:///{tmp_path / 'green.sqlite3'}")
-        seen = []
-        core.bus.subscribe(lambda event: seen.append(event.kind))
+        import gevent, gevent.queue
+        seen, sent = [], []
+        # like a board's websocket: the subscriber queues, a writer greenlet sends
+        outbox = gevent.queue.Queue()
+
+        def writer():
+            while True:
+                sent.append(outbox.get())
+
+        gevent.spawn(writer)
+        gevent.sleep(0)  # the writer now waits on its queue
+
+        def subscriber(event):
+            seen.append(event.kind)
+            outbox.put(event.kind)
+
+        core.bus.subscribe(subscriber)
         visits.walk_in(core, "DPS", "paspor-baru", None, "petugas")
         # a check-in does not wake the dispatcher by itself: a burst is taken in a batch
         assert seen == [], seen
@@ -211,8 +227,10 @@ def test_a_change_lets_the_dispatcher_send_its_events_before_the_request_goes_on
         assert seen == ["checked_in"], seen
         seen.clear()
         ticket = visits.call_next(core, "DPS", "1", "petugas")
-        # no sleep, no wait: the request has not yielded since call_next returned
+        # no sleep, no wait: the request has not yielded since call_next returned, and
+        # what the subscriber handed to its writer went out too
         assert ticket is not None and seen == ["called"], seen
+        assert sent == ["checked_in", "called"], sent
         print("OK")
     """, tmp_path)
     assert "OK" in out
