@@ -21,7 +21,7 @@ class CounterNamespace(Namespace):
         principal = current_principal()
         if principal is None or principal.role not in roles.STAFF:
             raise ConnectionRefusedError("unauthorized")
-        register(principal.key, request.sid, self.namespace)  # type: ignore[attr-defined]
+        register(principal, request.sid, self.namespace)  # type: ignore[attr-defined]
 
     def on_disconnect(self, reason: Any = None) -> None:
         unregister(request.sid, self.namespace)  # type: ignore[attr-defined]

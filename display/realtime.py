@@ -28,7 +28,7 @@ class DisplayNamespace(Namespace):
         principal = current_principal()
         if principal is None or principal.role not in roles.ADMITTED_TO_BOARD:
             raise ConnectionRefusedError("unauthorized")
-        register(principal.key, request.sid, self.namespace)  # type: ignore[attr-defined]
+        register(principal, request.sid, self.namespace)  # type: ignore[attr-defined]
         if principal.kind == "device":
             # The page's product version and browser, for the admin's devices list; the
             # screen connects even when that cannot be stored just now.

@@ -168,7 +168,7 @@ class TicketNamespace(Namespace):
         if principal is None or principal.kind != "ticket" or not principal.offices:
             raise ConnectionRefusedError("unauthorized")
         sid: str = request.sid  # type: ignore[attr-defined]
-        register(principal.key, sid, self.namespace)
+        register(principal, sid, self.namespace)
         ticket_id = int(principal.name)
         office = principal.offices[0]
         join_room(room_of(ticket_id))

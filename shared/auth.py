@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import (
     DateTime,
@@ -340,20 +340,67 @@ def revoke_device(core: Core, device_id: str) -> DeviceInfo:
     return info
 
 
-def revoked_among(core: Core, keys: set[str]) -> set[str]:
-    """Which of these principal keys ("device:<id>", "staff:<username>") lost access: a
-    device revoked or gone, a staff account disabled or gone. (A staff session ended by
-    its generation is caught at its next event, and by the control event.)"""
-    devices = {key.split(":", 1)[1] for key in keys if key.startswith("device:")}
-    staff = {key.split(":", 1)[1] for key in keys if key.startswith("staff:")}
+@dataclass(frozen=True)
+class Admission:
+    """What admitted a long-lived connection (a Socket.IO connection), kept to check it
+    again while it stays open: its principal as admitted, and the credential it showed.
+
+    source: "bearer", "device_cookie" or "session" (shared.web), "ticket" for a phone.
+    """
+
+    principal: Principal
+    source: str | None
+    digest: str | None = None               # the bearer token's or device cookie's hash
+    generation: int | None = None           # a staff session's generation
+    session_ends: datetime | None = None    # a staff session's absolute end (UTC)
+
+
+Handle = TypeVar("Handle")
+
+
+def ended_among(core: Core, admitted: Mapping[Handle, Admission]) -> set[Handle]:
+    """The connections whose admission no longer holds, in two reads whatever their
+    number: the device revoked, gone or enrolled again with a new token; the staff
+    account disabled or gone, its role or office changed, its API token replaced, or,
+    for a browser session, its sessions ended (logout, password, an admin) or its
+    lifetime over. Principals that were admitted as they are now stay (a phone following
+    its ticket always does). For the changes no event reaches this process with: the
+    CLI of another process without Redis, a restore, `psql`."""
+    devices = {a.principal.name for a in admitted.values() if a.principal.kind == "device"}
+    staff = {a.principal.name for a in admitted.values() if a.principal.kind == "staff"}
     with core.db.read() as session:
-        good_devices = set(session.execute(select(Device.id).where(
-            Device.id.in_(devices), Device.revoked_at.is_(None),
-            Device.token_hash.is_not(None))).scalars()) if devices else set()
-        good_staff = set(session.execute(select(Staff.username).where(
-            Staff.username.in_(staff), Staff.active.is_(True))).scalars()) if staff else set()
-    return ({f"device:{d}" for d in devices - good_devices}
-            | {f"staff:{s}" for s in staff - good_staff})
+        device_rows = {row.id: row for row in session.execute(
+            select(Device.id, Device.kind, Device.office_id, Device.token_hash)
+            .where(Device.id.in_(devices), Device.revoked_at.is_(None)))} if devices else {}
+        staff_rows = {row.username: row for row in session.execute(
+            select(Staff.username, Staff.role, Staff.office_id, Staff.active,
+                   Staff.session_generation, Staff.api_token_hash)
+            .where(Staff.username.in_(staff)))} if staff else {}
+    now = core.now()
+    ended: set[Handle] = set()
+    for handle, admission in admitted.items():
+        principal = admission.principal
+        if principal.kind == "device":
+            device = device_rows.get(principal.name)
+            holds = (device is not None and device.token_hash is not None
+                     and admission.digest in (None, device.token_hash)
+                     and principal == Principal("device", device.id, device.kind,
+                                                (str(device.office_id),)))
+        elif principal.kind == "staff":
+            account = staff_rows.get(principal.name)
+            holds = (account is not None and bool(account.active)
+                     and principal == _staff_principal(core, cast(Staff, account)))
+            if holds and account is not None and admission.source == "session":
+                holds = (account.session_generation == admission.generation
+                         and admission.session_ends is not None
+                         and now <= admission.session_ends)
+            elif holds and account is not None and admission.source == "bearer":
+                holds = account.api_token_hash == admission.digest
+        else:
+            continue
+        if not holds:
+            ended.add(handle)
+    return ended
 
 
 # --- staff: list, enable/disable, password, sessions -------------------------------------------

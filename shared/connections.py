@@ -25,12 +25,16 @@ from typing import Any
 from flask import Flask
 from flask_socketio import SocketIO
 
+from shared.auth import Admission, Principal
 from shared.core import Core
 from shared.events import ControlEvent
 
 log = logging.getLogger(__name__)
 
-SWEEP_SECONDS = 10.0  # a revocation made where no event reaches us (CLI without Redis)
+#: How often every open connection's admission is checked again (shared.auth.ended_among):
+#: a change no event reached this process with (the CLI of another process without
+#: Redis) ends its connections within this time.
+SWEEP_SECONDS = 10.0
 
 
 class Connections:
@@ -43,8 +47,11 @@ class Connections:
         self._address_of: dict[str, str] = {}            # engine.io sid -> address
         self._sids: dict[str, set[tuple[str, str]]] = {}  # principal key -> {(sid, ns)}
         self._key_of: dict[tuple[str, str], str] = {}     # (sid, ns) -> principal key
+        self._admitted: dict[tuple[str, str], Admission] = {}  # (sid, ns) -> admission
         self._sweeping = False
         self.start_sweep: Callable[[], None] | None = None
+        # One pass of the sweep, now (set by `install`): tests and tools.
+        self.recheck: Callable[[], bool] = lambda: False
 
     def admit(self, eio_sid: str, address: str) -> bool:
         """Count a new connection from `address`; False when the address is at its cap."""
@@ -67,26 +74,29 @@ class Connections:
         with self._lock:
             return self._addresses[address]
 
-    def track(self, key: str, sid: str, namespace: str) -> None:
+    def track(self, admission: Admission, sid: str, namespace: str) -> None:
+        key = admission.principal.key
         with self._lock:
             self._sids.setdefault(key, set()).add((sid, namespace))
             self._key_of[(sid, namespace)] = key
+            self._admitted[(sid, namespace)] = admission
             start = not self._sweeping and self.start_sweep is not None
             self._sweeping = self._sweeping or start
         if start and self.start_sweep is not None:
             self.start_sweep()
 
-    def keys_or_stop(self) -> set[str]:
-        """The principals holding connections; when none, the sweep stops (it starts
-        again with the next connection)."""
+    def admitted_or_stop(self) -> dict[tuple[str, str], Admission]:
+        """The open connections and what admitted them; when none, the sweep stops (it
+        starts again with the next connection)."""
         with self._lock:
-            if not self._sids:
+            if not self._admitted:
                 self._sweeping = False
-            return set(self._sids)
+            return dict(self._admitted)
 
     def untrack(self, sid: str, namespace: str) -> None:
         with self._lock:
             key = self._key_of.pop((sid, namespace), None)
+            self._admitted.pop((sid, namespace), None)
             held = self._sids.get(key) if key is not None else None
             if held is not None:
                 held.discard((sid, namespace))
@@ -143,6 +153,14 @@ def install(app: Flask, socketio: SocketIO, core: Core) -> Connections:
     eio.on("connect", gate)
     eio.on("disconnect", released)
 
+    def end_connection(sid: str, namespace: str, why: str) -> None:
+        log.info("socket.io: dropping %s on %s (%s)", sid, namespace, why)
+        try:
+            socketio.server.disconnect(sid, namespace=namespace)  # type: ignore[union-attr]
+        except Exception:  # already gone
+            log.debug("disconnect of %s failed", sid, exc_info=True)
+        connections.untrack(sid, namespace)
+
     def drop(event: ControlEvent) -> None:
         if event.kind != "revoked":
             return
@@ -150,42 +168,50 @@ def install(app: Flask, socketio: SocketIO, core: Core) -> Connections:
         # change: forget who held what, so that a reconnect is read from the database.
         core.accounts.forget_all()
         for sid, namespace in connections.held_by(event.principal):
-            log.info("socket.io: dropping %s (%s) on %s", sid, event.principal, namespace)
-            try:
-                socketio.server.disconnect(sid, namespace=namespace)  # type: ignore[union-attr]
-            except Exception:  # already gone
-                log.debug("disconnect of %s failed", sid, exc_info=True)
-            connections.untrack(sid, namespace)
+            end_connection(sid, namespace, event.principal)
 
     core.bus.subscribe_control(drop)
 
-    def sweep() -> None:
-        from shared.auth import revoked_among
+    def recheck() -> bool:
+        """Check every open connection's admission again and drop those that no longer
+        hold; False when none is open (the sweep then stops)."""
+        from shared.auth import ended_among
 
+        admitted = connections.admitted_or_stop()
+        if not admitted:
+            return False
+        try:
+            ended = ended_among(core, admitted)
+        except Exception as exc:  # the database is away: try again later
+            log.warning("socket.io sweep failed (%s)", exc)
+            return True
+        for sid, namespace in sorted(ended):
+            end_connection(sid, namespace, f"{admitted[(sid, namespace)].principal.key}: "
+                                       "its access ended or changed")
+        return True
+
+    connections.recheck = recheck
+
+    def sweep() -> None:
         while True:
             socketio.sleep(SWEEP_SECONDS)
-            keys = connections.keys_or_stop()
-            if not keys:
+            if not recheck():
                 return
-            try:
-                gone = revoked_among(core, keys)
-            except Exception as exc:  # the database is away: try again later
-                log.warning("socket.io sweep failed (%s)", exc)
-                continue
-            for key in sorted(gone):
-                drop(ControlEvent("revoked", key))
 
     connections.start_sweep = lambda: socketio.start_background_task(sweep) and None
     return connections
 
 
-def register(key: str, sid: str, namespace: str) -> None:
-    """A namespace admitted `key`'s connection `sid` (called from connect handlers)."""
+def register(principal: Principal, sid: str, namespace: str) -> None:
+    """A namespace admitted `principal`'s connection `sid` (called from connect handlers,
+    in the handshake's request: what admitted it is kept to check it again)."""
     from flask import current_app
+
+    from shared.web import admission
 
     connections: Connections | None = current_app.extensions.get("giliran_connections")
     if connections is not None:
-        connections.track(key, sid, namespace)
+        connections.track(admission(principal), sid, namespace)
 
 
 def unregister(sid: str, namespace: str) -> None:

@@ -4,7 +4,7 @@ rule for cookie-authenticated writes, and refusal answers."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -12,7 +12,9 @@ from flask import Response, current_app, g, jsonify, request, session
 
 from shared.auth import (
     DEVICE_COOKIE,
+    Admission,
     Principal,
+    hash_token,
     principal_for_token,
     session_generation,
     staff_principal,
@@ -59,6 +61,27 @@ def current_principal() -> Principal | None:
     g.principal = principal
     g.principal_source = source
     return principal
+
+
+def admission(principal: Principal) -> Admission:
+    """What admitted `principal` to this request (the one `current_principal` found),
+    for a connection that stays open: shared.connections checks it again every few
+    seconds (shared.auth.ended_among)."""
+    source = g.get("principal_source")
+    if source == "bearer":
+        token = request.headers.get("Authorization", "")[7:].strip()
+        return Admission(principal, source, digest=hash_token(token))
+    if source == "device_cookie":
+        return Admission(principal, source,
+                         digest=hash_token(request.cookies.get(DEVICE_COOKIE, "")))
+    if source == "session":
+        core: Core = current_app.extensions["giliran"]
+        login = session.get("login")
+        ends = (_EPOCH + timedelta(seconds=login,
+                                   hours=core.config.security.staff_session_hours)
+                if isinstance(login, int) else None)
+        return Admission(principal, source, generation=session.get("gen"), session_ends=ends)
+    return Admission(principal, source)
 
 
 def ticket_principal(core: Core, token: str) -> Principal | None:
