@@ -394,7 +394,7 @@ def ended_among(core: Core, admitted: Mapping[Handle, Admission]) -> set[Handle]
                 holds = (account.session_generation == admission.generation
                          and admission.session_ends is not None
                          and now <= admission.session_ends)
-            elif holds and account is not None and admission.source == "bearer":
+            elif holds and account is not None:  # a token: the header or the cookie
                 holds = account.api_token_hash == admission.digest
         else:
             continue

@@ -85,6 +85,11 @@ class Connections:
         if start and self.start_sweep is not None:
             self.start_sweep()
 
+    def admitted(self) -> dict[tuple[str, str], Admission]:
+        """The open connections and what admitted them."""
+        with self._lock:
+            return dict(self._admitted)
+
     def admitted_or_stop(self) -> dict[tuple[str, str], Admission]:
         """The open connections and what admitted them; when none, the sweep stops (it
         starts again with the next connection)."""
@@ -177,7 +182,7 @@ def install(app: Flask, socketio: SocketIO, core: Core) -> Connections:
         hold; False when none is open (the sweep then stops)."""
         from shared.auth import ended_among
 
-        admitted = connections.admitted_or_stop()
+        admitted = connections.admitted()
         if not admitted:
             return False
         try:
@@ -185,6 +190,11 @@ def install(app: Flask, socketio: SocketIO, core: Core) -> Connections:
         except Exception as exc:  # the database is away: try again later
             log.warning("socket.io sweep failed (%s)", exc)
             return True
+        if ended:
+            # What ended them may not have reached this process's memory of who is
+            # asking either (a restore without notifications): the reconnect is read
+            # from the database.
+            core.accounts.forget_all()
         for sid, namespace in sorted(ended):
             end_connection(sid, namespace, f"{admitted[(sid, namespace)].principal.key}: "
                                        "its access ended or changed")
@@ -195,8 +205,9 @@ def install(app: Flask, socketio: SocketIO, core: Core) -> Connections:
     def sweep() -> None:
         while True:
             socketio.sleep(SWEEP_SECONDS)
-            if not recheck():
+            if not connections.admitted_or_stop():
                 return
+            recheck()
 
     connections.start_sweep = lambda: socketio.start_background_task(sweep) and None
     return connections

@@ -127,3 +127,28 @@ def test_a_session_past_its_lifetime_is_dropped(core: Core, screens: Screens) ->
     dropped(screens)
     core.clock.advance(timedelta(minutes=2))
     dropped(screens, "terminal")
+
+
+def test_a_staff_token_shown_as_the_device_cookie_is_checked_too(core: Core,
+                                                                   screens: Screens) -> None:
+    token = create_staff(core, "robot", None, "officer", "DPS", token=True)
+    by_cookie = server_socketio.test_client(screens.app, namespace="/counter",
+                                            headers={"Cookie": f"giliran_device={token}"})
+    assert by_cookie.is_connected("/counter")
+    write(core, update(Staff).where(Staff.username == "robot")
+          .values(api_token_hash=hash_token("a new token")))
+    screens.recheck()
+    wait_for(lambda: not by_cookie.is_connected("/counter"), 5, "the cookie's socket stayed")
+
+
+def test_what_the_sweep_drops_is_forgotten_by_the_account_cache(
+        core: Core, screens: Screens, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL the process remembers who holds a token; a change it heard of from
+    nobody (a restore) must not let the dropped screen straight back in from that memory."""
+    forgotten: list[bool] = []
+    monkeypatch.setattr(core.accounts, "forget_all", lambda: forgotten.append(True))
+    dropped(screens)
+    assert forgotten == []  # nothing ended: the memory stays
+    write(core, update(Device).where(Device.id == "papan-1").values(revoked_at=core.now()))
+    dropped(screens, "board")
+    assert forgotten
