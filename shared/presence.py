@@ -6,8 +6,10 @@ in memory and a background thread writes what was noted in one transaction, at m
 FLUSH_EVERY seconds later. Reading presence (`read`) writes what is pending first, so a
 list is never older than the requests that came before it in this process.
 
-Per person and place at most one write a minute (SEEN_EVERY): one account calling from
-several counters (a shared token) writes once a minute per counter.
+Per person, a move to another place is written (at most once per FLUSH_EVERY, the
+latest place wins); staying at one place is written at most once a minute (SEEN_EVERY).
+So the list shows where each person was last, even one account calling from several
+counters (a shared token).
 """
 
 from __future__ import annotations
@@ -42,17 +44,21 @@ class Presence:
         self._lock = threading.Lock()
         self._pending: dict[str, tuple[datetime, str | None, str]] = {}
         self._seen: dict[tuple[str, str], datetime] = {}
+        self._where: dict[str, str] = {}  # username -> the place last noted
         self._thread: threading.Thread | None = None
 
     def note(self, username: str, at: datetime, address: str | None, where: str) -> None:
         """Staff member `username` was at `where` now (cheap: a dictionary update)."""
         with self._lock:
             last = self._seen.get((username, where))
-            if last is not None and at - last < SEEN_EVERY:
+            moved = self._where.get(username) != where
+            if not moved and last is not None and at - last < SEEN_EVERY:
                 return
             if len(self._seen) > 10000:
                 self._seen.clear()
+                self._where.clear()
             self._seen[(username, where)] = at
+            self._where[username] = where
             self._pending[username] = (at, (address or "")[:64] or None, where)
             if self._thread is None or not self._thread.is_alive():
                 self._start_writer()

@@ -136,10 +136,11 @@ def test_test_print_queues_a_ticket_on_the_kiosk_printer(adm: Admin) -> None:
     assert followed.status_code == 200
 
 
-def test_presence_is_written_after_the_request_once_a_minute_per_place(adm: Admin) -> None:
+def test_presence_is_written_after_the_request_and_shows_the_last_place(adm: Admin) -> None:
     """One account calling from two counters (a shared token): no request waits for the
-    presence write (it happens on the writer thread), and what it writes is one
-    statement for the burst, not one per request because the place changed."""
+    presence write (it happens on the writer thread), what it writes is one statement
+    for the burst, not one per request because the place changed, and it shows where
+    the account was last (before: the place first noted within the minute)."""
     import threading
 
     from sqlalchemy import event
@@ -162,4 +163,34 @@ def test_presence_is_written_after_the_request_once_a_minute_per_place(adm: Admi
     assert in_requests == []
     assert 1 <= len(writes) <= 2  # the writer thread may have run between the requests
     seen = adm.core.presence.read()["ketut"]
-    assert seen[1] == "counter W2"  # W1 again within the minute was not written again
+    assert seen[1] == "counter W1"  # back at W1 within the minute: written again
+
+
+def test_presence_staying_put_is_written_once_a_minute_a_move_at_once(adm: Admin) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    create_staff(adm.core, "wayan", "rahasia-123", "officer")
+    presence, start = adm.core.presence, adm.core.now()
+    writes: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE STAFF"):
+            writes.append(statement)
+
+    def at(seconds: int, where: str) -> tuple[int, str]:
+        presence.note("wayan", start + timedelta(seconds=seconds), "10.0.0.7", where)
+        presence.flush()
+        return len(writes), presence.read()["wayan"][1]
+
+    event.listen(adm.core.db.engine, "before_cursor_execute", count)
+    try:
+        assert at(0, "counter 1") == (1, "counter 1")
+        assert at(30, "counter 1") == (1, "counter 1")   # staying put: not again
+        assert at(35, "counter 3") == (2, "counter 3")   # a move: at once
+        assert at(40, "counter 1") == (3, "counter 1")   # and back: at once
+        assert at(70, "counter 1") == (3, "counter 1")
+        assert at(101, "counter 1") == (4, "counter 1")  # a minute after the last write
+    finally:
+        event.remove(adm.core.db.engine, "before_cursor_execute", count)
