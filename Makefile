@@ -49,7 +49,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 types: venv
-	$(BIN)/mypy shared kiosk display counter hardware
+	$(BIN)/mypy shared kiosk display counter hardware bench
 
 test: venv vendor services lint types
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup

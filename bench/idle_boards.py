@@ -30,7 +30,7 @@ def hold(url: str, token: str, state: dict[str, int], stop: gevent.event.Event) 
                                            timeout=30, skip_utf8_validation=True)
         sock.recv()                      # Engine.IO open
         sock.send("40/display,")
-        answer = sock.recv()
+        answer = str(sock.recv())
         if not answer.startswith("40/display,"):
             state["refused"] += 1
             sock.close()
@@ -43,7 +43,7 @@ def hold(url: str, token: str, state: dict[str, int], stop: gevent.event.Event) 
     try:
         while not stop.is_set():
             try:
-                message = sock.recv()
+                message = str(sock.recv())
             except websocket.WebSocketTimeoutException:
                 continue
             if message == "2":

@@ -88,9 +88,10 @@ def summary(figures: dict[str, dict[str, float]], models: list[str]) -> str:
                          "yes" if not bad else "**no**"])
         floor_b2 = figures.get(f"b2.floor.{model}", {})
         for database in ("sqlite", "postgresql"):
-            ours = figures.get(f"b2.{database}.{model}")
-            if not ours:
+            found = figures.get(f"b2.{database}.{model}")
+            if not found:
                 continue
+            ours = found
             rate, frate = ours.get("rate"), floor_b2.get("rate")
             add(f"B2 check-ins/s, {database} ({model})", rate, frate, "/s",
                 "≥ 200/s and ≥ 0.3× floor",
