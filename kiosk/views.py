@@ -60,6 +60,10 @@ STATUS_WORDS = {
     lifecycle.DONE: "Finished",
     lifecycle.CANCELLED: "Cancelled",
 }
+# The ticket states the pages' scripts test for, named by shared.lifecycle (the scripts
+# spell none themselves): `active` is every state still in the office's queues.
+TICKET_STATES = {"waiting": lifecycle.WAITING, "called": lifecycle.CALLED,
+                 "done": lifecycle.DONE, "active": list(lifecycle.ACTIVE)}
 
 # What the applicant can do next, per refusal code: shown under the API's own message.
 NEXT_STEPS = {
@@ -206,6 +210,7 @@ def page(kiosk_id: str) -> tuple[str, int]:
         "messages": messages(SCRIPT_MESSAGES),
         "next_steps": {code: bilingual(text) for code, text in NEXT_STEPS.items()},
         "status_words": {code: bilingual(text) for code, text in STATUS_WORDS.items()},
+        "states": TICKET_STATES,
         "priority_names": {code: bilingual(text) for code, text in PRIORITY_NAMES.items()},
     }
     services = [(s.id, {"id": s.name_id, "en": s.name_en}) for s in office.services.values()]
@@ -342,6 +347,7 @@ def status(token: str) -> tuple[str, int]:
         "names": office_names(office),
         "messages": messages(SCRIPT_MESSAGES),
         "status_words": {code: bilingual(text) for code, text in STATUS_WORDS.items()},
+        "states": TICKET_STATES,
     }
     return render_template("kiosk/status.html", ticket=ticket, office=office,
                            settings=settings, token=token), 200

@@ -234,7 +234,7 @@
     byId("fact-slot").hidden = !slot;
     setPair(byId("ticket-station"), names.stations[ticket.station] ||
             { id: ticket.station || "", en: ticket.station || "" });
-    const waiting = ticket.status === "waiting" && ticket.position != null;
+    const waiting = ticket.status === settings.states.waiting && ticket.position != null;
     byId("ticket-position").textContent = waiting ? String(ticket.position) : "";
     byId("fact-position").hidden = !waiting;
     byId("fact-wait").hidden = !waiting;

@@ -9,7 +9,7 @@
   const root = document.getElementById("status");
   const settings = JSON.parse(document.getElementById("status-settings").textContent);
   const byId = (id) => document.getElementById(id);
-  const ACTIVE = ["waiting", "called", "serving", "held"];
+  const STATES = settings.states;  // shared/lifecycle.py's names, from the page
   const state = { pushes: 0, polls: 0, connected: false, updated: null, socket: null };
   window.ticketStatus = state;  // for support and tests
   let pollTimer = null;
@@ -37,8 +37,8 @@
     document.title = `${ticket.number} · Giliran`;
     setPair(byId("status-state"), settings.status_words[ticket.status] ||
             { id: ticket.status, en: ticket.status });
-    const called = ticket.status === "called" && ticket.counter;
-    if (called && root.dataset.status !== "called" && navigator.vibrate) {
+    const called = ticket.status === STATES.called && ticket.counter;
+    if (called && root.dataset.status !== STATES.called && navigator.vibrate) {
       navigator.vibrate([300, 150, 300]);  // the phone buzzes when the number is called
     }
     byId("status-called").hidden = !called;
@@ -47,15 +47,15 @@
       setPair(byId("status-called"), msg("Called: go to {counter}", { counter }));
     }
     root.dataset.status = ticket.status;
-    byId("status-survey").hidden = ticket.status !== "done";
+    byId("status-survey").hidden = ticket.status !== STATES.done;
     setPair(byId("status-service"), names.services[ticket.service]);
     const slot = ticket.slot && ticket.slot.start ? `${ticket.slot.start}–${ticket.slot.end}` : "";
     byId("status-slot").textContent = slot;
     byId("row-slot").hidden = !slot;
-    const active = ACTIVE.includes(ticket.status);
+    const active = STATES.active.includes(ticket.status);
     setPair(byId("status-station"), names.stations[ticket.station]);
     byId("row-station").hidden = !active;
-    const waiting = ticket.status === "waiting" && ticket.position != null;
+    const waiting = ticket.status === STATES.waiting && ticket.position != null;
     byId("status-position").textContent = waiting ? String(ticket.position) : "";
     byId("row-position").hidden = !waiting;
     byId("row-wait").hidden = !waiting;

@@ -279,3 +279,19 @@ def test_status_page_of_a_finished_visit_links_to_the_survey(core: Core,
         visits.act(core, ticket["id"], "finish", "p", None)
     done = client.get(f"/t/{token}").get_data(as_text=True)
     assert f'href="/survey/{token}"' in done and 'id="status-survey" hidden' not in done
+
+
+def test_the_kiosk_scripts_take_ticket_states_from_the_page_not_their_own_spelling() -> None:
+    """shared/lifecycle.py names the states; the kiosk and the phone's status page get
+    them in their settings, so a renamed or added state cannot leave a script behind."""
+    from kiosk.views import TICKET_STATES
+    from shared import lifecycle
+    from tests.conftest import ROOT
+
+    assert TICKET_STATES["active"] == list(lifecycle.ACTIVE)
+    for script in ("kiosk.js", "status.js"):
+        source = (ROOT / "kiosk" / "static" / script).read_text(encoding="utf-8")
+        spelled = [state for state in lifecycle.STATES
+                   if re.search(rf"""["']{state}["']""", source)]
+        assert spelled == [], f"{script} spells {spelled}"
+        assert "settings.states" in source
