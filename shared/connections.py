@@ -25,7 +25,7 @@ from typing import Any
 from flask import Flask
 from flask_socketio import SocketIO
 
-from shared.auth import Admission, Principal
+from shared.auth import Admission, Principal, ended_among
 from shared.core import Core
 from shared.events import ControlEvent
 
@@ -46,7 +46,6 @@ class Connections:
         self._addresses: Counter[str] = Counter()
         self._address_of: dict[str, str] = {}            # engine.io sid -> address
         self._sids: dict[str, set[tuple[str, str]]] = {}  # principal key -> {(sid, ns)}
-        self._key_of: dict[tuple[str, str], str] = {}     # (sid, ns) -> principal key
         self._admitted: dict[tuple[str, str], Admission] = {}  # (sid, ns) -> admission
         self._sweeping = False
         self.start_sweep: Callable[[], None] | None = None
@@ -78,7 +77,6 @@ class Connections:
         key = admission.principal.key
         with self._lock:
             self._sids.setdefault(key, set()).add((sid, namespace))
-            self._key_of[(sid, namespace)] = key
             self._admitted[(sid, namespace)] = admission
             start = not self._sweeping and self.start_sweep is not None
             self._sweeping = self._sweeping or start
@@ -100,13 +98,13 @@ class Connections:
 
     def untrack(self, sid: str, namespace: str) -> None:
         with self._lock:
-            key = self._key_of.pop((sid, namespace), None)
-            self._admitted.pop((sid, namespace), None)
+            admission = self._admitted.pop((sid, namespace), None)
+            key = admission.principal.key if admission is not None else None
             held = self._sids.get(key) if key is not None else None
-            if held is not None:
+            if held is not None and key is not None:
                 held.discard((sid, namespace))
                 if not held:
-                    del self._sids[key]  # type: ignore[arg-type]
+                    del self._sids[key]
 
     def held_by(self, key: str) -> list[tuple[str, str]]:
         with self._lock:
@@ -179,9 +177,7 @@ def install(app: Flask, socketio: SocketIO, core: Core) -> Connections:
 
     def recheck() -> bool:
         """Check every open connection's admission again and drop those that no longer
-        hold; False when none is open (the sweep then stops)."""
-        from shared.auth import ended_among
-
+        hold; False when none is open."""
         admitted = connections.admitted()
         if not admitted:
             return False
