@@ -135,6 +135,10 @@ def _staff_principal(core: Core, staff: Staff) -> Principal:
     return Principal("staff", staff.username, staff.role, offices)
 
 
+def _device_principal(device_id: str, kind: str, office: str | None) -> Principal:
+    return Principal("device", device_id, kind, (str(office),))  # a device has an office
+
+
 def staff_principal(core: Core, username: str, generation: int | None = None
                     ) -> Principal | None:
     """An active staff account; with `generation`, only if its sessions were not ended
@@ -215,7 +219,7 @@ def principal_for_token(core: Core, token: str, address: str | None = None
     if row.kind == "staff":
         account = SimpleNamespace(username=row.name, role=row.role, office_id=row.office)
         return _staff_principal(core, cast(Staff, account))
-    principal = Principal("device", row.name, row.role, (str(row.office),))
+    principal = _device_principal(row.name, row.role, row.office)
     now = core.now()
     stale = row.seen is None or now - row.seen >= LAST_SEEN_EVERY or \
         (address is not None and row.ip != address)
@@ -384,8 +388,8 @@ def ended_among(core: Core, admitted: Mapping[Handle, Admission]) -> set[Handle]
             device = device_rows.get(principal.name)
             holds = (device is not None and device.token_hash is not None
                      and admission.digest in (None, device.token_hash)
-                     and principal == Principal("device", device.id, device.kind,
-                                                (str(device.office_id),)))
+                     and principal == _device_principal(device.id, device.kind,
+                                                        device.office_id))
         elif principal.kind == "staff":
             account = staff_rows.get(principal.name)
             holds = (account is not None and bool(account.active)

@@ -45,7 +45,6 @@ class Connections:
         self._lock = threading.Lock()
         self._addresses: Counter[str] = Counter()
         self._address_of: dict[str, str] = {}            # engine.io sid -> address
-        self._sids: dict[str, set[tuple[str, str]]] = {}  # principal key -> {(sid, ns)}
         self._admitted: dict[tuple[str, str], Admission] = {}  # (sid, ns) -> admission
         self._sweeping = False
         self.start_sweep: Callable[[], None] | None = None
@@ -74,41 +73,30 @@ class Connections:
             return self._addresses[address]
 
     def track(self, admission: Admission, sid: str, namespace: str) -> None:
-        key = admission.principal.key
         with self._lock:
-            self._sids.setdefault(key, set()).add((sid, namespace))
             self._admitted[(sid, namespace)] = admission
             start = not self._sweeping and self.start_sweep is not None
             self._sweeping = self._sweeping or start
         if start and self.start_sweep is not None:
             self.start_sweep()
 
-    def admitted(self) -> dict[tuple[str, str], Admission]:
-        """The open connections and what admitted them."""
+    def admitted(self, stop_when_none: bool = False) -> dict[tuple[str, str], Admission]:
+        """The open connections and what admitted them. With `stop_when_none` (the
+        sweep), none open stops the sweep; it starts again with the next connection."""
         with self._lock:
-            return dict(self._admitted)
-
-    def admitted_or_stop(self) -> dict[tuple[str, str], Admission]:
-        """The open connections and what admitted them; when none, the sweep stops (it
-        starts again with the next connection)."""
-        with self._lock:
-            if not self._admitted:
+            if stop_when_none and not self._admitted:
                 self._sweeping = False
             return dict(self._admitted)
 
     def untrack(self, sid: str, namespace: str) -> None:
         with self._lock:
-            admission = self._admitted.pop((sid, namespace), None)
-            key = admission.principal.key if admission is not None else None
-            held = self._sids.get(key) if key is not None else None
-            if held is not None and key is not None:
-                held.discard((sid, namespace))
-                if not held:
-                    del self._sids[key]
+            self._admitted.pop((sid, namespace), None)
 
     def held_by(self, key: str) -> list[tuple[str, str]]:
+        """The connections of one principal ("device:<id>", "staff:<username>")."""
         with self._lock:
-            return sorted(self._sids.get(key, ()))
+            return sorted(handle for handle, admission in self._admitted.items()
+                          if admission.principal.key == key)
 
 
 def client_address(environ: dict[str, Any]) -> str:
@@ -201,7 +189,7 @@ def install(app: Flask, socketio: SocketIO, core: Core) -> Connections:
     def sweep() -> None:
         while True:
             socketio.sleep(SWEEP_SECONDS)
-            if not connections.admitted_or_stop():
+            if not connections.admitted(stop_when_none=True):
                 return
             recheck()
 
