@@ -157,18 +157,20 @@ class Core:
     # --- transactions ------------------------------------------------------------------
     @contextmanager
     def change(self, office_id: str, first: Read | None = None,
-               then: Read | None = None) -> Iterator[Change]:
+               then: Read | None = None, commit: bool = False) -> Iterator[Change]:
         """One write transaction for an office; its events are published after commit.
 
         `first`: a read the change starts with (a Core statement and its values), run
         right after the office's lock and given as `change.first_rows` (on PostgreSQL it
         travels with the lock in one round trip: Database.write); `then`, a second read,
-        the same way (`change.then_rows`)."""
+        the same way (`change.then_rows`). With `commit`, those two are the change's last
+        statements and COMMIT travels with them where it can (`change.committed` says
+        whether it did; Database.write)."""
         with self.db.office_lock(office_id):
             change: Change | None = None
             try:
                 with self.db.write(office_id, claim_version=True, first=first,
-                                   then=then) as session:
+                                   then=then, commit=commit) as session:
                     change = Change(office_id, self.now(), session, printers=self.printers,
                                     claimed_version=session.info.pop("claimed_version", None),
                                     first_rows=session.info.pop("first_rows", []),

@@ -236,6 +236,12 @@ class Database:
         # own); without it the lock and the first read are separate round trips.
         self._pipelines = (engine.dialect.driver == "psycopg" and _pipelines_supported())
 
+    @property
+    def pipelines(self) -> bool:
+        """PostgreSQL with psycopg's pipeline mode: a write's BEGIN, lock and first
+        statements travel in one round trip (write)."""
+        return self._pipelines
+
     def office_lock(self, office_id: str) -> FairLock:
         with self._locks_guard:
             found = self._office_locks.get(office_id)
@@ -262,7 +268,8 @@ class Database:
 
     @contextmanager
     def write(self, office_id: str | None = None, claim_version: bool = False,
-              first: Read | None = None, then: Read | None = None) -> Iterator[Session]:
+              first: Read | None = None, then: Read | None = None, commit: bool = False
+              ) -> Iterator[Session]:
         """A write transaction; with an office, that office's changes are serialised.
 
         With `claim_version` on PostgreSQL, the statement that locks the office row also
@@ -277,20 +284,27 @@ class Database:
         still sees everything committed before the lock was granted, because in READ
         COMMITTED every statement takes its snapshot when it starts, and the server runs
         a pipeline's statements one after the other. `then`, a second such read, travels
-        with them too; its rows are left in `session.info["then_rows"]`."""
+        with them too; its rows are left in `session.info["then_rows"]`.
+
+        `commit`: `first` and `then` are the transaction's last statements (they may
+        write), and COMMIT travels with them: the whole transaction is one round trip, and
+        the caller writes nothing more (`driver.COMMITTED` is set, as after
+        driver.rows_then_commit). Where the pipeline cannot be used, the transaction
+        commits at the block's end as usual."""
         if self._sqlite_writer is not None:
             with self._sqlite_writer:
-                yield from self._write_session(office_id, claim_version, first, then)
+                yield from self._write_session(office_id, claim_version, first, then, commit)
         else:
-            yield from self._write_session(office_id, claim_version, first, then)
+            yield from self._write_session(office_id, claim_version, first, then, commit)
 
     def _write_session(self, office_id: str | None, claim_version: bool = False,
-                       first: Read | None = None, then: Read | None = None
-                       ) -> Iterator[Session]:
+                       first: Read | None = None, then: Read | None = None,
+                       commit: bool = False) -> Iterator[Session]:
         session = self._write()
         try:
             if office_id is not None and not self.is_sqlite:
-                session = self._lock_office(session, office_id, claim_version, first, then)
+                session = self._lock_office(session, office_id, claim_version, first, then,
+                                            commit)
             else:
                 if self.is_sqlite:
                     session.connection()  # BEGIN IMMEDIATE now, not at the first write
@@ -312,7 +326,8 @@ class Database:
             session.close()
 
     def _lock_office(self, session: Session, office_id: str, claim_version: bool,
-                     first: Read | None, then: Read | None = None) -> Session:
+                     first: Read | None, then: Read | None = None,
+                     commit: bool = False) -> Session:
         """The office's row lock, the transaction's first statement (with BEGIN and the
         first read in one pipeline). If it met a connection that the server dropped (a
         restart), nothing was done yet, so it is tried again on a new connection with
@@ -320,7 +335,7 @@ class Database:
         marks every pooled connection of that moment stale, so one more try is enough."""
         try:
             if self._pipelines:
-                self._pipelined_lock(session, office_id, claim_version, first, then)
+                self._pipelined_lock(session, office_id, claim_version, first, then, commit)
             else:
                 _run_lock(session, office_id, claim_version, first, then)
             return session
@@ -343,7 +358,8 @@ class Database:
         raise AssertionError("unreachable")
 
     def _pipelined_lock(self, session: Session, office_id: str, claim_version: bool,
-                        first: Read | None, then: Read | None = None) -> None:
+                        first: Read | None, then: Read | None = None,
+                        commit: bool = False) -> None:
         """BEGIN, the lock and the first read in one round trip. psycopg sends its own
         BEGIN and waits for it before a pipeline's first statement, so the connection is
         switched to autocommit (no BEGIN of its own) and BEGIN is the pipeline's first
@@ -364,6 +380,9 @@ class Database:
         # None for a statement the driver leaves to SQLAlchemy (an IN list): it runs after.
         read = driver.prepare(*first, dialect) if first is not None else None
         later = driver.prepare(*then, dialect) if then is not None else None
+        # COMMIT last, unless a read is left to SQLAlchemy (it must run in the transaction)
+        commit = commit and (first is None or read is not None) and (
+            then is None or later is not None)
         raw.autocommit = True  # idle here: SQLAlchemy's begin sent nothing yet
         fairy.info[BEGUN_IN_PIPELINE] = True
         try:
@@ -380,6 +399,8 @@ class Database:
                     assert then is not None
                     following = raw.cursor()
                     following.execute(later.sql, driver.parameters(later, then[1]))
+                if commit:
+                    raw.execute("COMMIT")
         except psycopg.Error as error:
             interrupted = error.__context__
             if interrupted is not None and not isinstance(interrupted, Exception):
@@ -396,6 +417,8 @@ class Database:
             raise exc.DBAPIError.instance(lock.sql, None, error, psycopg.Error,
                                           connection_invalidated=dropped,
                                           dialect=self.engine.dialect) from error
+        if commit:
+            session.info[driver.COMMITTED] = True
         locked = locking.fetchone()
         if claim_version:
             session.info["claimed_version"] = locked[0] if locked else None

@@ -32,7 +32,9 @@ class Base(DeclarativeBase):
 
 
 class OfficeRow(Base):
-    """An office. `version` rises by one per committed change of its queue; boards use it."""
+    """An office. `version` rises by one per committed change of its queue; boards use it.
+    `last_issued_at`: the check-in time of the office's newest ticket on PostgreSQL, so
+    that a new ticket's is never earlier than one committed before it (shared.visits)."""
 
     __tablename__ = "offices"
 
@@ -40,6 +42,7 @@ class OfficeRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=0)
+    last_issued_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Booking(Base):

@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shared import driver, lifecycle, outbox
@@ -51,7 +51,14 @@ from shared.config import PRIORITY_GROUPS, Counter, Office
 from shared.core import Change, Core
 from shared.db import Read
 from shared.errors import Refusal
-from shared.models import Booking, IdempotencyKey, NumberSequence, Ticket, TimelineEntry
+from shared.models import (
+    Booking,
+    IdempotencyKey,
+    NumberSequence,
+    OfficeRow,
+    Ticket,
+    TimelineEntry,
+)
 from shared.ordering import (
     Rules,
     Waiting,
@@ -369,17 +376,19 @@ class _PositionCount:
 
 
 def _position_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool,
-                        my_id: Any = None) -> Any:
+                        my_id: Any = None, my_in: Any = None) -> Any:
     """One aggregate over a station's waiting tickets for waiting_position: the overdue
     tickets ahead (when the ticket itself is overdue), else the overdue ones, those of its
     own lane ahead by the base key, and the two lanes' sizes. The ticket's own key comes
     from bound values; its id may instead be `my_id`, the id column of a ticket inserted
-    by the same statement (_issue_statement)."""
+    by the same statement (_issue_statement), and its check-in time `my_in` the time that
+    statement gave it."""
     key = (tuple_(_T.checked_in_at, _T.id) if fifo
            else tuple_(_T.place_key, _T.checked_in_at, _T.id))
     if my_id is None:
         my_id = bindparam("my_id", type_=Integer)
-    my_in = bindparam("my_in", type_=DateTime)
+    if my_in is None:
+        my_in = bindparam("my_in", type_=DateTime)
     my_place = bindparam("my_place", type_=DateTime)
     my_key = tuple_(my_in, my_id) if fifo else tuple_(my_place, my_in, my_id)
     if has_cutoff:
@@ -724,42 +733,68 @@ def _issue(core: Core, change: Change, office: Office, letter: str, fields: dict
     both reads still ran under the office's lock, so the position is as exact. On SQLite
     the statements run in process, one after the other."""
     session = change.session
-    now = change.now
     day = core.today(office)
-    values = dict(fields, office_id=office.id, service_day=day, status=CHECK_IN.target,
-                  flow_position=0, counter=None, checked_in_at=now, entered_station_at=now,
-                  call_count=0, last_called_at=None, public_token=secrets.token_urlsafe(24))
+    values = _new_ticket(office, day, fields, change.now)
     if core.db.is_sqlite:
         ticket = cast(Ticket, driver.rows(session, _INSERT_TICKET, dict(
             values, number=next_number(session, office.id, day, letter)))[0])
         _record(change, ticket, CHECK_IN.timeline, staff=staff, **detail)
         return ticket, ticket_dict(core, session, ticket)
+    count, reads = _issue_reads(core, office, day, letter, values, staff, detail)
+    return _issued(core, session, values, count, change.run(reads, last=last))
+
+
+def _new_ticket(office: Office, day: date, fields: dict[str, Any], now: datetime
+                ) -> dict[str, Any]:
+    """The columns of a new waiting ticket but its id and number."""
+    return dict(fields, office_id=office.id, service_day=day, status=CHECK_IN.target,
+                flow_position=0, counter=None, checked_in_at=now, entered_station_at=now,
+                call_count=0, last_called_at=None, public_token=secrets.token_urlsafe(24))
+
+
+def _issue_reads(core: Core, office: Office, day: date, letter: str, values: dict[str, Any],
+                 staff: str | None, detail: dict[str, Any]
+                 ) -> tuple[_PositionCount, list[Read]]:
+    """PostgreSQL: the new ticket's statement (_issue_statement) and, when the position
+    needs it, the read of the recent calls, to run in that order under the office's
+    lock; and the count that turns their rows into a position (_issued)."""
+    now = values["checked_in_at"]
     count = _PositionCount.of(core, office, values["station"], day,
                               place_key=values["place_key"], checked_in_at=now,
                               entered_at=now, priority=values["priority_group"] is not None)
     statement = _statement(("issue", *count.shape), lambda: _issue_statement(*count.shape))
     reads: list[Read] = [(statement, {
-        **count.params, "letter": letter, "my_in": now, "my_place": values["place_key"],
-        "at": now, "action": CHECK_IN.timeline, "staff": staff, "detail": detail,
-        **{f"new_{name}": value for name, value in values.items()},
+        **count.params, "letter": letter, "now": now, "my_place": values["place_key"],
+        "action": CHECK_IN.timeline, "staff": staff, "detail": detail,
+        **{f"new_{name}": value for name, value in values.items()
+           if name not in _ISSUE_TIMES},
     })]
     recent_read = count.recent_read()
     if recent_read is not None:
         reads.append(recent_read)
-    results = change.run(reads, last=last)
+    return count, reads
+
+
+def _issued(core: Core, session: Session, values: dict[str, Any], count: _PositionCount,
+            results: list[list[Any]]) -> tuple[Ticket, dict[str, Any]]:
+    """The ticket _issue_reads' statements made, from their rows, and its Ticket object
+    with its position."""
     row = results[0][0]
-    # The row as inserted: the values given, the id and number the statement made (plain
-    # attributes: no ORM object to build for a row nobody loads).
+    # The row as inserted: the values given, and the id, number and check-in time the
+    # statement made (plain attributes: no ORM object to build for a row nobody loads).
+    values = dict(values, **{name: row.checked_in_at for name in _ISSUE_TIMES})
     ticket = cast(Ticket, SimpleNamespace(id=row.id, number=row.number, **values))
-    recent = _recent_from_rows(results[1]) if recent_read is not None else []
+    recent = _recent_from_rows(results[1]) if len(results) > 1 else []
     position = count.position(session, row, counts_me=False, recent=recent)
     return ticket, ticket_dict(core, session, ticket, position=position)
 
 
 #: The columns _issue gives a new ticket: all but its id and number, which come from the
-#: database.
+#: database, and its check-in time (_ISSUE_TIMES), which the statement sets.
+_ISSUE_TIMES = ("checked_in_at", "entered_station_at")
 _ISSUED = tuple(column.name for column in _TICKETS.columns
-                if column.name not in ("id", "number"))
+                if column.name not in ("id", "number", *_ISSUE_TIMES))
+_OFFICES = cast(Table, OfficeRow.__table__)
 
 
 def _issue_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool) -> Any:
@@ -768,10 +803,22 @@ def _issue_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool
     the tickets ahead of it counted, all against the same snapshot (which does not hold
     the new ticket: _PositionCount.position adds it to its lane).
 
+    Its check-in time is the later of `now` and the office's `last_issued_at`, which it
+    raises: never earlier than that of a ticket committed before it, even when the clock
+    was read before the office's lock or on another host, so a ticket never lands ahead of
+    one whose position was already printed. It is returned with the id and number.
+
     Kept short on purpose: psycopg caches the conversion of a query of at most 4,096
     characters and 50 parameters, so the statement returns only what the database chose
     (id and number) and names the other values once."""
     seq = _SEQ_TABLE.c
+    office_row = _OFFICES.c
+    clock = (update(_OFFICES).where(office_row.id == bindparam("office"))
+             .values(last_issued_at=func.greatest(office_row.last_issued_at,
+                                                  bindparam("now", type_=DateTime)))
+             .returning(office_row.last_issued_at.label("at"))
+             .cte("clock"))
+    issued_at = select(clock.c.at).scalar_subquery()
     bumped = (pg_insert(_SEQ_TABLE)
               .values(office_id=bindparam("office"), day=bindparam("day", type_=Date),
                       letter=bindparam("letter", type_=String), last=1)
@@ -786,24 +833,23 @@ def _issue_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool
                     ).scalar_subquery()
     new = (insert(_TICKETS)
            .values({**{name: bindparam(f"new_{name}", type_=_T[name].type) for name in _ISSUED},
-                    "number": number})
-           .returning(_T.id, _T.number)
+                    **{name: issued_at for name in _ISSUE_TIMES}, "number": number})
+           .returning(_T.id, _T.number, _T.checked_in_at)
            .cte("new"))
     recorded = (insert(_TIMELINE_TABLE)
                 .from_select(["ticket_id", "office_id", "at", "action", "status", "station",
                               "staff", "detail"],
-                             select(new.c.id, bindparam("office"),
-                                    bindparam("at", type_=DateTime),
+                             select(new.c.id, bindparam("office"), new.c.checked_in_at,
                                     bindparam("action", type_=String),
                                     bindparam("new_status", type_=String),
                                     bindparam("new_station", type_=String),
                                     bindparam("staff", type_=String),
                                     bindparam("detail", type_=_TL.detail.type)))
                 .cte("recorded"))
-    ahead = _position_statement(fifo, has_cutoff, overdue, priority, my_id=new.c.id
-                                ).lateral("ahead")
-    return (select(new.c.id, new.c.number, ahead).select_from(new.join(ahead, true()))
-            .add_cte(recorded))
+    ahead = _position_statement(fifo, has_cutoff, overdue, priority, my_id=new.c.id,
+                                my_in=new.c.checked_in_at).lateral("ahead")
+    return (select(new.c.id, new.c.number, new.c.checked_in_at, ahead)
+            .select_from(new.join(ahead, true())).add_cte(recorded))
 
 
 # --- check-in ----------------------------------------------------------------------------
@@ -827,21 +873,29 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         raise Refusal(409, "wrong_office",
                       "This booking is for another office ({office}).", office=scanned.office)
 
+    read = (_BOOKING_AND_TICKET, {"office": office.id, "code": scanned.code})
+    if core.db.pipelines:
+        # PostgreSQL: the booking read first, outside the office's lock, so that a first
+        # check-in holds the lock for one round trip (_check_in_at_once).
+        with core.db.connect() as connection:
+            found = driver.rows(connection, *read)
+        booking = found[0] if found else None
+        _refuse_booking(booking)
+        assert booking is not None
+        if booking.ticket_id is None:
+            issued = _check_in_at_once(core, office, booking, kiosk)
+            if issued is not None:
+                return issued
+        # A repeated scan, or another check-in of this booking committed meanwhile: as
+        # below, under the lock.
+
     # The booking and its ticket, if it has one, read right after the office's lock (on
     # PostgreSQL in the same round trip as BEGIN and the lock).
-    read = (_BOOKING_AND_TICKET, {"office": office.id, "code": scanned.code})
     with core.change(office.id, first=read) as change:
         session = change.session
-        now = change.now
         booking = change.first_rows[0] if change.first_rows else None
-        if booking is None:
-            # A bare code of another office's booking is "not found" here: telling a code
-            # guesser that it exists elsewhere would confirm a valid code (a signed token,
-            # above, names its own office, so it may say so).
-            raise Refusal(404, "unknown_booking",
-                          "Booking code not found. Please check the code or ask an officer.")
-        if booking.cancelled:
-            raise Refusal(409, "cancelled", "This booking was cancelled.")
+        _refuse_booking(booking)
+        assert booking is not None
         existing_id = booking.ticket_id
         if existing_id is not None:  # a repeated scan: the same ticket, printed again
             existing = cast(Ticket, driver.rows(session, _TICKET_ROW, {"ticket": existing_id})[0])
@@ -852,60 +906,115 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, existing.id)
             change.emit(REPRINT.event, _ticket_for_event(existing))
             return CheckinResult(data, reprint=True, print=job)
-        today = core.today(office)
-        _refuse_closed_day(core, office)
-        if booking.date != today:
-            raise Refusal(409, "wrong_day",
-                          "This booking is for {date}, not today.",
-                          date=booking.date.strftime("%d-%m-%Y"))
-        local_now = to_local(now, office.tz)
-        if local_now.time() > office.last_checkin:
-            raise Refusal(409, "closed",
-                          "Check-in has closed for today (last check-in {time}).",
-                          time=office.last_checkin.strftime("%H:%M"))
-        slot_start = local_to_utc(booking.date, booking.slot_start, office.tz)
-        slot_end = local_to_utc(booking.date, booking.slot_end, office.tz)
-        policy = core.config.policy_for(office.id)
-        decision = decide_checkin(slot_start, slot_end, now, policy.early_checkin_minutes,
-                                  policy.late_grace_minutes, policy.late_policy)
-        if decision.refusal == "too_early":
-            assert decision.retry_at is not None
-            retry = _hhmm(decision.retry_at, office)
-            raise Refusal(409, "too_early",
-                          "Your slot is {start}-{end}. Please come back at {retry_at}.",
-                          start=booking.slot_start.strftime("%H:%M"),
-                          end=booking.slot_end.strftime("%H:%M"), retry_at=retry)
-        if decision.refusal == "too_late":
-            raise Refusal(409, "too_late",
-                          "Your slot {start}-{end} has passed. Please ask an officer.",
-                          start=booking.slot_start.strftime("%H:%M"),
-                          end=booking.slot_end.strftime("%H:%M"))
-        service = office.services.get(booking.service)
-        if service is None:
-            raise Refusal(409, "unknown_booking",
-                          "This booking's service is not offered here. Please ask an officer.")
-        numbering = core.config.numbering
-        if booking.priority_group:
-            letter = numbering.priority_letter
-        elif service.express:
-            letter = numbering.express_letter
-        else:
-            assert decision.place_key is not None
-            letter = slot_letter(core, to_local(decision.place_key, office.tz))
-        assert decision.place_key is not None
+        letter, fields, detail = _booked_ticket(core, office, booking, change.now, kiosk)
         printer = _kiosk_printer(kiosk)
         # The ticket's statement, or else its print job, is the transaction's last write:
         # on PostgreSQL COMMIT goes with it (the event uses the version the lock claimed).
-        ticket, data = _issue(core, change, office, letter, dict(
-            booking_id=booking.id, kind="booked", service=service.id,
-            priority_group=booking.priority_group, station=service.flow[0],
-            slot_start=slot_start, slot_end=slot_end, demoted=decision.demoted,
-            place_key=decision.place_key, issued_by=kiosk, flow=list(service.flow),
-        ), staff=None, detail={"kiosk": kiosk, "demoted": decision.demoted},
-            last=not outbox.prints(change, printer))
+        ticket, data = _issue(core, change, office, letter, fields, staff=None, detail=detail,
+                              last=not outbox.prints(change, printer))
         job = outbox.request(change, printer, "ticket", data, ticket.id, last=True)
         change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station)
         return CheckinResult(data, reprint=False, print=job)
+
+
+def _refuse_booking(booking: Any) -> None:
+    """Refuse a scan whose booking is not there or was cancelled."""
+    if booking is None:
+        # A bare code of another office's booking is "not found" here: telling a code
+        # guesser that it exists elsewhere would confirm a valid code (a signed token,
+        # in check_in, names its own office, so it may say so).
+        raise Refusal(404, "unknown_booking",
+                      "Booking code not found. Please check the code or ask an officer.")
+    if booking.cancelled:
+        raise Refusal(409, "cancelled", "This booking was cancelled.")
+
+
+def _booked_ticket(core: Core, office: Office, booking: Any, now: datetime, kiosk: str | None
+                   ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Whether a booking without a ticket may check in at `now`, and if so its ticket's
+    letter, columns and timeline detail; a Refusal otherwise."""
+    today = core.today(office)
+    _refuse_closed_day(core, office)
+    if booking.date != today:
+        raise Refusal(409, "wrong_day",
+                      "This booking is for {date}, not today.",
+                      date=booking.date.strftime("%d-%m-%Y"))
+    local_now = to_local(now, office.tz)
+    if local_now.time() > office.last_checkin:
+        raise Refusal(409, "closed",
+                      "Check-in has closed for today (last check-in {time}).",
+                      time=office.last_checkin.strftime("%H:%M"))
+    slot_start = local_to_utc(booking.date, booking.slot_start, office.tz)
+    slot_end = local_to_utc(booking.date, booking.slot_end, office.tz)
+    policy = core.config.policy_for(office.id)
+    decision = decide_checkin(slot_start, slot_end, now, policy.early_checkin_minutes,
+                              policy.late_grace_minutes, policy.late_policy)
+    if decision.refusal == "too_early":
+        assert decision.retry_at is not None
+        retry = _hhmm(decision.retry_at, office)
+        raise Refusal(409, "too_early",
+                      "Your slot is {start}-{end}. Please come back at {retry_at}.",
+                      start=booking.slot_start.strftime("%H:%M"),
+                      end=booking.slot_end.strftime("%H:%M"), retry_at=retry)
+    if decision.refusal == "too_late":
+        raise Refusal(409, "too_late",
+                      "Your slot {start}-{end} has passed. Please ask an officer.",
+                      start=booking.slot_start.strftime("%H:%M"),
+                      end=booking.slot_end.strftime("%H:%M"))
+    service = office.services.get(booking.service)
+    if service is None:
+        raise Refusal(409, "unknown_booking",
+                      "This booking's service is not offered here. Please ask an officer.")
+    numbering = core.config.numbering
+    assert decision.place_key is not None
+    if booking.priority_group:
+        letter = numbering.priority_letter
+    elif service.express:
+        letter = numbering.express_letter
+    else:
+        letter = slot_letter(core, to_local(decision.place_key, office.tz))
+    fields = dict(
+        booking_id=booking.id, kind="booked", service=service.id,
+        priority_group=booking.priority_group, station=service.flow[0],
+        slot_start=slot_start, slot_end=slot_end, demoted=decision.demoted,
+        place_key=decision.place_key, issued_by=kiosk, flow=list(service.flow))
+    return letter, fields, {"kiosk": kiosk, "demoted": decision.demoted}
+
+
+def _check_in_at_once(core: Core, office: Office, booking: Any, kiosk: str | None
+                      ) -> CheckinResult | None:
+    """PostgreSQL: the first check-in of `booking` (read just before, outside the lock),
+    holding the office's lock for one round trip: BEGIN, the lock, the ticket's statement
+    (_issue_statement), the read of the recent calls the position needs, and COMMIT. With
+    a printer, its job and COMMIT follow in a second round trip (the job holds the
+    position, counted by the first).
+
+    Still exact: the statement counts the tickets ahead after the lock was granted, and
+    its check-in time is never earlier than that of a ticket committed before it (the
+    clock was read before the lock). None when another check-in of this booking committed
+    in between: the ticket's INSERT meets the booking's unique ticket, nothing of the
+    transaction stays (no number used, no version), and the caller goes the usual way,
+    which finds that ticket. A cancellation that lands meanwhile counts as one right
+    after the check-in (the ticket stays, as bookings.cancel leaves it)."""
+    now = core.now()
+    letter, fields, detail = _booked_ticket(core, office, booking, now, kiosk)
+    day = core.today(office)
+    values = _new_ticket(office, day, fields, now)
+    count, reads = _issue_reads(core, office, day, letter, values, None, detail)
+    printer = _kiosk_printer(kiosk)
+    printing = printer is not None and printer in core.printers
+    try:
+        with core.change(office.id, first=reads[0], then=reads[1] if len(reads) > 1 else None,
+                         commit=not printing) as change:
+            rows = [change.first_rows, change.then_rows][:len(reads)]
+            ticket, data = _issued(core, change.session, values, count, rows)
+            job = outbox.request(change, printer, "ticket", data, ticket.id, last=True)
+            change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station)
+            return CheckinResult(data, reprint=False, print=job)
+    except IntegrityError:
+        # The booking's ticket committed meanwhile (or another constraint failed: the
+        # usual way meets it again and answers as it always did).
+        return None
 
 
 def walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shared import db as db_module
 from shared.core import Core
@@ -155,6 +155,33 @@ def test_a_first_read_with_an_in_list_runs_after_the_pipeline(postgres_core: Cor
     read = (select(OfficeRow.id).where(OfficeRow.id.in_(["DPS", "nowhere"])), {})
     with postgres_core.change("DPS", first=read) as change:
         assert [row.id for row in change.first_rows] == ["DPS"]
+
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("in_list", [False, True])
+def test_a_change_may_commit_with_its_first_statements(postgres_core: Core,
+                                                       in_list: bool) -> None:
+    """`commit`: COMMIT travels in the lock's pipeline after the first statements, so
+    another connection sees the change before the block ends. Not when a read is left
+    to SQLAlchemy (an IN list): it must still run inside the transaction, which then
+    commits at the block's end."""
+    office = OfficeRow.id == "DPS"
+    rename = (update(OfficeRow).where(office).values(name="Kanim Denpasar")
+              .returning(OfficeRow.name), {})
+    read = (select(OfficeRow.id).where(OfficeRow.id.in_(["DPS"])) if in_list
+            else select(OfficeRow.id).where(office), {})
+    with postgres_core.change("DPS", first=rename, then=read, commit=True) as change:
+        assert [row.name for row in change.first_rows] == ["Kanim Denpasar"]
+        assert [row.id for row in change.then_rows] == ["DPS"]
+        assert change.committed is not in_list
+        with postgres_core.db.connect() as connection:
+            seen = connection.execute(select(OfficeRow.name).where(office)).scalar_one()
+        assert (seen == "Kanim Denpasar") is not in_list
+        change.emit("checked_in", {"id": 1})
+    with postgres_core.db.connect() as connection:
+        assert connection.execute(select(OfficeRow.name).where(office)).scalar_one() == (
+            "Kanim Denpasar")
 
 
 @pytest.mark.postgres

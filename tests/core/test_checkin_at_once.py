@@ -1,0 +1,138 @@
+"""A first check-in on PostgreSQL holds the office's lock for one round trip (the booking
+is read before the lock): still one ticket per booking, gapless numbers, no version
+without an event, and check-in times that never go back in commit order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from shared import visits
+from shared.bookings import import_rows
+from shared.core import Core
+from shared.models import OfficeRow, Ticket, TimelineEntry
+from tests.conftest import booking_row
+
+pytestmark = pytest.mark.postgres
+
+
+def _waits_inside_the_lock(core: Core, tmp_path: Path, scan: str, kiosk: str) -> int:
+    """The round trips (libpq's Sync or Query messages) sent while the office's lock was
+    held during one check-in."""
+    from psycopg import pq
+    from sqlalchemy import event
+
+    path = tmp_path / "libpq.trace"
+    trace = path.open("w")
+    marks: list[int] = []
+
+    def traced(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.pgconn.trace(trace.fileno())
+        dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    def mark() -> None:
+        trace.flush()
+        marks.append(len(path.read_text()))
+
+    office_lock = core.db.office_lock
+
+    @contextmanager
+    def watched(office_id: str) -> Iterator[None]:
+        with office_lock(office_id):
+            mark()
+            yield
+            mark()
+
+    event.listen(core.db.engine, "checkout", traced)
+    core.db.office_lock = watched  # type: ignore[assignment,method-assign]
+    try:
+        visits.check_in(core, "DPS", scan, kiosk)
+    finally:
+        core.db.office_lock = office_lock  # type: ignore[method-assign]
+        event.remove(core.db.engine, "checkout", traced)
+        trace.close()
+    start, end = marks
+    sent = path.read_text()[start:end]
+    return len([line for line in sent.splitlines()
+                if line.startswith("F") and line.split("\t")[2:3] in (["Sync"], ["Query"])])
+
+
+@pytest.mark.parametrize("printing", [False, True])
+def test_a_first_check_in_holds_the_lock_for_one_round_trip(
+        postgres_core: Core, tmp_path: Path, printing: bool) -> None:
+    """Without a printer: BEGIN, the lock, the ticket and COMMIT in one wait. With one,
+    the print job and COMMIT follow in a second. A repeated scan reads the booking under
+    the lock, as before (two waits: the lock's pipeline, then the reprint's writes)."""
+    core = postgres_core
+    if printing:
+        core.printers = frozenset({"kiosk-1"})
+    import_rows(core, enumerate([booking_row(f"ONCE-{i:02d}") for i in range(3)], start=1))
+    visits.check_in(core, "DPS", "ONCE-00", "kiosk-1")  # warm: statements compiled
+    assert _waits_inside_the_lock(core, tmp_path, "ONCE-01", "kiosk-1") == (
+        2 if printing else 1)
+    assert _waits_inside_the_lock(core, tmp_path, "ONCE-01", "kiosk-1") >= 2  # the reprint
+
+
+def test_a_booking_checked_in_meanwhile_is_reprinted_not_issued_twice(
+        postgres_core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race the early booking read opens: another check-in of the same booking
+    commits between that read and the lock. The ticket's INSERT then fails on the
+    booking's unique ticket, nothing of that transaction stays (no number, no version),
+    and the scan is answered as a repeated one."""
+    core = postgres_core
+    import_rows(core, enumerate([booking_row("RACE-01"), booking_row("RACE-02")], start=1))
+    at_once = visits._check_in_at_once
+    raced: list[dict[str, Any]] = []
+
+    def after_a_rival(core_: Core, office: Any, booking: Any, kiosk: str | None) -> Any:
+        core_.db._pipelines = False  # the rival goes the usual way, under the lock
+        try:
+            raced.append(visits.check_in(core_, "DPS", "RACE-01", "kiosk-2").ticket)
+        finally:
+            core_.db._pipelines = True
+        before = core_.office_version("DPS")
+        assert at_once(core_, office, booking, kiosk) is None
+        assert core_.office_version("DPS") == before
+        return None
+
+    monkeypatch.setattr(visits, "_check_in_at_once", after_a_rival)
+    result = visits.check_in(core, "DPS", "RACE-01", "kiosk-1")
+    monkeypatch.undo()
+    assert result.reprint and result.ticket["id"] == raced[0]["id"]
+    second = visits.check_in(core, "DPS", "RACE-02", "kiosk-1")
+    assert not second.reprint
+    assert [raced[0]["number"][-3:], second.ticket["number"][-3:]] == ["001", "002"]
+    with core.db.read() as session:
+        assert len(session.scalars(select(Ticket.id)).all()) == 2
+
+
+def test_check_in_times_never_go_back_in_commit_order(postgres_core: Core) -> None:
+    """A check-in whose clock reads earlier than the last one committed (read before the
+    lock, or on a host whose clock is behind) gets that last time: it lands behind the
+    ticket committed first, whose printed position therefore stays right."""
+    core = postgres_core
+    import_rows(core, enumerate([booking_row("TIME-01"), booking_row("TIME-02")], start=1))
+    first = visits.check_in(core, "DPS", "TIME-01", "kiosk-1").ticket
+    core.clock.advance(timedelta(seconds=-2))
+    second = visits.check_in(core, "DPS", "TIME-02", "kiosk-1").ticket
+    with core.db.read() as session:
+        times = dict(session.execute(select(Ticket.id, Ticket.checked_in_at)).all())
+        entered = dict(session.execute(select(Ticket.id, Ticket.entered_station_at)).all())
+        recorded = dict(session.execute(select(TimelineEntry.ticket_id, TimelineEntry.at)
+                                        .where(TimelineEntry.action == "checked_in")).all())
+        last = session.execute(select(OfficeRow.last_issued_at)
+                               .where(OfficeRow.id == "DPS")).scalar_one()
+    assert times[second["id"]] == times[first["id"]] == last
+    assert entered == times and recorded == times
+    assert second["position"] == first["position"] + 1
+    assert visits.call_next(core, "DPS", "1", "petugas") is not None
+    office = core.office("DPS")
+    with core.db.read() as session:
+        order = visits.ordered_waiting_ids(core, session, office, ("berkas",))
+    assert order == [second["id"]]
