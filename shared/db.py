@@ -266,6 +266,20 @@ class Database:
         with self._lookups.connect() as connection:
             yield connection
 
+    def lookup(self, read: Read) -> list[Any]:
+        """The rows of a read outside any write (as connect gives it). If the server had
+        dropped the connection (a restart), it is read once more on a new one, as a
+        write's lock is (_lock_office): SQLAlchemy marks the pool's connections of that
+        moment stale, so one more try is enough."""
+        for attempt in (1, 2):
+            try:
+                with self.connect() as connection:
+                    return driver.rows(connection, *read)
+            except exc.DBAPIError as error:
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
     @contextmanager
     def write(self, office_id: str | None = None, claim_version: bool = False,
               first: Read | None = None, then: Read | None = None, commit: bool = False
@@ -330,9 +344,13 @@ class Database:
                      commit: bool = False) -> Session:
         """The office's row lock, the transaction's first statement (with BEGIN and the
         first read in one pipeline). If it met a connection that the server dropped (a
-        restart), nothing was done yet, so it is tried again on a new connection with
-        SQLAlchemy's own statements: when those meet a dropped connection, SQLAlchemy
-        marks every pooled connection of that moment stale, so one more try is enough."""
+        restart), it is tried again on a new connection with SQLAlchemy's own statements:
+        when those meet a dropped connection, SQLAlchemy marks every pooled connection of
+        that moment stale, so one more try is enough. Nothing was done yet, unless the
+        pipeline held COMMIT (`commit`) and the connection dropped right after the server
+        ran it: the try again then meets what committed (a check-in, its booking's ticket:
+        visits._check_in_at_once answers as for a repeated scan, and the boards fill the
+        version gap with a snapshot)."""
         try:
             if self._pipelines:
                 self._pipelined_lock(session, office_id, claim_version, first, then, commit)
@@ -417,6 +435,11 @@ class Database:
             raise exc.DBAPIError.instance(lock.sql, None, error, psycopg.Error,
                                           connection_invalidated=dropped,
                                           dialect=self.engine.dialect) from error
+        except BaseException as error:
+            if not isinstance(error, Exception):
+                # killed mid-pipeline without psycopg noticing: never use it again
+                session.connection().invalidate(error)
+            raise
         if commit:
             session.info[driver.COMMITTED] = True
         locked = locking.fetchone()

@@ -376,20 +376,22 @@ class _PositionCount:
 
 
 def _position_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool,
-                        my_id: Any = None, my_in: Any = None) -> Any:
+                        my_id: Any = None, my_in: Any = None, my_place: Any = None
+                        ) -> Any:
     """One aggregate over a station's waiting tickets for waiting_position: the overdue
     tickets ahead (when the ticket itself is overdue), else the overdue ones, those of its
     own lane ahead by the base key, and the two lanes' sizes. The ticket's own key comes
     from bound values; its id may instead be `my_id`, the id column of a ticket inserted
-    by the same statement (_issue_statement), and its check-in time `my_in` the time that
-    statement gave it."""
+    by the same statement (_issue_statement), and its check-in time `my_in` and place-key
+    `my_place` those that statement gave it."""
     key = (tuple_(_T.checked_in_at, _T.id) if fifo
            else tuple_(_T.place_key, _T.checked_in_at, _T.id))
     if my_id is None:
         my_id = bindparam("my_id", type_=Integer)
     if my_in is None:
         my_in = bindparam("my_in", type_=DateTime)
-    my_place = bindparam("my_place", type_=DateTime)
+    if my_place is None:
+        my_place = bindparam("my_place", type_=DateTime)
     my_key = tuple_(my_in, my_id) if fifo else tuple_(my_place, my_in, my_id)
     if has_cutoff:
         cutoff = bindparam("cutoff", type_=DateTime)
@@ -720,8 +722,8 @@ def _ticket_for_event(ticket: Ticket) -> dict[str, Any]:
 
 # --- issuing ----------------------------------------------------------------------------
 def _issue(core: Core, change: Change, office: Office, letter: str, fields: dict[str, Any],
-           staff: str | None, detail: dict[str, Any], last: bool = False
-           ) -> tuple[Ticket, dict[str, Any]]:
+           staff: str | None, detail: dict[str, Any], last: bool = False,
+           booking: Any = None) -> tuple[Ticket, dict[str, Any]]:
     """Number, insert and record a new waiting ticket inside the office's write
     transaction; returns it and its Ticket object (docs/api.md) with the position counted
     there (exact: no other change of the office can land before the commit).
@@ -731,7 +733,8 @@ def _issue(core: Core, change: Change, office: Office, letter: str, fields: dict
     (the change writes nothing after the ticket) that statement, the read of the recent
     calls the position needs, and COMMIT travel in one round trip (Change.commit_with):
     both reads still ran under the office's lock, so the position is as exact. On SQLite
-    the statements run in process, one after the other."""
+    the statements run in process, one after the other. `booking`: the row a check-in
+    decided from (_BOOKING_AND_TICKET)."""
     session = change.session
     day = core.today(office)
     values = _new_ticket(office, day, fields, change.now)
@@ -740,7 +743,7 @@ def _issue(core: Core, change: Change, office: Office, letter: str, fields: dict
             values, number=next_number(session, office.id, day, letter)))[0])
         _record(change, ticket, CHECK_IN.timeline, staff=staff, **detail)
         return ticket, ticket_dict(core, session, ticket)
-    count, reads = _issue_reads(core, office, day, letter, values, staff, detail)
+    count, reads = _issue_reads(core, office, day, letter, values, staff, detail, booking)
     return _issued(core, session, values, count, change.run(reads, last=last))
 
 
@@ -753,21 +756,28 @@ def _new_ticket(office: Office, day: date, fields: dict[str, Any], now: datetime
 
 
 def _issue_reads(core: Core, office: Office, day: date, letter: str, values: dict[str, Any],
-                 staff: str | None, detail: dict[str, Any]
+                 staff: str | None, detail: dict[str, Any], booking: Any = None
                  ) -> tuple[_PositionCount, list[Read]]:
     """PostgreSQL: the new ticket's statement (_issue_statement) and, when the position
     needs it, the read of the recent calls, to run in that order under the office's
-    lock; and the count that turns their rows into a position (_issued)."""
+    lock; and the count that turns their rows into a position (_issued). With the
+    `booking` row a check-in decided from, the statement issues nothing unless the
+    booking is still as read."""
     now = values["checked_in_at"]
     count = _PositionCount.of(core, office, values["station"], day,
                               place_key=values["place_key"], checked_in_at=now,
                               entered_at=now, priority=values["priority_group"] is not None)
-    statement = _statement(("issue", *count.shape), lambda: _issue_statement(*count.shape))
+    booked = booking is not None
+    statement = _statement(("issue", *count.shape, booked),
+                           lambda: _issue_statement(*count.shape, booked))
     reads: list[Read] = [(statement, {
-        **count.params, "letter": letter, "now": now, "my_place": values["place_key"],
+        **count.params, "letter": letter, "now": now, "slack": now + ISSUE_CLOCK_SLACK,
         "action": CHECK_IN.timeline, "staff": staff, "detail": detail,
         **{f"new_{name}": value for name, value in values.items()
            if name not in _ISSUE_TIMES},
+        # the place-key taken from the clock moves with the check-in time
+        "new_place_key": None if values["place_key"] == now else values["place_key"],
+        **({"booked_at": booking.updated_at} if booked else {}),
     })]
     recent_read = count.recent_read()
     if recent_read is not None:
@@ -780,9 +790,11 @@ def _issued(core: Core, session: Session, values: dict[str, Any], count: _Positi
     """The ticket _issue_reads' statements made, from their rows, and its Ticket object
     with its position."""
     row = results[0][0]
-    # The row as inserted: the values given, and the id, number and check-in time the
-    # statement made (plain attributes: no ORM object to build for a row nobody loads).
-    values = dict(values, **{name: row.checked_in_at for name in _ISSUE_TIMES})
+    # The row as inserted: the values given, and the id, number, check-in time and
+    # place-key the statement made (plain attributes: no ORM object to build for a row
+    # nobody loads).
+    values = dict(values, place_key=row.place_key,
+                  **{name: row.checked_in_at for name in _ISSUE_TIMES})
     ticket = cast(Ticket, SimpleNamespace(id=row.id, number=row.number, **values))
     recent = _recent_from_rows(results[1]) if len(results) > 1 else []
     position = count.position(session, row, counts_me=False, recent=recent)
@@ -790,38 +802,58 @@ def _issued(core: Core, session: Session, values: dict[str, Any], count: _Positi
 
 
 #: The columns _issue gives a new ticket: all but its id and number, which come from the
-#: database, and its check-in time (_ISSUE_TIMES), which the statement sets.
+#: database, its check-in time (_ISSUE_TIMES) and its place-key, which the statement sets.
 _ISSUE_TIMES = ("checked_in_at", "entered_station_at")
 _ISSUED = tuple(column.name for column in _TICKETS.columns
-                if column.name not in ("id", "number", *_ISSUE_TIMES))
+                if column.name not in ("id", "number", "place_key", *_ISSUE_TIMES))
 _OFFICES = cast(Table, OfficeRow.__table__)
 
 
-def _issue_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool) -> Any:
+def _issue_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool,
+                     booked: bool) -> Any:
     """PostgreSQL: a new ticket in one statement. The letter's number is raised (or
     started at 1), the ticket inserted with it, its check-in recorded in the timeline, and
     the tickets ahead of it counted, all against the same snapshot (which does not hold
     the new ticket: _PositionCount.position adds it to its lane).
 
-    Its check-in time is the later of `now` and the office's `last_issued_at`, which it
-    raises: never earlier than that of a ticket committed before it, even when the clock
-    was read before the office's lock or on another host, so a ticket never lands ahead of
-    one whose position was already printed. It is returned with the id and number.
+    Its check-in time is `now`, or the office's `last_issued_at` if that is later (by at
+    most ISSUE_CLOCK_SLACK: a clock that jumped forward once does not hold every later
+    ticket), which it raises. So a ticket's time is never earlier than that of a ticket
+    committed before it, even when the clock was read before the office's lock or on
+    another host, and a ticket never lands ahead of one whose position was already
+    printed. A place in the queue taken from the clock (a late arrival, a walk-in: its
+    place-key is `now`) moves with it. Both are returned with the id and number.
+
+    `booked`: a check-in, whose booking was read before the lock. The number is raised
+    only if the booking is still as read (not updated since: an import or a cancellation
+    sets `updated_at`); if not, the number comes out NULL, the ticket's INSERT fails and
+    nothing of the transaction stays (shared.visits._check_in_at_once then goes the
+    usual way).
 
     Kept short on purpose: psycopg caches the conversion of a query of at most 4,096
     characters and 50 parameters, so the statement returns only what the database chose
-    (id and number) and names the other values once."""
+    and names the other values once."""
     seq = _SEQ_TABLE.c
     office_row = _OFFICES.c
+    now = bindparam("now", type_=DateTime)
+    last = office_row.last_issued_at
     clock = (update(_OFFICES).where(office_row.id == bindparam("office"))
-             .values(last_issued_at=func.greatest(office_row.last_issued_at,
-                                                  bindparam("now", type_=DateTime)))
+             .values(last_issued_at=case(
+                 (and_(last > now, last <= bindparam("slack", type_=DateTime)), last),
+                 else_=now))
              .returning(office_row.last_issued_at.label("at"))
              .cte("clock"))
     issued_at = select(clock.c.at).scalar_subquery()
+    # NULL: the place-key is the check-in time (_issue_reads)
+    place = func.coalesce(bindparam("new_place_key", type_=DateTime), issued_at)
+    first: Any = select(bindparam("office"), bindparam("day", type_=Date),
+                        bindparam("letter", type_=String), literal(1))
+    if booked:
+        first = first.where(select(_B.id).where(
+            _B.id == bindparam("new_booking_id", type_=Integer), not_(_B.cancelled),
+            _B.updated_at == bindparam("booked_at", type_=DateTime)).exists())
     bumped = (pg_insert(_SEQ_TABLE)
-              .values(office_id=bindparam("office"), day=bindparam("day", type_=Date),
-                      letter=bindparam("letter", type_=String), last=1)
+              .from_select(["office_id", "day", "letter", "last"], first)
               .on_conflict_do_update(index_elements=[seq.office_id, seq.day, seq.letter],
                                      set_={"last": seq.last + 1})
               .returning(seq.last)
@@ -833,8 +865,9 @@ def _issue_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool
                     ).scalar_subquery()
     new = (insert(_TICKETS)
            .values({**{name: bindparam(f"new_{name}", type_=_T[name].type) for name in _ISSUED},
-                    **{name: issued_at for name in _ISSUE_TIMES}, "number": number})
-           .returning(_T.id, _T.number, _T.checked_in_at)
+                    **{name: issued_at for name in _ISSUE_TIMES}, "place_key": place,
+                    "number": number})
+           .returning(_T.id, _T.number, _T.checked_in_at, _T.place_key)
            .cte("new"))
     recorded = (insert(_TIMELINE_TABLE)
                 .from_select(["ticket_id", "office_id", "at", "action", "status", "station",
@@ -847,9 +880,16 @@ def _issue_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: bool
                                     bindparam("detail", type_=_TL.detail.type)))
                 .cte("recorded"))
     ahead = _position_statement(fifo, has_cutoff, overdue, priority, my_id=new.c.id,
-                                my_in=new.c.checked_in_at).lateral("ahead")
-    return (select(new.c.id, new.c.number, new.c.checked_in_at, ahead)
+                                my_in=new.c.checked_in_at, my_place=new.c.place_key
+                                ).lateral("ahead")
+    return (select(new.c.id, new.c.number, new.c.checked_in_at, new.c.place_key, ahead)
             .select_from(new.join(ahead, true())).add_cte(recorded))
+
+
+#: How far ahead of a process's clock the office's last check-in time may be and still be
+#: taken as a new ticket's (_issue_statement): far more than the wait for the office's
+#: lock or the clocks of two hosts differ, far less than a clock set wrong.
+ISSUE_CLOCK_SLACK = timedelta(seconds=5)
 
 
 # --- check-in ----------------------------------------------------------------------------
@@ -877,8 +917,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
     if core.db.pipelines:
         # PostgreSQL: the booking read first, outside the office's lock, so that a first
         # check-in holds the lock for one round trip (_check_in_at_once).
-        with core.db.connect() as connection:
-            found = driver.rows(connection, *read)
+        found = core.db.lookup(read)
         booking = found[0] if found else None
         _refuse_booking(booking)
         assert booking is not None
@@ -911,7 +950,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         # The ticket's statement, or else its print job, is the transaction's last write:
         # on PostgreSQL COMMIT goes with it (the event uses the version the lock claimed).
         ticket, data = _issue(core, change, office, letter, fields, staff=None, detail=detail,
-                              last=not outbox.prints(change, printer))
+                              last=not outbox.prints(change, printer), booking=booking)
         job = outbox.request(change, printer, "ticket", data, ticket.id, last=True)
         change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station)
         return CheckinResult(data, reprint=False, print=job)
@@ -994,13 +1033,14 @@ def _check_in_at_once(core: Core, office: Office, booking: Any, kiosk: str | Non
     clock was read before the lock). None when another check-in of this booking committed
     in between: the ticket's INSERT meets the booking's unique ticket, nothing of the
     transaction stays (no number used, no version), and the caller goes the usual way,
-    which finds that ticket. A cancellation that lands meanwhile counts as one right
-    after the check-in (the ticket stays, as bookings.cancel leaves it)."""
+    which finds that ticket. The same when the booking changed in between (an import
+    moved or cancelled it): the ticket's statement issues nothing unless the booking is
+    still as read, and the usual way decides again from what it is now."""
     now = core.now()
     letter, fields, detail = _booked_ticket(core, office, booking, now, kiosk)
     day = core.today(office)
     values = _new_ticket(office, day, fields, now)
-    count, reads = _issue_reads(core, office, day, letter, values, None, detail)
+    count, reads = _issue_reads(core, office, day, letter, values, None, detail, booking)
     printer = _kiosk_printer(kiosk)
     printing = printer is not None and printer in core.printers
     try:
@@ -1012,8 +1052,9 @@ def _check_in_at_once(core: Core, office: Office, booking: Any, kiosk: str | Non
             change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station)
             return CheckinResult(data, reprint=False, print=job)
     except IntegrityError:
-        # The booking's ticket committed meanwhile (or another constraint failed: the
-        # usual way meets it again and answers as it always did).
+        # The booking's ticket committed meanwhile, or the booking changed (no number:
+        # the ticket's INSERT failed), or another constraint failed: the usual way meets
+        # it again and answers as it always did.
         return None
 
 
@@ -1189,7 +1230,7 @@ def _call(core: Core, change: Change, head: int, counter_id: str, staff: str | N
 _INSERT_TICKET = insert(_TICKETS).returning(*_T)
 _BOOKING_AND_TICKET = select(
     _B.id, _B.cancelled, _B.date, _B.slot_start, _B.slot_end, _B.service, _B.priority_group,
-    select(_T.id).where(_T.booking_id == _B.id).scalar_subquery().label("ticket_id"),
+    _B.updated_at, select(_T.id).where(_T.booking_id == _B.id).scalar_subquery().label("ticket_id"),
 ).where(_B.office_id == bindparam("office"), _B.code == bindparam("code"))
 _TICKET_ROW = select(*_T).where(_T.id == bindparam("ticket"))
 _IK = cast(Table, IdempotencyKey.__table__)

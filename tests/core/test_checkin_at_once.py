@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from shared import visits
-from shared.bookings import import_rows
+from shared.bookings import cancel, import_rows
 from shared.core import Core
 from shared.models import OfficeRow, Ticket, TimelineEntry
 from tests.conftest import booking_row
@@ -56,6 +56,10 @@ def _waits_inside_the_lock(core: Core, tmp_path: Path, scan: str, kiosk: str) ->
     finally:
         core.db.office_lock = office_lock  # type: ignore[method-assign]
         event.remove(core.db.engine, "checkout", traced)
+        with core.db.engine.connect() as connection:  # the pool's one connection
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            raw.pgconn.untrace()
         trace.close()
     start, end = marks
     sent = path.read_text()[start:end]
@@ -65,11 +69,14 @@ def _waits_inside_the_lock(core: Core, tmp_path: Path, scan: str, kiosk: str) ->
 
 @pytest.mark.parametrize("printing", [False, True])
 def test_a_first_check_in_holds_the_lock_for_one_round_trip(
-        postgres_core: Core, tmp_path: Path, printing: bool) -> None:
+        postgres_core: Core, tmp_path: Path, printing: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a printer: BEGIN, the lock, the ticket and COMMIT in one wait. With one,
     the print job and COMMIT follow in a second. A repeated scan reads the booking under
     the lock, as before (two waits: the lock's pipeline, then the reprint's writes)."""
     core = postgres_core
+    # the estimate's mean service time stays cached (no read of it in the lock)
+    monkeypatch.setattr(visits, "SERVICE_MEAN_SECONDS", 3600.0)
     if printing:
         core.printers = frozenset({"kiosk-1"})
     import_rows(core, enumerate([booking_row(f"ONCE-{i:02d}") for i in range(3)], start=1))
@@ -136,3 +143,84 @@ def test_check_in_times_never_go_back_in_commit_order(postgres_core: Core) -> No
     with core.db.read() as session:
         order = visits.ordered_waiting_ids(core, session, office, ("berkas",))
     assert order == [second["id"]]
+
+
+def test_a_place_taken_from_the_clock_moves_with_the_check_in_time(
+        postgres_core: Core) -> None:
+    """A late arrival queues from its arrival (its place-key is the check-in time): when
+    that time is raised to the last one committed, so is its place, and it lands behind
+    the late arrival committed first."""
+    core = postgres_core
+    late = [booking_row(f"LATE-0{i}", "07:00", "08:00") for i in (1, 2)]
+    import_rows(core, enumerate(late, start=1))
+    first = visits.check_in(core, "DPS", "LATE-01", "kiosk-1").ticket
+    core.clock.advance(timedelta(seconds=-2))
+    second = visits.check_in(core, "DPS", "LATE-02", "kiosk-1").ticket
+    assert first["demoted"] and second["demoted"]
+    with core.db.read() as session:
+        keys = dict(session.execute(select(Ticket.id, Ticket.place_key)).all())
+        office = core.office("DPS")
+        order = visits.ordered_waiting_ids(core, session, office, ("berkas",))
+    assert keys[second["id"]] == keys[first["id"]]
+    assert order == [first["id"], second["id"]]
+    assert second["position"] == first["position"] + 1
+
+
+@pytest.mark.parametrize("change", ["moved", "cancelled"])
+def test_a_booking_changed_after_it_was_read_is_decided_again(postgres_core: Core,
+                                                              change: str) -> None:
+    """An import or a cancellation between the early read and the lock: the ticket's
+    statement issues nothing (no number used, no version claimed), and the scan is
+    decided again from the booking as it is now."""
+    core = postgres_core
+    import_rows(core, enumerate([booking_row("MOVE-01"), booking_row("MOVE-02")], start=1))
+    office = core.office("DPS")
+    (read,) = core.db.lookup((visits._BOOKING_AND_TICKET, {"office": "DPS", "code": "MOVE-01"}))
+    core.clock.advance(timedelta(seconds=1))
+    if change == "moved":
+        import_rows(core, enumerate([booking_row("MOVE-01", day="2026-12-02")], start=1))
+    else:
+        cancel(core, "DPS", "MOVE-01")
+    version = core.office_version("DPS")
+    assert visits._check_in_at_once(core, office, read, "kiosk-1") is None
+    assert core.office_version("DPS") == version
+    with pytest.raises(visits.Refusal) as refused:
+        visits.check_in(core, "DPS", "MOVE-01", "kiosk-1")
+    assert refused.value.code == ("wrong_day" if change == "moved" else "cancelled")
+    other = visits.check_in(core, "DPS", "MOVE-02", "kiosk-1").ticket
+    assert other["number"].endswith("001")
+
+
+def test_a_clock_that_jumped_ahead_once_does_not_hold_later_tickets(
+        postgres_core: Core) -> None:
+    """The office's last check-in time is taken only when it is at most a few seconds
+    ahead: after a clock set an hour ahead is put right, tickets get the right time."""
+    core = postgres_core
+    import_rows(core, enumerate([booking_row(f"JUMP-0{i}") for i in (1, 2, 3)], start=1))
+    core.clock.advance(timedelta(hours=1))
+    ahead = visits.check_in(core, "DPS", "JUMP-01", "kiosk-1").ticket
+    core.clock.advance(timedelta(hours=-1))
+    right = visits.check_in(core, "DPS", "JUMP-02", "kiosk-1").ticket
+    core.clock.advance(timedelta(seconds=1))
+    after = visits.check_in(core, "DPS", "JUMP-03", "kiosk-1").ticket
+    with core.db.read() as session:
+        times = dict(session.execute(select(Ticket.id, Ticket.checked_in_at)).all())
+    assert times[right["id"]] == core.now() - timedelta(seconds=1)
+    assert times[ahead["id"]] - times[right["id"]] == timedelta(hours=1)
+    assert times[after["id"]] == core.now()
+
+
+def test_every_shape_of_the_ticket_statement_keeps_psycopg_s_cache() -> None:
+    """psycopg converts a query's placeholders once and caches it only for a query of
+    at most MAX_CACHED_STATEMENT_LENGTH characters and MAX_CACHED_STATEMENT_PARAMS
+    parameters; past that every check-in converts it again (docs/benchmarks.md)."""
+    from itertools import product
+
+    from psycopg import _queries
+    from sqlalchemy import create_engine
+
+    dialect = create_engine("postgresql+psycopg://giliran@localhost/giliran").dialect
+    for shape in product([False, True], repeat=5):
+        compiled = visits._issue_statement(*shape).compile(dialect=dialect)
+        assert len(str(compiled).encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH, shape
+        assert len(compiled.params) <= _queries.MAX_CACHED_STATEMENT_PARAMS, shape

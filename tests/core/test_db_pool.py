@@ -69,6 +69,22 @@ def test_a_write_after_a_restart_uses_a_new_connection(postgres: object, postgre
     assert _write(postgres_core) == before
 
 
+
+@pytest.mark.postgres
+def test_a_lookup_after_a_restart_uses_a_new_connection(postgres: object,
+                                                        postgres_core: Core) -> None:
+    """A check-in's booking is read before any write: after a server restart that read
+    too is tried once more on a new connection, not answered with an error."""
+    from tests.services import Postgres
+
+    assert isinstance(postgres, Postgres)
+    read = (select(OfficeRow.version).where(OfficeRow.id == "DPS"), {})
+    (before,) = postgres_core.db.lookup(read)
+    postgres.stop_server()
+    postgres.start_server()
+    assert postgres_core.db.lookup(read) == [before]
+
+
 @pytest.mark.postgres
 def test_the_office_lock_raises_the_version_for_the_first_event(postgres_core: Core) -> None:
     from sqlalchemy import event
