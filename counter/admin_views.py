@@ -135,12 +135,12 @@ GLOBAL_FIELDS: dict[str, tuple[tuple[str, str, str, tuple[tuple[str, str], ...]]
 }
 GLOBAL_TITLES = {"policy": "Queue policy", "numbering": "Ticket numbers",
                  "kiosk": "Kiosk", "announce": "Spoken calls"}
-ANNOUNCE_DEFAULTS = {"numbers": "digits", "english": True, "repeat": 1}
 
 
 def _global_values(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each field's value now: the stored one, else what the loaded config has."""
     config = _core().config
+    room_defaults = _core().table_defaults
     values: dict[str, dict[str, Any]] = {}
     for table, fields in GLOBAL_FIELDS.items():
         raw = document.get(table)
@@ -150,8 +150,8 @@ def _global_values(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for key, _kind, _label, _options in fields:
             if key in stored:
                 value = stored[key]
-            elif table == "announce":
-                value = (effective or {}).get(key, ANNOUNCE_DEFAULTS.get(key))
+            elif table in room_defaults:  # a room's own table: its defaults from that room
+                value = (effective or {}).get(key, room_defaults[table].get(key))
             else:
                 value = getattr(effective, key, None)
             if hasattr(value, "strftime"):

@@ -10,6 +10,7 @@ from flask import Flask, request
 
 from display.announce.blueprint import announce_blueprint
 from display.announce.calls import CallError, call_announcement, settings_for
+from display.announce.settings import announce_defaults
 from display.board import snapshot
 from display.realtime import DisplayNamespace
 from display.soundcheck import install as install_board_sound
@@ -50,6 +51,7 @@ def register(app: Flask, core: Core) -> None:
                            counts=lambda response: response.status_code == 202),
                SOUND_CHECKS_PER_MINUTE)
     install_board_sound(app, core)
+    core.table_defaults["announce"] = announce_defaults()
 
 
 def announcer(core: Core) -> Any:

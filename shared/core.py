@@ -115,6 +115,10 @@ class Core:
         self.printers: frozenset[str] = frozenset()
         # What /api/v1/health adds per room: each returns (fields to merge, healthy?).
         self.health_checks: list[Callable[[], tuple[dict[str, Any], bool]]] = []
+        # What a live table a room owns means when a key is left out (table -> key ->
+        # value), given by that room at registration: the admin console shows it beside
+        # the keys the configuration sets (the display room gives [announce]'s).
+        self.table_defaults: dict[str, dict[str, Any]] = {}
         # (office, station) -> (mean service minutes, time.monotonic() when read): the
         # estimate printed at check-in reads it instead of two timeline queries inside the
         # office's lock (shared.visits.estimate_for).

@@ -36,6 +36,13 @@ class AnnounceSettings:
     clips_dir: Path | None = None
 
 
+def announce_defaults() -> dict[str, Any]:
+    """What each key of `[announce]` an admin may change means when it is left out."""
+    defaults = AnnounceSettings()
+    return {"numbers": defaults.numbers, "english": defaults.english,
+            "repeat": defaults.repeat}
+
+
 def parse_announce(raw: Mapping[str, Any], base_dir: Path | None = None) -> AnnounceSettings:
     """Check the raw `[announce]` table and return typed settings.
 

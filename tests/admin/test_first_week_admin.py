@@ -47,3 +47,17 @@ def test_ending_sessions_or_a_new_password_logs_the_person_out(
     assert client.get(QUEUE).status_code == 401
     audit = adm.call("GET", "/audit?who=kepala").get_json()["audit"][0]
     assert audit["action"] == "staff.update" and "rahasia" not in str(audit)
+
+
+def test_the_settings_page_shows_a_room_s_own_defaults_for_keys_left_out(
+        adm: Admin) -> None:
+    """[announce] belongs to the display room: with no such table in the configuration,
+    the admin page shows what that room gives as its defaults, not a copy of its own."""
+    adm.core.config = replace(adm.core.config, announce={})
+    page = adm.client.get("/admin/settings", headers=adm.root).get_data(as_text=True)
+    assert 'data-key="announce.repeat" data-initial="1" value="1"' in page
+    assert 'data-key="announce.numbers" data-initial="&#34;digits&#34;"' in page
+    adm.core.table_defaults["announce"] = {"numbers": "words", "english": False, "repeat": 2}
+    page = adm.client.get("/admin/settings", headers=adm.root).get_data(as_text=True)
+    assert 'data-key="announce.repeat" data-initial="2" value="2"' in page
+    assert 'data-key="announce.numbers" data-initial="&#34;words&#34;"' in page
