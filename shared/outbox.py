@@ -47,9 +47,10 @@ def counter_printer(counter: str) -> str:
     return f"counter-{counter}"
 
 
-def prints(change: Change, printer: str | None) -> bool:
-    """Whether request() would queue a job for this printer."""
-    return printer is not None and printer in change.printers
+def prints(printers: frozenset[str], printer: str | None) -> bool:
+    """Whether request() would queue a job for this printer, given the configured
+    `printers` (Core.printers, as a change has them)."""
+    return printer is not None and printer in printers
 
 
 def request(change: Change, printer: str | None, document: str, payload: dict[str, Any],
@@ -69,7 +70,7 @@ def prepare(change: Change, printer: str | None, document: str, payload: dict[st
             ticket_id: int | None) -> dict[str, Any] | None:
     """The row of a print job, for a caller that sends its INSERT (insert()) with other
     statements, then calls added(); None when no such printer."""
-    if not prints(change, printer):
+    if not prints(change.printers, printer):
         return None
     assert document in DOCUMENTS and printer is not None
     if change.committed:

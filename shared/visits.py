@@ -918,9 +918,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         # PostgreSQL: the booking read first, outside the office's lock, so that a first
         # check-in holds the lock for one round trip (_check_in_at_once).
         found = core.db.lookup(read)
-        booking = found[0] if found else None
-        _refuse_booking(booking)
-        assert booking is not None
+        booking = _booking_or_refuse(found[0] if found else None)
         if booking.ticket_id is None:
             issued = _check_in_at_once(core, office, booking, kiosk)
             if issued is not None:
@@ -932,9 +930,7 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
     # PostgreSQL in the same round trip as BEGIN and the lock).
     with core.change(office.id, first=read) as change:
         session = change.session
-        booking = change.first_rows[0] if change.first_rows else None
-        _refuse_booking(booking)
-        assert booking is not None
+        booking = _booking_or_refuse(change.first_rows[0] if change.first_rows else None)
         existing_id = booking.ticket_id
         if existing_id is not None:  # a repeated scan: the same ticket, printed again
             existing = cast(Ticket, driver.rows(session, _TICKET_ROW, {"ticket": existing_id})[0])
@@ -950,14 +946,15 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         # The ticket's statement, or else its print job, is the transaction's last write:
         # on PostgreSQL COMMIT goes with it (the event uses the version the lock claimed).
         ticket, data = _issue(core, change, office, letter, fields, staff=None, detail=detail,
-                              last=not outbox.prints(change, printer), booking=booking)
+                              last=not outbox.prints(change.printers, printer),
+                              booking=booking)
         job = outbox.request(change, printer, "ticket", data, ticket.id, last=True)
         change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station)
         return CheckinResult(data, reprint=False, print=job)
 
 
-def _refuse_booking(booking: Any) -> None:
-    """Refuse a scan whose booking is not there or was cancelled."""
+def _booking_or_refuse(booking: Any) -> Any:
+    """The booking row a scan found; refused if there is none or it was cancelled."""
     if booking is None:
         # A bare code of another office's booking is "not found" here: telling a code
         # guesser that it exists elsewhere would confirm a valid code (a signed token,
@@ -966,6 +963,7 @@ def _refuse_booking(booking: Any) -> None:
                       "Booking code not found. Please check the code or ask an officer.")
     if booking.cancelled:
         raise Refusal(409, "cancelled", "This booking was cancelled.")
+    return booking
 
 
 def _booked_ticket(core: Core, office: Office, booking: Any, now: datetime, kiosk: str | None
@@ -1042,10 +1040,9 @@ def _check_in_at_once(core: Core, office: Office, booking: Any, kiosk: str | Non
     values = _new_ticket(office, day, fields, now)
     count, reads = _issue_reads(core, office, day, letter, values, None, detail, booking)
     printer = _kiosk_printer(kiosk)
-    printing = printer is not None and printer in core.printers
     try:
         with core.change(office.id, first=reads[0], then=reads[1] if len(reads) > 1 else None,
-                         commit=not printing) as change:
+                         commit=not outbox.prints(core.printers, printer)) as change:
             rows = [change.first_rows, change.then_rows][:len(reads)]
             ticket, data = _issued(core, change.session, values, count, rows)
             job = outbox.request(change, printer, "ticket", data, ticket.id, last=True)
