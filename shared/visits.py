@@ -923,8 +923,14 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
             issued = _check_in_at_once(core, office, booking, kiosk)
             if issued is not None:
                 return issued
-        # A repeated scan, or another check-in of this booking committed meanwhile: as
-        # below, under the lock.
+        else:
+            # A repeated scan: its ticket read with the lock (a ticket never changes
+            # booking), the same as below without the booking read under the lock.
+            ticket_read = (_TICKET_ROW, {"ticket": booking.ticket_id})
+            with core.change(office.id, first=ticket_read) as change:
+                return _reprint(core, change, change.first_rows[0], kiosk)
+        # Another check-in of this booking committed meanwhile, or it changed: as below,
+        # under the lock.
 
     # The booking and its ticket, if it has one, read right after the office's lock (on
     # PostgreSQL in the same round trip as BEGIN and the lock).
@@ -933,14 +939,8 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         booking = _booking_or_refuse(change.first_rows[0] if change.first_rows else None)
         existing_id = booking.ticket_id
         if existing_id is not None:  # a repeated scan: the same ticket, printed again
-            existing = cast(Ticket, driver.rows(session, _TICKET_ROW, {"ticket": existing_id})[0])
-            _record(change, existing, REPRINT.timeline, counter=None, kiosk=kiosk)
-            # Position counted now, the estimate from the cached mean service time (no
-            # timeline reads inside the lock), as for a new ticket.
-            data = ticket_dict(core, session, existing)
-            job = outbox.request(change, _kiosk_printer(kiosk), "ticket", data, existing.id)
-            change.emit(REPRINT.event, _ticket_for_event(existing))
-            return CheckinResult(data, reprint=True, print=job)
+            existing = driver.rows(session, _TICKET_ROW, {"ticket": existing_id})[0]
+            return _reprint(core, change, existing, kiosk)
         letter, fields, detail = _booked_ticket(core, office, booking, change.now, kiosk)
         printer = _kiosk_printer(kiosk)
         # The ticket's statement, or else its print job, is the transaction's last write:
@@ -951,6 +951,34 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         job = outbox.request(change, printer, "ticket", data, ticket.id, last=True)
         change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station)
         return CheckinResult(data, reprint=False, print=job)
+
+
+def _reprint(core: Core, change: Change, existing: Any, kiosk: str | None) -> CheckinResult:
+    """A repeated scan, inside the office's lock: the same ticket (its row as read there),
+    printed again, its position counted now and its estimate from the cached mean service
+    time, as for a new ticket. The timeline entry, the position's reads and COMMIT travel
+    together (Change.run), or the print job does with COMMIT."""
+    ticket = cast(Ticket, existing)
+    office = core.office(ticket.office_id)
+    reads: list[Read] = [(_INSERT_TIMELINE, _timeline_values(
+        change, ticket, REPRINT.timeline, counter=None, kiosk=kiosk))]
+    found = _position_read(core, office, ticket)  # None unless it waits
+    recent_read = found[0].recent_read() if found is not None else None
+    if found is not None:
+        reads.append(found[1])
+        if recent_read is not None:
+            reads.append(recent_read)
+    printer = _kiosk_printer(kiosk)
+    rows = change.run(reads, last=not outbox.prints(change.printers, printer))
+    position = None
+    if found is not None:
+        recent = _recent_from_rows(rows[2]) if recent_read is not None else []
+        position = found[0].position(change.session, rows[1][0], counts_me=True,
+                                     recent=recent)
+    data = ticket_dict(core, change.session, ticket, position=position)
+    job = outbox.request(change, printer, "ticket", data, ticket.id, last=True)
+    change.emit(REPRINT.event, _ticket_for_event(ticket))
+    return CheckinResult(data, reprint=True, print=job)
 
 
 def _booking_or_refuse(booking: Any) -> Any:
