@@ -195,9 +195,16 @@ def longest_waiting(core: Core, session: Session, office: Office,
 
 
 def first_waiting_id(core: Core, session: Session, office: Office, stations: tuple[str, ...],
-                     priority_only: bool = False, heads_rows: list[Any] | None = None
-                     ) -> int | None:
-    """The id of the ticket `order_queue` puts first, found with `LIMIT 1` queries.
+                     priority_only: bool = False) -> int | None:
+    """The id of the ticket `order_queue` puts first (first_waiting)."""
+    head = first_waiting(core, session, office, stations, priority_only)
+    return None if head is None else int(head.id)
+
+
+def first_waiting(core: Core, session: Session, office: Office, stations: tuple[str, ...],
+                  priority_only: bool = False, heads_rows: list[Any] | None = None) -> Any:
+    """The row of the ticket `order_queue` puts first (None when nobody waits), found with
+    `LIMIT 1` queries.
 
     Calling next needs one ticket, not the order of the whole queue: the longest-overdue
     ticket if any (rule 1), else the head of the lane the priority rule picks (rule 2),
@@ -208,7 +215,7 @@ def first_waiting_id(core: Core, session: Session, office: Office, stations: tup
     rules = core.rules(office=office.id)
     if heads_rows is None:  # not read already (in the office lock's round trip)
         heads_rows = driver.rows(session, *heads_read(core, office, stations, priority_only))
-    heads = {lane: int(found) for lane, found in heads_rows}
+    heads = {row.lane: row for row in heads_rows}
     if "overdue" in heads:
         return heads["overdue"]
     head_priority, head_regular = heads.get("priority"), heads.get("regular")
@@ -241,17 +248,20 @@ def heads_read(core: Core, office: Office, stations: tuple[str, ...],
 
 
 def _heads_statement(fifo: bool, has_cutoff: bool, priority_only: bool, stations: int) -> Any:
-    """(lane, id) of each lane's head: `_first_statement` for every lane, as one query."""
+    """Each lane's head, its lane and its row: `_first_statement` for every lane, as one
+    query (a call knows the whole row of whom it calls before it writes)."""
     lanes = ("overdue", "priority", "regular") if has_cutoff else ("priority", "regular")
     heads = [_first_statement(fifo, has_cutoff, priority_only, lane, stations).subquery(lane)
              for lane in lanes]
-    return union_all(*(select(literal(lane).label("lane"), head.c.id)
-                       for lane, head in zip(lanes, heads, strict=True)))
+    # each head found on the queue's index alone, then its row by its id (one per lane)
+    found = union_all(*(select(literal(lane).label("lane"), head.c.id)
+                        for lane, head in zip(lanes, heads, strict=True))).subquery("heads")
+    return select(found.c.lane, *_T).join_from(found, _TICKETS, _T.id == found.c.id)
 
 
 def _first_statement(fifo: bool, has_cutoff: bool, priority_only: bool, lane: str,
                      stations: int) -> Any:
-    """`SELECT id ... ORDER BY <the lane's key> LIMIT 1` for first_waiting_id: lane
+    """`SELECT ... ORDER BY <the lane's key> LIMIT 1` for first_waiting: lane
     "overdue" (rule 1), else the head of the "priority" or "regular" lane not overdue."""
     where = _queue_where(stations)
     prio = _T.priority_group.is_not(None)
@@ -1217,39 +1227,47 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
             raise Refusal(409, "counter_busy",
                           "Counter is still serving {number}. Finish, hold or mark it "
                           "no-show first.", number=before.busy)
-        head = first_waiting_id(core, session, office, counter.stations,
-                                priority_only=counter.priority_only,
-                                heads_rows=change.then_rows)
+        head = first_waiting(core, session, office, counter.stations,
+                             priority_only=counter.priority_only, heads_rows=change.then_rows)
         result: dict[str, Any] | None = None
+        writes: list[Read] = []
         if head is not None:
-            ticket = _call(core, change, head, counter.id, staff, last=not idempotency_key)
+            ticket, writes = _call(core, change, head, counter.id, staff)
             result = ticket_dict(core, session, ticket)
             change.emit(CALL.event, _ticket_for_event(ticket), counter=counter.id,
                         counter_name=counter.name, station=ticket.station, staff=staff)
         if idempotency_key:
-            answer = {"office_id": office.id, "scope": scope, "key": idempotency_key,
-                      "status_code": 200 if result else 204,
-                      "body": json.dumps(result) if result else "", "created_at": now}
-            # With a call, the stored answer is the last write: on PostgreSQL COMMIT goes
-            # with it. Without one (nobody waits) the lock's version is given back instead.
-            change.run([(_REMEMBER_ANSWER, answer)], last=result is not None)
+            writes.append((_REMEMBER_ANSWER, {
+                "office_id": office.id, "scope": scope, "key": idempotency_key,
+                "status_code": 200 if result else 204,
+                "body": json.dumps(result) if result else "", "created_at": now}))
+        # The call (known before it is written) and its stored answer go together; with a
+        # call they are the last writes: on PostgreSQL COMMIT goes with them. Without one
+        # (nobody waits) the lock's version is given back instead.
+        rows = change.run(writes, last=result is not None)
+        if head is not None and not rows[0]:
+            raise RuntimeError(f"ticket {head.id} was not waiting under the office's lock")
         return result
 
 
-def _call(core: Core, change: Change, head: int, counter_id: str, staff: str | None,
-          last: bool) -> Ticket:
-    """Call the waiting ticket `head` to the counter and record it in the timeline. One
-    UPDATE ... RETURNING the called row (Core: no ORM object to load and flush for the one
-    column set a call changes); on PostgreSQL the timeline's INSERT is part of the same
-    statement, and with `last` (nothing written after it) COMMIT travels with it."""
-    values = {"ticket": head, "to_counter": counter_id, "now": change.now}
+def _call(core: Core, change: Change, head: Any, counter_id: str, staff: str | None
+          ) -> tuple[Ticket, list[Read]]:
+    """The waiting ticket `head` (its row, read under the office's lock) as a call to the
+    counter leaves it, and the writes that make it so, for the caller to send with its
+    own: one UPDATE ... RETURNING the called row and the timeline's INSERT (on PostgreSQL
+    one statement). A call sets these four columns and nothing else, so the ticket and
+    the answer built from it are known before the writes go out; the first write's
+    RETURNING row is the check that it was still waiting."""
+    ticket = cast(Ticket, SimpleNamespace(**{
+        **{column.name: getattr(head, column.name) for column in _TICKETS.columns},
+        "status": lifecycle.CALLED, "counter": counter_id, "call_count": 1,
+        "last_called_at": change.now}))
+    values = {"ticket": ticket.id, "to_counter": counter_id, "now": change.now}
     if core.db.is_sqlite:
-        ticket = cast(Ticket, driver.rows(change.session, _CALL_TICKET, values)[0])
-        _record(change, ticket, CALL.timeline, staff=staff,
-                priority=ticket.priority_group is not None)
-        return ticket
-    (rows,) = change.run([(_CALL_AND_RECORD, {**values, "staff": staff})], last=last)
-    return cast(Ticket, rows[0])
+        return ticket, [(_CALL_TICKET, values), (_INSERT_TIMELINE, _timeline_values(
+            change, ticket, CALL.timeline, staff=staff,
+            priority=ticket.priority_group is not None))]
+    return ticket, [(_CALL_AND_RECORD, {**values, "staff": staff})]
 
 
 _INSERT_TICKET = insert(_TICKETS).returning(*_T)

@@ -138,9 +138,10 @@ def _commits(monkeypatch: pytest.MonkeyPatch) -> list[list[Any]]:
 @pytest.mark.postgres
 def test_a_call_commits_with_its_last_write(postgres_core: Core,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """The call and its timeline entry are one statement; COMMIT goes with it, or with the
-    stored answer of an idempotency key. Nobody waiting: nothing committed early, and the
-    office's version is given back."""
+    """The call and its timeline entry are one statement; COMMIT goes with it, or with it
+    and the stored answer of an idempotency key (the answer is known before the call is
+    written). Nobody waiting: nothing committed early, and the office's version is given
+    back."""
     import_rows(postgres_core, enumerate(
         [booking_row("CALL-01"), booking_row("CALL-02", group="lansia")], start=1))
     for code in ("CALL-01", "CALL-02"):
@@ -151,7 +152,7 @@ def test_a_call_commits_with_its_last_write(postgres_core: Core,
     assert commits == [[visits._CALL_AND_RECORD]]
     second = visits.call_next(postgres_core, "DPS", "2", "petugas", idempotency_key="k-1")
     assert second is not None and second["number"] == "B001"
-    assert commits[1:] == [[visits._REMEMBER_ANSWER]]
+    assert commits[1:] == [[visits._CALL_AND_RECORD, visits._REMEMBER_ANSWER]]
     assert visits.call_next(postgres_core, "DPS", "2", "petugas", "k-1") == second  # replayed
     with postgres_core.db.read() as session:
         called = session.execute(
@@ -362,3 +363,23 @@ def test_a_greenlet_killed_in_the_pipeline_stays_killed(
     for _ in range(3):  # the pool hands out sound connections
         with postgres_core.change("DPS") as change:
             assert change.commit_with([(_NAME, {"office": "DPS"})]) is not None
+
+
+@pytest.mark.parametrize("backend",
+                         ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_call_answers_what_it_wrote(backend: str, core: Core,
+                                      request: pytest.FixtureRequest) -> None:
+    """A call's answer (and the stored answer an idempotency key replays) is built before
+    the call is written, from the ticket's row read under the lock: it must be the
+    ticket as the database then holds it."""
+    target = core if backend == "sqlite" else request.getfixturevalue("postgres_core")
+    import_rows(target, enumerate([booking_row("SAME-01", group="lansia"),
+                                   booking_row("SAME-02", "07:00", "08:00")], start=1))
+    for code in ("SAME-01", "SAME-02"):
+        visits.check_in(target, "DPS", code, "kiosk-1")
+    for counter, key in (("1", "k-1"), ("2", None)):
+        called = visits.call_next(target, "DPS", counter, "petugas", key)
+        assert called is not None and called["status"] == "called"
+        assert visits.get_ticket(target, called["id"], None) == called
+        if key is not None:
+            assert visits.call_next(target, "DPS", counter, "petugas", key) == called
