@@ -1230,23 +1230,28 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
         head = first_waiting(core, session, office, counter.stations,
                              priority_only=counter.priority_only, heads_rows=change.then_rows)
         result: dict[str, Any] | None = None
+        ticket: Ticket | None = None
         writes: list[Read] = []
         if head is not None:
             ticket, writes = _call(core, change, head, counter.id, staff)
             result = ticket_dict(core, session, ticket)
-            change.emit(CALL.event, _ticket_for_event(ticket), counter=counter.id,
-                        counter_name=counter.name, station=ticket.station, staff=staff)
         if idempotency_key:
-            writes.append((_REMEMBER_ANSWER, {
-                "office_id": office.id, "scope": scope, "key": idempotency_key,
-                "status_code": 200 if result else 204,
-                "body": json.dumps(result) if result else "", "created_at": now}))
+            answer = {"office_id": office.id, "scope": scope, "key": idempotency_key,
+                      "status_code": 200 if result else 204,
+                      "body": json.dumps(result) if result else "", "created_at": now}
+            # With a call, stored only if the call was written (it is, under the lock).
+            writes.append((_REMEMBER_CALLED, {**answer, "ticket": head.id,
+                                              "to_counter": counter.id})
+                          if head is not None else (_REMEMBER_ANSWER, answer))
         # The call (known before it is written) and its stored answer go together; with a
         # call they are the last writes: on PostgreSQL COMMIT goes with them. Without one
         # (nobody waits) the lock's version is given back instead.
         rows = change.run(writes, last=result is not None)
-        if head is not None and not rows[0]:
-            raise RuntimeError(f"ticket {head.id} was not waiting under the office's lock")
+        if ticket is not None:
+            if not rows[0]:  # its RETURNING row: the ticket was still waiting
+                raise RuntimeError(f"ticket {ticket.id} was not waiting under the lock")
+            change.emit(CALL.event, _ticket_for_event(ticket), counter=counter.id,
+                        counter_name=counter.name, station=ticket.station, staff=staff)
         return result
 
 
@@ -1290,7 +1295,15 @@ _BEFORE_CALL = select(
     .scalar_subquery().label("busy"),
 )
 _REMEMBER_ANSWER = insert(_IK)
-# The ticket is waiting (first_waiting_id read it inside the same office lock).
+# A call's answer, written only if the call before it in the same transaction was.
+_REMEMBER_CALLED = insert(_IK).from_select(
+    ["office_id", "scope", "key", "status_code", "body", "created_at"],
+    select(*(bindparam(name, type_=_IK.c[name].type)
+             for name in ("office_id", "scope", "key", "status_code", "body", "created_at")))
+    .where(select(_T.id).where(_T.id == bindparam("ticket", type_=Integer),
+                               _T.status == lifecycle.CALLED,
+                               _T.counter == bindparam("to_counter", type_=String)).exists()))
+# The ticket is waiting (first_waiting read it inside the same office lock).
 _CALL_TICKET = (update(_TICKETS)
                 .where(_T.id == bindparam("ticket"), _T.status == lifecycle.WAITING)
                 .values(status=lifecycle.CALLED, counter=bindparam("to_counter"), call_count=1,

@@ -152,7 +152,7 @@ def test_a_call_commits_with_its_last_write(postgres_core: Core,
     assert commits == [[visits._CALL_AND_RECORD]]
     second = visits.call_next(postgres_core, "DPS", "2", "petugas", idempotency_key="k-1")
     assert second is not None and second["number"] == "B001"
-    assert commits[1:] == [[visits._CALL_AND_RECORD, visits._REMEMBER_ANSWER]]
+    assert commits[1:] == [[visits._CALL_AND_RECORD, visits._REMEMBER_CALLED]]
     assert visits.call_next(postgres_core, "DPS", "2", "petugas", "k-1") == second  # replayed
     with postgres_core.db.read() as session:
         called = session.execute(
@@ -383,3 +383,35 @@ def test_a_call_answers_what_it_wrote(backend: str, core: Core,
         assert visits.get_ticket(target, called["id"], None) == called
         if key is not None:
             assert visits.call_next(target, "DPS", counter, "petugas", key) == called
+
+
+@pytest.mark.parametrize("backend",
+                         ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_call_that_did_not_happen_stores_and_announces_nothing(
+        backend: str, core: Core, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer travels with the call and COMMIT: should the head not be waiting any
+    more when the call is written (nothing under the office's lock allows it), no answer
+    is stored for the key to replay and no `called` goes out."""
+    from shared.models import IdempotencyKey
+
+    target = core if backend == "sqlite" else request.getfixturevalue("postgres_core")
+    import_rows(target, enumerate([booking_row("GONE-01")], start=1))
+    visits.check_in(target, "DPS", "GONE-01", "kiosk-1")
+    call = visits._call
+
+    def taken_meanwhile(core_: Core, change: Change, head: Any, *args: Any) -> Any:
+        change.session.execute(update(Ticket).where(Ticket.id == head.id)
+                               .values(status="held"))
+        return call(core_, change, head, *args)
+
+    monkeypatch.setattr(visits, "_call", taken_meanwhile)
+    target.bus.wait_idle(5)  # the check-in's event delivered
+    seen: list[Any] = []
+    target.bus.subscribe(seen.append)
+    with pytest.raises(RuntimeError):
+        visits.call_next(target, "DPS", "1", "petugas", "k-gone")
+    target.bus.wait_idle(5)
+    assert [event.kind for event in seen] == []
+    with target.db.read() as session:
+        assert session.execute(select(IdempotencyKey)).scalars().all() == []
