@@ -194,13 +194,6 @@ def longest_waiting(core: Core, session: Session, office: Office,
     return longest.ticket_id, waited(longest, now)
 
 
-def first_waiting_id(core: Core, session: Session, office: Office, stations: tuple[str, ...],
-                     priority_only: bool = False) -> int | None:
-    """The id of the ticket `order_queue` puts first (first_waiting)."""
-    head = first_waiting(core, session, office, stations, priority_only)
-    return None if head is None else int(head.id)
-
-
 def first_waiting(core: Core, session: Session, office: Office, stations: tuple[str, ...],
                   priority_only: bool = False, heads_rows: list[Any] | None = None) -> Any:
     """The row of the ticket `order_queue` puts first (None when nobody waits), found with
@@ -232,7 +225,7 @@ def first_waiting(core: Core, session: Session, office: Office, stations: tuple[
 def heads_read(core: Core, office: Office, stations: tuple[str, ...],
                priority_only: bool = False) -> Read:
     """The head of every lane in one statement (each a LIMIT 1 on the queue index): the
-    read first_waiting_id decides from, as (statement, values)."""
+    read first_waiting decides from, as (statement, values)."""
     rules = core.rules(office=office.id)
     fifo = rules.policy == "fifo"
     params: dict[str, Any] = {"office": office.id, "day": core.today(office),
