@@ -357,6 +357,7 @@ class Admission:
     digest: str | None = None               # the bearer token's or device cookie's hash
     generation: int | None = None           # a staff session's generation
     session_ends: datetime | None = None    # a staff session's absolute end (UTC)
+    session_seen: datetime | None = None    # a staff session's last use when admitted (UTC)
 
 
 Handle = TypeVar("Handle")
@@ -366,10 +367,12 @@ def ended_among(core: Core, admitted: Mapping[Handle, Admission]) -> set[Handle]
     """The connections whose admission no longer holds, in two reads whatever their
     number: the device revoked, gone or enrolled again with a new token; the staff
     account disabled or gone, its role or office changed, its API token replaced, or,
-    for a browser session, its sessions ended (logout, password, an admin) or its
-    lifetime over. Principals that were admitted as they are now stay (a phone following
-    its ticket always does). For the changes no event reaches this process with: the
-    CLI of another process without Redis, a restore, `psql`."""
+    for a browser session, its sessions ended (logout, password, an admin), its lifetime
+    over, or the account unused for `[security] staff_idle_hours` (its last use: the
+    session's when it was admitted, or the account's presence, written by its requests
+    from any browser, if later). Principals that were admitted as they are now stay (a
+    phone following its ticket always does). For the changes no event reaches this
+    process with: the CLI of another process without Redis, a restore, `psql`."""
     devices = {a.principal.name for a in admitted.values() if a.principal.kind == "device"}
     staff = {a.principal.name for a in admitted.values() if a.principal.kind == "staff"}
     with core.db.read() as session:
@@ -378,9 +381,10 @@ def ended_among(core: Core, admitted: Mapping[Handle, Admission]) -> set[Handle]
             .where(Device.id.in_(devices), Device.revoked_at.is_(None)))} if devices else {}
         staff_rows = {row.username: row for row in session.execute(
             select(Staff.username, Staff.role, Staff.office_id, Staff.active,
-                   Staff.session_generation, Staff.api_token_hash)
+                   Staff.session_generation, Staff.api_token_hash, Staff.last_seen_at)
             .where(Staff.username.in_(staff)))} if staff else {}
     now = core.now()
+    idle = timedelta(hours=core.config.security.staff_idle_hours)
     ended: set[Handle] = set()
     for handle, admission in admitted.items():
         principal = admission.principal
@@ -395,9 +399,13 @@ def ended_among(core: Core, admitted: Mapping[Handle, Admission]) -> set[Handle]
             holds = (account is not None and bool(account.active)
                      and principal == _staff_principal(core, cast(Staff, account)))
             if holds and account is not None and admission.source == "session":
+                used = admission.session_seen
+                if used is not None and account.last_seen_at is not None:
+                    used = max(used, account.last_seen_at)
                 holds = (account.session_generation == admission.generation
                          and admission.session_ends is not None
-                         and now <= admission.session_ends)
+                         and now <= admission.session_ends
+                         and used is not None and now - used <= idle)
             elif holds and account is not None:  # a token: the header or the cookie
                 holds = account.api_token_hash == admission.digest
         else:

@@ -76,11 +76,13 @@ def admission(principal: Principal) -> Admission:
                          digest=hash_token(request.cookies.get(DEVICE_COOKIE, "")))
     if source == "session":
         core: Core = current_app.extensions["giliran"]
-        login = session.get("login")
+        login, seen = session.get("login"), session.get("seen")
         ends = (_EPOCH + timedelta(seconds=login,
                                    hours=core.config.security.staff_session_hours)
                 if isinstance(login, int) else None)
-        return Admission(principal, source, generation=session.get("gen"), session_ends=ends)
+        return Admission(principal, source, generation=session.get("gen"), session_ends=ends,
+                         session_seen=_EPOCH + timedelta(seconds=seen)
+                         if isinstance(seen, int) else None)
     return Admission(principal, source)
 
 

@@ -129,6 +129,36 @@ def test_a_session_past_its_lifetime_is_dropped(core: Core, screens: Screens) ->
     dropped(screens, "terminal")
 
 
+def idle_limit(core: Core, hours: float) -> None:
+    core.config = replace(core.config, security=replace(core.config.security,
+                                                        staff_idle_hours=hours))
+
+
+def test_a_session_unused_past_the_idle_limit_is_dropped(core: Core, screens: Screens) -> None:
+    """The browser's session would be refused at its next request after
+    `staff_idle_hours` without use; its open terminal stops receiving pushes then too
+    (tokens have no idle limit)."""
+    idle_limit(core, 2)
+    core.clock.advance(timedelta(hours=1, minutes=59))
+    dropped(screens)
+    core.clock.advance(timedelta(minutes=2))
+    dropped(screens, "terminal")
+
+
+def test_the_account_used_meanwhile_keeps_its_terminal(core: Core, screens: Screens) -> None:
+    """The socket does not see the browser's later requests (the cookie it was admitted
+    with is its own); the account's presence, written by its requests, counts as use."""
+    idle_limit(core, 2)
+    core.clock.advance(timedelta(hours=1, minutes=30))
+    other = logged_in(screens.app)  # the same officer, another browser
+    assert other.get("/api/v1/counters/1").status_code == 200
+    assert core.presence.read()["ayu"][0] == core.now()  # written
+    core.clock.advance(timedelta(hours=1))
+    dropped(screens)  # 2 h 30 min after login, 1 h after the last use
+    core.clock.advance(timedelta(hours=1, minutes=1))
+    dropped(screens, "terminal")
+
+
 def test_a_staff_token_shown_as_the_device_cookie_is_checked_too(core: Core,
                                                                    screens: Screens) -> None:
     token = create_staff(core, "robot", None, "officer", "DPS", token=True)
