@@ -1,13 +1,15 @@
-"""CPU per request on the hot paths, in process: check-in, next, finish (SQLite).
+"""CPU per request on the hot paths, in process: check-in, next, finish (SQLite or
+PostgreSQL).
 
     .venv/bin/python bench/profile_hot.py [--count 300] [--profile checkin|next|finish]
-        [--top 25] [--waiting 300]
+        [--top 25] [--waiting 300] [--database sqlite|postgresql]
 
 The real application (shared.app.create_app) with a Flask test client, on a fresh SQLite
-database prepared as the benchmarks prepare theirs (bench/harness.py). Each request is
-timed on its own; the event dispatcher (board snapshot, counter updates) runs in its own
-thread meanwhile, and its CPU is counted in "process CPU per request". With --profile, one
-path runs under cProfile and the top entries by cumulative and own time are printed.
+database, or a private PostgreSQL cluster (tests.services), prepared as the benchmarks
+prepare theirs (bench/harness.py). Each request is timed on its own; the event dispatcher
+(board snapshot, counter updates) runs in its own thread meanwhile, and its CPU is counted
+in "process CPU per request". With --profile, one path runs under cProfile and the top
+entries by cumulative and own time are printed.
 Not a benchmark script (run_all.py runs bench_*.py): a tool for finding where the time goes.
 """
 
@@ -21,6 +23,7 @@ import pstats
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +31,21 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from harness import CLOCK, OFFICE, bookings, percentile, prepare_site  # noqa: E402
+from harness import (  # noqa: E402
+    CLOCK,
+    OFFICE,
+    bookings,
+    percentile,
+    postgres_database,
+    prepare_site,
+)
 
 
-def build(directory: Path, booking_count: int, waiting: int) -> tuple[Any, Any, Any]:
-    site = prepare_site(directory, f"sqlite:///{directory / 'giliran.sqlite3'}", counters=40,
-                        displays=2, kiosks=1, booking_count=booking_count, checked_in=waiting)
+def build(directory: Path, booking_count: int, waiting: int, url: str | None = None
+          ) -> tuple[Any, Any, Any]:
+    site = prepare_site(directory, url or f"sqlite:///{directory / 'giliran.sqlite3'}",
+                        counters=40, displays=2, kiosks=1, booking_count=booking_count,
+                        checked_in=waiting)
     os.environ["GILIRAN_CLOCK"] = CLOCK
     os.environ["GILIRAN_DATABASE_URL"] = site.database_url
     os.environ["GILIRAN_CONFIG"] = str(site.config_path)
@@ -119,78 +131,87 @@ def main() -> int:
     parser.add_argument("--inline-events", action="store_true",
                         help="deliver events in the request thread (profiles include them)")
     parser.add_argument("--tool", choices=["cprofile", "pyinstrument"], default="cprofile")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
     TOOL["name"] = args.tool
     INLINE["on"] = args.inline_events
-    with tempfile.TemporaryDirectory(prefix="giliran-profile-") as raw:
-        app, core, site = build(Path(raw), args.waiting + args.count, args.waiting)
-        client = app.test_client()
-        staff = {"Authorization": f"Bearer {site.officer}"}
-        kiosk_name, kiosk_token = site.kiosks[0]
-        kiosk = {"Authorization": f"Bearer {kiosk_token}"}
-        codes = [row["code"] for row in bookings(args.waiting + args.count)][args.waiting:]
+    with ExitStack() as stack:
+        url = None
+        if args.database == "postgresql":
+            url = stack.enter_context(postgres_database("profile_hot"))
+        raw = stack.enter_context(tempfile.TemporaryDirectory(prefix="giliran-profile-"))
+        return _run(args, Path(raw), url)
 
-        def checkin(code: str) -> Any:
-            def go() -> None:
-                answer = client.post("/api/v1/checkin", json={"scan": code, "kiosk": kiosk_name},
-                                     headers=kiosk)
-                assert answer.status_code == 201, answer.get_data(as_text=True)
-            return go
 
-        current: dict[int, int] = {}
+def _run(args: Any, directory: Path, url: str | None) -> int:
+    app, core, site = build(directory, args.waiting + args.count, args.waiting, url)
+    client = app.test_client()
+    staff = {"Authorization": f"Bearer {site.officer}"}
+    kiosk_name, kiosk_token = site.kiosks[0]
+    kiosk = {"Authorization": f"Bearer {kiosk_token}"}
+    codes = [row["code"] for row in bookings(args.waiting + args.count)][args.waiting:]
 
-        def call(index: int) -> Any:
-            def go() -> None:
-                answer = client.post(f"/api/v1/counters/B{index % 40 + 1}/next", headers=staff)
-                assert answer.status_code == 200, answer.get_data(as_text=True)
-                current[index] = answer.get_json()["ticket"]["id"]
-            return go
+    def checkin(code: str) -> Any:
+        def go() -> None:
+            answer = client.post("/api/v1/checkin", json={"scan": code, "kiosk": kiosk_name},
+                                 headers=kiosk)
+            assert answer.status_code == 201, answer.get_data(as_text=True)
+        return go
 
-        def finish(index: int) -> Any:
-            def go() -> None:
-                answer = client.post(f"/api/v1/tickets/{current[index]}/finish", headers=staff)
-                assert answer.status_code == 200, answer.get_data(as_text=True)
-            return go
+    current: dict[int, int] = {}
 
-        board = None
-        if not args.no_board:
-            # one board joined to the office, so that every event builds its snapshot
-            from shared.realtime import socketio
+    def call(index: int) -> Any:
+        def go() -> None:
+            answer = client.post(f"/api/v1/counters/B{index % 40 + 1}/next", headers=staff)
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            current[index] = answer.get_json()["ticket"]["id"]
+        return go
 
-            board = socketio.test_client(app, namespace="/display",
-                                         headers={"Authorization": f"Bearer {site.displays[0]}"})
-            assert board.emit("join", {"office": OFFICE}, namespace="/display",
-                              callback=True)["ok"]
-        client.get("/api/v1/health")
-        results = {}
-        results["checkin"] = timed("checkin", [checkin(c) for c in codes], core,
-                                   "checkin" in args.profile, args.top)
-        n = min(args.count, args.waiting)
-        # next and finish alternate per counter as the benchmark does: finish then next
-        # (40 counters each holding one ticket at most)
-        nexts = [call(i) for i in range(n)]
-        finishes = [finish(i) for i in range(n)]
-        batches = [(nexts[i:i + 40], finishes[i:i + 40]) for i in range(0, n, 40)]
-        next_calls: list[Any] = []
-        finish_calls: list[Any] = []
-        for calls, ends in batches:
-            next_calls += calls
-            finish_calls += ends
-        # run batch by batch: 40 nexts, then their 40 finishes
-        agg: dict[str, list[dict[str, float]]] = {"next": [], "finish": []}
-        for calls, ends in batches:
-            agg["next"].append(timed("next", calls, core, "next" in args.profile and
-                                     calls is batches[0][0], args.top))
-            agg["finish"].append(timed("finish", ends, core, "finish" in args.profile and
-                                       ends is batches[0][1], args.top))
-        for kind, parts in agg.items():
-            total = sum(p["n"] for p in parts)
-            cpu = sum(p["cpu_ms"] * p["n"] for p in parts) / total
-            print(f"{kind}: mean process CPU per request {cpu:.2f} ms over {total}")
-        if board is not None:
-            board.disconnect(namespace="/display")
-        core.bus.close()
-        core.db.engine.dispose()
+    def finish(index: int) -> Any:
+        def go() -> None:
+            answer = client.post(f"/api/v1/tickets/{current[index]}/finish", headers=staff)
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+        return go
+
+    board = None
+    if not args.no_board:
+        # one board joined to the office, so that every event builds its snapshot
+        from shared.realtime import socketio
+
+        board = socketio.test_client(app, namespace="/display",
+                                     headers={"Authorization": f"Bearer {site.displays[0]}"})
+        assert board.emit("join", {"office": OFFICE}, namespace="/display",
+                          callback=True)["ok"]
+    client.get("/api/v1/health")
+    results = {}
+    results["checkin"] = timed("checkin", [checkin(c) for c in codes], core,
+                               "checkin" in args.profile, args.top)
+    n = min(args.count, args.waiting)
+    # next and finish alternate per counter as the benchmark does: finish then next
+    # (40 counters each holding one ticket at most)
+    nexts = [call(i) for i in range(n)]
+    finishes = [finish(i) for i in range(n)]
+    batches = [(nexts[i:i + 40], finishes[i:i + 40]) for i in range(0, n, 40)]
+    next_calls: list[Any] = []
+    finish_calls: list[Any] = []
+    for calls, ends in batches:
+        next_calls += calls
+        finish_calls += ends
+    # run batch by batch: 40 nexts, then their 40 finishes
+    agg: dict[str, list[dict[str, float]]] = {"next": [], "finish": []}
+    for calls, ends in batches:
+        agg["next"].append(timed("next", calls, core, "next" in args.profile and
+                                 calls is batches[0][0], args.top))
+        agg["finish"].append(timed("finish", ends, core, "finish" in args.profile and
+                                   ends is batches[0][1], args.top))
+    for kind, parts in agg.items():
+        total = sum(p["n"] for p in parts)
+        cpu = sum(p["cpu_ms"] * p["n"] for p in parts) / total
+        print(f"{kind}: mean process CPU per request {cpu:.2f} ms over {total}")
+    if board is not None:
+        board.disconnect(namespace="/display")
+    core.bus.close()
+    core.db.engine.dispose()
     return 0
 
 
