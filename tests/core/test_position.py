@@ -225,3 +225,60 @@ def test_the_queue_is_read_from_its_covering_index(core: Core) -> None:
                 (statement, details)
             by_id = [d for d in details if "USING INTEGER PRIMARY KEY" in d]
             assert len(by_id) <= 3, details  # the heads' rows: one per lane at most
+
+
+def test_the_lanes_heads_on_postgresql_read_the_index_then_the_rows_by_id(
+        postgres_core: Core) -> None:
+    """PostgreSQL's plan of a call's read, with 3,000 regular tickets and one priority
+    ticket waiting at the station: each lane's head comes from an index scan that stops
+    at the first match (the priority lane's from its own partial index, migration 0010),
+    never the whole table, and the heads' rows are then fetched by primary key. Before
+    0010 the priority lane's head was a sequential scan of every ticket, inside the
+    office's lock at every call."""
+    import json
+
+    from sqlalchemy import event, text
+
+    core = postgres_core
+    visits.walk_in(core, "DPS", "paspor-baru", "lansia", "petugas")
+    visits.walk_in(core, "DPS", "paspor-baru", None, "petugas")
+    with core.db.write() as session:  # 3,000 more regular tickets, as a busy day's queue
+        session.execute(text(
+            "INSERT INTO tickets (office_id, service_day, number, kind, service, status,"
+            " station, flow_position, demoted, place_key, checked_in_at, entered_station_at,"
+            " call_count, public_token)"
+            " SELECT office_id, service_day, 'Q' || n, kind, service, status, station,"
+            " flow_position, demoted, place_key + n * interval '1 second',"
+            " checked_in_at + n * interval '1 second', entered_station_at, call_count,"
+            " public_token || n FROM tickets, generate_series(1, 3000) AS n"
+            " WHERE priority_group IS NULL"))
+        session.execute(text("ANALYZE tickets"))
+    seen: list[tuple[str, Any]] = []
+    listener = (lambda _c, _cu, statement, parameters, *_:  # noqa: E731
+                seen.append((statement, parameters)))
+    event.listen(core.db.engine, "before_cursor_execute", listener)
+    office = core.office("DPS")
+    with core.db.read() as session:
+        head = visits.first_waiting(core, session, office, ("berkas",))
+    event.remove(core.db.engine, "before_cursor_execute", listener)
+    assert head is not None and head.priority_group == "lansia"
+    statement, parameters = next((s, p) for s, p in seen if "UNION ALL" in s)
+    with core.db.engine.connect() as connection:
+        found = connection.exec_driver_sql("EXPLAIN (FORMAT JSON, ANALYZE) " + statement,
+                                           parameters).scalar_one()
+    plan = json.loads(found) if isinstance(found, str) else found
+
+    def nodes(node: dict[str, Any]) -> Any:
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    scans = [n for n in nodes(plan[0]["Plan"]) if n.get("Relation Name") == "tickets"]
+    assert scans and not [n for n in scans if "Index" not in n["Node Type"]], scans
+    by_index = [n for n in scans if n.get("Index Name") == "ix_ticket_waiting"]
+    priority = [n for n in scans if n.get("Index Name") == "ix_ticket_waiting_priority"]
+    by_id = [n for n in scans if n.get("Index Name") == "tickets_pkey"]
+    assert by_index and priority and by_id, scans
+    assert len(by_index) + len(priority) + len(by_id) == len(scans), scans
+    # every lane stops at its first match; the rows by id: one per head found
+    assert all(n["Actual Rows"] * n["Actual Loops"] <= 3 for n in scans), scans
