@@ -439,15 +439,16 @@ def _poll_live_config() -> None:
 
 @admin_api.before_app_request
 def _note_presence() -> None:
-    """Remember where staff work (written after the answer, at most once a minute per
-    person and place: shared.presence)."""
-    where = _where()
-    if where is None:
+    """Remember where staff work and that they still do (written after the answer, at
+    most once a minute per person and place: shared.presence). Every staff request
+    counts as a use of the account, also a page's polling that names no place: an open
+    socket of the account's sessions lives as long as that (shared.auth.ended_among)."""
+    if (request.endpoint or "static").endswith("static"):  # a page's files
         return
     principal = current_principal()
     if principal is None or not principal.is_staff:
         return
-    core().presence.note(principal.name, core().now(), request.remote_addr, where)
+    core().presence.note(principal.name, core().now(), request.remote_addr, _where())
 
 
 def _offices_of(value: Any) -> str | None:

@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import String, Table, bindparam, func, select, update
 
 from shared.db import Database
 from shared.models import Staff
@@ -35,21 +35,28 @@ _STAFF = cast(Table, Staff.__table__)
 _S = _STAFF.c
 _WRITE = (update(_STAFF).where(_S.username == bindparam("who"))
           .values(last_seen_at=bindparam("at"), last_seen_ip=bindparam("ip"),
-                  last_seen_where=bindparam("where")))
+                  # a request that names no place keeps the place written before
+                  last_seen_where=func.coalesce(bindparam("where", type_=String),
+                                                _S.last_seen_where)))
 
 
 class Presence:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._lock = threading.Lock()
-        self._pending: dict[str, tuple[datetime, str | None, str]] = {}
-        self._seen: dict[tuple[str, str], datetime] = {}
+        self._pending: dict[str, tuple[datetime, str | None, str | None]] = {}
+        self._seen: dict[tuple[str, str | None], datetime] = {}
         self._where: dict[str, str] = {}  # username -> the place last noted
         self._thread: threading.Thread | None = None
 
-    def note(self, username: str, at: datetime, address: str | None, where: str) -> None:
-        """Staff member `username` was at `where` now (cheap: a dictionary update)."""
+    def note(self, username: str, at: datetime, address: str | None,
+             where: str | None) -> None:
+        """Staff member `username` was at `where` now (cheap: a dictionary update).
+        `where` None: a request that names no place (a page's polling); it is a use of
+        the account all the same (shared.auth.ended_among), and the place stays."""
         with self._lock:
+            if where is None:
+                where = self._where.get(username)
             last = self._seen.get((username, where))
             moved = self._where.get(username) != where
             if not moved and last is not None and at - last < SEEN_EVERY:
@@ -58,7 +65,8 @@ class Presence:
                 self._seen.clear()
                 self._where.clear()
             self._seen[(username, where)] = at
-            self._where[username] = where
+            if where is not None:
+                self._where[username] = where
             self._pending[username] = (at, (address or "")[:64] or None, where)
             if self._thread is None or not self._thread.is_alive():
                 self._start_writer()

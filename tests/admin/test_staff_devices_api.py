@@ -179,7 +179,7 @@ def test_presence_staying_put_is_written_once_a_minute_a_move_at_once(adm: Admin
         if statement.lstrip().upper().startswith("UPDATE STAFF"):
             writes.append(statement)
 
-    def at(seconds: int, where: str) -> tuple[int, str]:
+    def at(seconds: int, where: str | None) -> tuple[int, str]:
         presence.note("wayan", start + timedelta(seconds=seconds), "10.0.0.7", where)
         presence.flush()
         return len(writes), presence.read()["wayan"][1]
@@ -192,5 +192,11 @@ def test_presence_staying_put_is_written_once_a_minute_a_move_at_once(adm: Admin
         assert at(40, "counter 1") == (3, "counter 1")   # and back: at once
         assert at(70, "counter 1") == (3, "counter 1")
         assert at(101, "counter 1") == (4, "counter 1")  # a minute after the last write
+        # a request that names no place (a page's polling): a use, and the place stays
+        assert at(130, None) == (4, "counter 1")
+        assert at(162, None) == (5, "counter 1")
+        assert presence.read()["wayan"][0] == start + timedelta(seconds=162)
+        presence._where.clear()  # another process: it never saw the place
+        assert at(240, None) == (6, "counter 1")
     finally:
         event.remove(adm.core.db.engine, "before_cursor_execute", count)

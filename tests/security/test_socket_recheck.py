@@ -159,6 +159,20 @@ def test_the_account_used_meanwhile_keeps_its_terminal(core: Core, screens: Scre
     dropped(screens, "terminal")
 
 
+def test_a_page_polling_a_path_that_names_no_place_keeps_its_terminal(
+        core: Core, screens: Screens) -> None:
+    """A supervisor page polls paths that name no place; that is a use of the account
+    too, as it is of the browser's own session at each request."""
+    idle_limit(core, 2)
+    core.clock.advance(timedelta(hours=1, minutes=30))
+    assert logged_in(screens.app).get("/api/v1/health").status_code == 200
+    core.presence.flush()
+    core.clock.advance(timedelta(hours=1))
+    dropped(screens)
+    core.clock.advance(timedelta(hours=1, minutes=1))
+    dropped(screens, "terminal")
+
+
 def test_a_staff_token_shown_as_the_device_cookie_is_checked_too(core: Core,
                                                                    screens: Screens) -> None:
     token = create_staff(core, "robot", None, "officer", "DPS", token=True)
