@@ -273,12 +273,15 @@ def test_the_lanes_heads_on_postgresql_read_the_index_then_the_rows_by_id(
         for child in node.get("Plans", []):
             yield from nodes(child)
 
-    scans = [n for n in nodes(plan[0]["Plan"]) if n.get("Relation Name") == "tickets"]
-    assert scans and not [n for n in scans if "Index" not in n["Node Type"]], scans
-    by_index = [n for n in scans if n.get("Index Name") == "ix_ticket_waiting"]
-    priority = [n for n in scans if n.get("Index Name") == "ix_ticket_waiting_priority"]
-    by_id = [n for n in scans if n.get("Index Name") == "tickets_pkey"]
-    assert by_index and priority and by_id, scans
-    assert len(by_index) + len(priority) + len(by_id) == len(scans), scans
+    every = list(nodes(plan[0]["Plan"]))
+    tickets = [n for n in every if n.get("Relation Name") == "tickets"]
+    assert tickets and not [n for n in tickets if n["Node Type"] == "Seq Scan"], tickets
+    # an index scan, or a bitmap scan of a few rows (as the planner may choose for the
+    # small partial index)
+    indexes = {n.get("Index Name") for n in every if "Index" in n["Node Type"]}
+    assert {"ix_ticket_waiting", "ix_ticket_waiting_priority", "tickets_pkey"} <= indexes, \
+        every
+    assert indexes <= {"ix_ticket_waiting", "ix_ticket_waiting_priority", "tickets_pkey"}, \
+        every
     # every lane stops at its first match; the rows by id: one per head found
-    assert all(n["Actual Rows"] * n["Actual Loops"] <= 3 for n in scans), scans
+    assert all(n["Actual Rows"] * n["Actual Loops"] <= 3 for n in tickets), tickets
