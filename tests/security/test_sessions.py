@@ -134,8 +134,8 @@ def test_end_sessions_and_password_change_end_in_process_sessions(core: Core) ->
 
 
 def test_a_changed_role_drops_the_account_live_connections(core: Core) -> None:
-    """Its sockets reconnect with the new rights: a terminal moved to another office stops
-    receiving the old office's updates."""
+    """Its sockets are dropped in every process: a terminal moved to another office stops
+    receiving the old office's updates (a reloaded page connects with the new rights)."""
     from queue import Queue
 
     from shared.auth import set_role
