@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
+from shared.migrate import create_index_concurrently
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
@@ -22,9 +24,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         # Built without locking the tickets table against writes: an office with a long
         # history keeps checking in and calling while the index is built.
-        with op.get_context().autocommit_block():
-            op.create_index("ix_ticket_waiting", "tickets", COLUMNS,
-                            postgresql_concurrently=True)
+        # (A build that stopped half-way is dropped and built again: shared.migrate.)
+        create_index_concurrently("ix_ticket_waiting", "tickets", COLUMNS)
     else:
         op.create_index("ix_ticket_waiting", "tickets", COLUMNS)
 

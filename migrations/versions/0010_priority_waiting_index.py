@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from shared.migrate import create_index_concurrently
+
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
@@ -26,9 +28,7 @@ WHERE = sa.text("priority_group IS NOT NULL")
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         # Built without locking the tickets table against writes (as 0007).
-        with op.get_context().autocommit_block():
-            op.create_index(NAME, "tickets", COLUMNS, postgresql_where=WHERE,
-                            postgresql_concurrently=True)
+        create_index_concurrently(NAME, "tickets", COLUMNS, postgresql_where=WHERE)
     else:
         op.create_index(NAME, "tickets", COLUMNS, sqlite_where=WHERE)
 

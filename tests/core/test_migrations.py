@@ -66,3 +66,54 @@ def test_migration_0008_installs_what_create_all_installs() -> None:
     spec.loader.exec_module(module)
     assert trigger_statements() == module.UPGRADE
     assert drop_statements() == module.DOWNGRADE
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("left", ["invalid", "valid"])
+def test_postgresql_concurrent_build_that_stopped_does_not_stop_the_next_start(
+        postgres: object, left: str) -> None:
+    """0007 and 0010 build their index concurrently, outside the migration's transaction.
+    A build that stopped half-way leaves an invalid index and the migration unrecorded;
+    one that finished just before the process died leaves a valid index, also unrecorded.
+    Either way the next start runs the migration again, which failed with "already
+    exists". Now an invalid index is built again (here it even had other columns), and a
+    valid one is kept."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from shared.migrate import alembic_config
+    from tests.services import Postgres
+
+    assert isinstance(postgres, Postgres)
+    url = postgres.create_database(f"stopped_build_{left}")
+    command.upgrade(alembic_config(url), "0006")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        if left == "invalid":
+            connection.execute(text("CREATE INDEX ix_ticket_waiting ON tickets (office_id)"))
+            connection.execute(text(
+                "CREATE INDEX ix_ticket_waiting_priority ON tickets (station)"))
+            connection.execute(text(
+                "UPDATE pg_index SET indisvalid = false WHERE indexrelid IN "
+                "('ix_ticket_waiting'::regclass, 'ix_ticket_waiting_priority'::regclass)"))
+        else:
+            connection.execute(text(
+                "CREATE INDEX ix_ticket_waiting ON tickets (office_id, service_day, status, "
+                "station, place_key, checked_in_at, priority_group, entered_station_at)"))
+    if left == "valid":
+        command.upgrade(alembic_config(url), "0009")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "CREATE INDEX ix_ticket_waiting_priority ON tickets (office_id, service_day, "
+                "status, station, place_key, checked_in_at, entered_station_at) "
+                "WHERE priority_group IS NOT NULL"))
+    assert_matches_models(url)  # upgrades to the head first
+    with engine.connect() as connection:
+        states = connection.execute(text(
+            "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c "
+            "ON c.oid = i.indexrelid WHERE c.relname LIKE 'ix_ticket_waiting%'")).all()
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    assert sorted(states) == [("ix_ticket_waiting", True),
+                              ("ix_ticket_waiting_priority", True)]
+    assert version == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
