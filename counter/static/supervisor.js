@@ -207,6 +207,7 @@
     if (typeof window.io !== "function") return;
     const socket = window.io("/counter", {transports: ["websocket"], reconnectionDelay: 400,
                                           reconnectionDelayMax: 2000});
+    if (window.giliranReloadWhenDropped) window.giliranReloadWhenDropped(socket);
     socket.on("connect", () => {
       $("mark-offline").hidden = true;
       socket.emit("join", {office: OFFICE}, () => { refresh(); refreshHealth(); });

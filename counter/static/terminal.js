@@ -473,6 +473,7 @@
       randomizationFactor: 0.3,
     });
     state.socket = socket;
+    if (window.giliranReloadWhenDropped) window.giliranReloadWhenDropped(socket);
     socket.on("connect", () => {
       state.connected = true;
       setOffline(false);

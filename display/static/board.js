@@ -323,6 +323,7 @@
       timeout: 4000,
     });
     state.socket = socket;
+    if (window.giliranReloadWhenDropped) window.giliranReloadWhenDropped(socket);
     socket.on("connect", () => {
       state.connected = true;
       setOffline(false);

@@ -309,3 +309,32 @@ def test_stale_action_is_refused_in_words(browser: Any, contexts: list[Any], liv
     # The screen refreshed itself: no ticket at the counter, "next" is possible again.
     terminal.wait_for_function("document.getElementById('current').classList.contains('empty')")
     assert terminal.is_enabled("#btn-next")
+
+
+def test_screens_whose_access_ended_load_themselves_again(
+        browser: Any, contexts: list[Any], live: LiveServer, officer: Staff) -> None:
+    """When an account's sessions end or a device is revoked, the server drops their
+    sockets, and socket.io-client does not reconnect after that. So the pages load
+    themselves again: the terminal and the supervisor's page then ask for a login, and
+    the board says it may not show the office. A restart is another matter: the board
+    reconnects by itself (test_board_recovers_from_a_server_restart)."""
+    board = open_board(browser, contexts, live)
+    terminal = open_terminal(browser, contexts, live, "1")
+    supervisor = new_page(browser, contexts)
+    live.staff("mandor", "pw", "supervisor")
+    login(supervisor, live, "mandor", "pw", "/counter/supervisor")
+    supervisor.wait_for_function("document.body.dataset.loaded === '1'")
+    admin = {"Authorization": f"Bearer {live.staff('kepala', 'pw', 'admin')}"}
+    for account in ("petugas", "mandor"):
+        ended = requests.patch(f"{live.url}/api/v1/staff/{account}",
+                               json={"end_sessions": True}, headers=admin, timeout=5)
+        assert ended.status_code == 200, ended.text
+    for page in (terminal, supervisor):
+        page.wait_for_url("**/login**", timeout=15000)
+        assert page.is_visible("input[name=password]")
+    # the board, still showing the office meanwhile
+    assert board.evaluate("window.giliranBoard.connected")
+    revoked = requests.delete(f"{live.url}/api/v1/devices/board-1", headers=admin, timeout=5)
+    assert revoked.status_code == 200, revoked.text
+    board.wait_for_selector("h1:has-text('Layar ini')", timeout=15000)
+    assert "enrolled boards and staff only" in str(board.text_content("main"))
