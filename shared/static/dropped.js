@@ -7,20 +7,24 @@
 // rights it was opened with. Loaded again, it asks for a login, shows the new rights, or
 // says the device is no longer enrolled.
 //
-// The page is loaded again only once the server answers a request for it, so a screen
-// never replaces itself with the browser's own error page. A restart or a lost network
-// is a different reason: socket.io-client reconnects by itself then, and nothing here
-// runs.
+// The page is loaded again only once the server answers a request for it without a
+// server error, so a screen on the wall never replaces itself with an error page that has
+// no script left to recover. A restart or a lost network is a different reason:
+// socket.io-client reconnects by itself then, and nothing here runs.
 (function () {
   "use strict";
   const FIRST_MS = 1500;
   const RETRY_MS = 5000;
 
+  function later() {
+    window.setTimeout(reloadOnceAnswering, RETRY_MS);
+  }
+
   function reloadOnceAnswering() {
+    // A redirect (to the login form) is answered as status 0 here, and counts as an answer.
     fetch(window.location.href, {method: "HEAD", credentials: "same-origin",
                                  cache: "no-store", redirect: "manual"})
-      .then(() => window.location.reload(),
-            () => window.setTimeout(reloadOnceAnswering, RETRY_MS));
+      .then((answer) => (answer.status >= 500 ? later() : window.location.reload()), later);
   }
 
   window.giliranReloadWhenDropped = function (socket) {

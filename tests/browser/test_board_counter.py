@@ -7,6 +7,7 @@ a stale action is refused in words. Screenshots go to tests/artifacts/.
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -338,3 +339,21 @@ def test_screens_whose_access_ended_load_themselves_again(
     assert revoked.status_code == 200, revoked.text
     board.wait_for_selector("h1:has-text('Layar ini')", timeout=15000)
     assert "enrolled boards and staff only" in str(board.text_content("main"))
+
+
+def test_a_dropped_board_waits_for_the_server_before_loading_again(
+        browser: Any, contexts: list[Any], live: LiveServer, officer: Staff) -> None:
+    """A board on the wall has nobody to press reload: if the server is gone when the
+    board would load itself again, it keeps its own page (and script) and tries again
+    until the server answers, instead of showing the browser's error page for good."""
+    board = open_board(browser, contexts, live)
+    admin = {"Authorization": f"Bearer {live.staff('kepala', 'pw', 'admin')}"}
+    revoked = requests.delete(f"{live.url}/api/v1/devices/board-1", headers=admin, timeout=5)
+    assert revoked.status_code == 200, revoked.text
+    board.wait_for_selector("#mark-offline", state="visible", timeout=3000)
+    live.stop(signal.SIGKILL)  # before the board asks for its page again (1.5 s)
+    board.wait_for_timeout(3000)
+    assert board.evaluate("typeof window.giliranBoard") == "object"
+    assert board.url.endswith("/display/DPS")
+    live.start()
+    board.wait_for_selector("h1:has-text('Layar ini')", timeout=15000)
