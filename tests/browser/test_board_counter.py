@@ -357,3 +357,22 @@ def test_a_dropped_board_waits_for_the_server_before_loading_again(
     assert board.url.endswith("/display/DPS")
     live.start()
     board.wait_for_selector("h1:has-text('Layar ini')", timeout=15000)
+
+
+def test_a_board_revoked_while_away_says_so_once_back(
+        browser: Any, contexts: list[Any], live: LiveServer, officer: Staff) -> None:
+    """A board that was away (here: the server down) when it was revoked is refused at
+    every reconnection. It asks for its page, and shows that it is no longer enrolled
+    instead of the office's last picture."""
+    from shared.auth import revoke_device
+
+    board = open_board(browser, contexts, live)
+    live.stop()
+    board.wait_for_selector("#mark-offline", state="visible", timeout=5000)
+    core = live.core()
+    try:
+        revoke_device(core, "board-1")
+    finally:
+        core.db.engine.dispose()
+    live.start()
+    board.wait_for_selector("h1:has-text('Layar ini')", timeout=15000)
