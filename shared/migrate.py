@@ -24,25 +24,44 @@ def upgrade(url: str | None = None) -> None:
 
 
 def create_index_concurrently(name: str, table: str, columns: list[str],
-                              **options: Any) -> None:
+                              where: str | None = None) -> None:
     """PostgreSQL, inside a migration: build an index without locking `table` against
-    writes (CREATE INDEX CONCURRENTLY, outside the migration's transaction).
+    writes (CREATE INDEX CONCURRENTLY, outside the migration's transaction); `where`
+    makes it partial.
 
     Such a build that stopped half-way (the process killed, a deadlock, a duplicate key)
     leaves the index behind marked invalid, and Alembic's version unchanged; the next
     start would run the migration again and fail with "already exists", and the office
-    could not start at all. So an invalid index of that name is dropped and built again.
-    A valid one is the build that finished before its migration was recorded: it is
-    kept."""
+    could not start at all. So an index of that name is dropped and built again unless
+    it is valid and has this table, these columns and this condition: that one is the
+    build that finished before its migration was recorded, and is kept. Offline
+    (`--sql`), the script drops any index of that name first."""
     from alembic import op
 
-    bind = op.get_bind()
-    valid = bind.execute(text(
-        "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(:name)"
-    ), {"name": name}).scalar()
-    if valid:
-        return
+    options: dict[str, Any] = {}
+    if where is not None:
+        options["postgresql_where"] = text(where)
+    offline = op.get_context().as_sql
+    found: Any = None
+    if not offline:
+        found = op.get_bind().execute(text(
+            "SELECT i.indisvalid AS valid, i.indrelid::regclass::text AS tab,"
+            " pg_get_expr(i.indpred, i.indrelid) AS pred,"
+            " array(SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY k(num, n)"
+            "       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num"
+            "       ORDER BY k.n) AS cols"
+            " FROM pg_index i WHERE i.indexrelid = to_regclass(:name)"), {"name": name}).first()
+        if found is not None and found.valid and found.tab == table \
+                and list(found.cols) == columns and _same_condition(found.pred, where):
+            return
     with op.get_context().autocommit_block():
-        if valid is not None:  # left invalid by a build that stopped
+        if offline or found is not None:  # a build that stopped, or another definition
             op.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
         op.create_index(name, table, columns, postgresql_concurrently=True, **options)
+
+
+def _same_condition(stored: str | None, wanted: str | None) -> bool:
+    """Whether a partial index's stored condition (as pg_get_expr prints it) is `wanted`."""
+    if stored is None or wanted is None:
+        return stored is wanted
+    return stored.strip("() ").lower() == wanted.strip("() ").lower()

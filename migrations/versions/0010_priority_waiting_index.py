@@ -22,13 +22,14 @@ depends_on = None
 NAME = "ix_ticket_waiting_priority"
 COLUMNS = ["office_id", "service_day", "status", "station", "place_key", "checked_in_at",
            "entered_station_at"]
-WHERE = sa.text("priority_group IS NOT NULL")
+CONDITION = "priority_group IS NOT NULL"
+WHERE = sa.text(CONDITION)
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         # Built without locking the tickets table against writes (as 0007).
-        create_index_concurrently(NAME, "tickets", COLUMNS, postgresql_where=WHERE)
+        create_index_concurrently(NAME, "tickets", COLUMNS, where=CONDITION)
     else:
         op.create_index(NAME, "tickets", COLUMNS, sqlite_where=WHERE)
 

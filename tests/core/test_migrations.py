@@ -68,16 +68,23 @@ def test_migration_0008_installs_what_create_all_installs() -> None:
     assert drop_statements() == module.DOWNGRADE
 
 
+WAITING = ("office_id, service_day, status, station, place_key, checked_in_at, "
+           "priority_group, entered_station_at")
+WAITING_PRIORITY = ("office_id, service_day, status, station, place_key, checked_in_at, "
+                    "entered_station_at")
+
+
 @pytest.mark.postgres
-@pytest.mark.parametrize("left", ["invalid", "valid"])
+@pytest.mark.parametrize("left", ["invalid", "valid", "other"])
 def test_postgresql_concurrent_build_that_stopped_does_not_stop_the_next_start(
         postgres: object, left: str) -> None:
     """0007 and 0010 build their index concurrently, outside the migration's transaction.
     A build that stopped half-way leaves an invalid index and the migration unrecorded;
     one that finished just before the process died leaves a valid index, also unrecorded.
     Either way the next start runs the migration again, which failed with "already
-    exists". Now an invalid index is built again (here it even had other columns), and a
-    valid one is kept."""
+    exists". Now an invalid index is built again, a valid one with the migration's
+    definition is kept, and one of that name with another definition (other columns,
+    no condition) is replaced."""
     from alembic import command
     from alembic.script import ScriptDirectory
 
@@ -89,31 +96,48 @@ def test_postgresql_concurrent_build_that_stopped_does_not_stop_the_next_start(
     command.upgrade(alembic_config(url), "0006")
     engine = create_engine(url)
     with engine.begin() as connection:
-        if left == "invalid":
+        if left == "valid":
+            connection.execute(text(f"CREATE INDEX ix_ticket_waiting ON tickets ({WAITING})"))
+            connection.execute(text(
+                f"CREATE INDEX ix_ticket_waiting_priority ON tickets ({WAITING_PRIORITY}) "
+                "WHERE priority_group IS NOT NULL"))
+        else:
             connection.execute(text("CREATE INDEX ix_ticket_waiting ON tickets (office_id)"))
             connection.execute(text(
-                "CREATE INDEX ix_ticket_waiting_priority ON tickets (station)"))
+                f"CREATE INDEX ix_ticket_waiting_priority ON tickets ({WAITING_PRIORITY})"))
+        if left == "invalid":
             connection.execute(text(
                 "UPDATE pg_index SET indisvalid = false WHERE indexrelid IN "
                 "('ix_ticket_waiting'::regclass, 'ix_ticket_waiting_priority'::regclass)"))
-        else:
-            connection.execute(text(
-                "CREATE INDEX ix_ticket_waiting ON tickets (office_id, service_day, status, "
-                "station, place_key, checked_in_at, priority_group, entered_station_at)"))
-    if left == "valid":
-        command.upgrade(alembic_config(url), "0009")
-        with engine.begin() as connection:
-            connection.execute(text(
-                "CREATE INDEX ix_ticket_waiting_priority ON tickets (office_id, service_day, "
-                "status, station, place_key, checked_in_at, entered_station_at) "
-                "WHERE priority_group IS NOT NULL"))
-    assert_matches_models(url)  # upgrades to the head first
+        kept = connection.execute(text(
+            "SELECT indexrelid::int FROM pg_index WHERE indexrelid IN "
+            "('ix_ticket_waiting'::regclass, 'ix_ticket_waiting_priority'::regclass)"
+        )).scalars().all()
+    assert_matches_models(url)  # upgrades to the head first; checks columns and WHERE
     with engine.connect() as connection:
         states = connection.execute(text(
-            "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c "
-            "ON c.oid = i.indexrelid WHERE c.relname LIKE 'ix_ticket_waiting%'")).all()
+            "SELECT c.relname, i.indisvalid, i.indexrelid::int = ANY(:kept) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'ix_ticket_waiting%'"
+        ), {"kept": list(kept)}).all()
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     engine.dispose()
-    assert sorted(states) == [("ix_ticket_waiting", True),
-                              ("ix_ticket_waiting_priority", True)]
+    same = left == "valid"
+    assert sorted(states) == [("ix_ticket_waiting", True, same),
+                              ("ix_ticket_waiting_priority", True, same)]
     assert version == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+def test_postgresql_offline_migration_script_drops_a_stopped_build_first(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--sql` writes the migrations out for a database administrator, without a
+    connection: the concurrent builds come with a DROP of any index of that name first."""
+    from alembic import command
+
+    from shared.migrate import alembic_config
+
+    command.upgrade(alembic_config("postgresql+psycopg://giliran@localhost/giliran"),
+                    "0006:head", sql=True)
+    script = capsys.readouterr().out
+    for name in ("ix_ticket_waiting", "ix_ticket_waiting_priority"):
+        drop = script.index(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+        assert script.index(f"CREATE INDEX CONCURRENTLY {name} ON tickets") > drop

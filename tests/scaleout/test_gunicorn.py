@@ -8,7 +8,9 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 import requests
 
 from tests.live import BIN, ROOT, LiveServer, free_port
@@ -56,3 +58,58 @@ def test_gunicorn_serves_a_board_and_the_api(tmp_path: Path) -> None:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
+
+
+@pytest.mark.postgres
+def test_processes_starting_together_migrate_through_the_concurrent_index_builds(
+        postgres: object, tmp_path: Path) -> None:
+    """Two `giliran serve` processes started together on a PostgreSQL database that still
+    has migrations 0007 and 0010 to run (built with CREATE INDEX CONCURRENTLY). Such a
+    build waits until every older transaction and statement has ended. When the
+    migration lock was held inside a transaction, and the other process waited for it
+    inside a statement, the build waited for them and they for it: neither process ever
+    answered."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, text
+
+    from shared.migrate import alembic_config
+    from tests.services import Postgres
+
+    assert isinstance(postgres, Postgres)
+    url = postgres.create_database("start_from_0006")
+    command.upgrade(alembic_config(url), "0006")
+    servers = [LiveServer(var=tmp_path / name, clock=CLOCK, database_url=url, hardware=False)
+               for name in ("a", "b")]
+    processes = []
+    for server in servers:
+        server.var.mkdir()
+        log = (server.var / "server.log").open("wb")
+        processes.append(subprocess.Popen(
+            [str(BIN / "giliran"), "serve", "--host", "127.0.0.1", "--port", str(server.port),
+             "--no-hardware"], env=server.env(), cwd=ROOT, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True))
+    try:
+        for server, process in zip(servers, processes, strict=True):
+            def answers(server: LiveServer = server, process: Any = process) -> bool:
+                assert process.poll() is None, (server.var / "server.log").read_text()
+                try:
+                    return requests.get(f"{server.url}/api/v1/health", timeout=1).ok
+                except requests.RequestException:
+                    return False
+            wait_for(answers, 60, f"{server.url} never answered: "
+                     + (server.var / "server.log").read_text()[-2000:])
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            valid = connection.execute(text(
+                "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname LIKE 'ix_ticket_waiting%' AND i.indisvalid")).scalar()
+        engine.dispose()
+        assert version == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+        assert valid == 2
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=20)
