@@ -502,6 +502,9 @@
       auth: { version: settings.app_version },  // shown in the admin's devices list
       transports: ["websocket"], reconnectionDelay: 1000, reconnectionDelayMax: 5000,
     });
+    // Revoked (or enrolled again elsewhere): the page loads itself again and says so,
+    // rather than taking scans it can no longer check in.
+    if (window.giliranReloadWhenDropped) window.giliranReloadWhenDropped(socket);
     let connectedBefore = false;
     socket.on("connect", () => {
       socket.emit("join", { office: settings.office, config: true }, (answer) => {

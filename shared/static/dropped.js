@@ -50,6 +50,7 @@
           const ended = answer.type === "opaqueredirect" || answer.status === 401
             || answer.status === 403;
           if (ended) window.location.reload();
+          else if (answer.status >= 500) checked = 0;  // not really answered (a proxy's 502)
         },
         () => { checked = 0; });  // the server is away: ask again at the next refusal
     });

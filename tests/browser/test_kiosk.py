@@ -362,3 +362,14 @@ def test_kiosk_refuses_a_screen_that_is_not_enrolled(browser: Any, live: LiveSer
         assert "This screen is not enrolled as a kiosk" in page.content()
     finally:
         context.close()
+
+
+def test_a_revoked_kiosk_says_so_instead_of_taking_scans(kiosk: Kiosk, live: LiveServer) -> None:
+    """Revoking a kiosk drops its socket; the kiosk page loads itself again and says it is
+    not enrolled, so an applicant never scans at a kiosk that can no longer check in."""
+    kiosk.page.wait_for_selector("#kiosk[data-config-joined='true']")
+    admin = {"Authorization": f"Bearer {live.staff('kepala', 'pw', 'admin')}"}
+    revoked = requests.delete(f"{live.url}/api/v1/devices/kiosk-1", headers=admin, timeout=5)
+    assert revoked.status_code == 200, revoked.text
+    kiosk.page.wait_for_selector("#not-enrolled", timeout=15000)
+    assert "Layar ini belum terdaftar sebagai kiosk" in kiosk.page.content()
