@@ -28,13 +28,13 @@ def _core() -> Any:
 
 
 def _prepared_core() -> Any:
-    """A core on a migrated database with the configured offices present."""
-    from shared.migrate import upgrade
+    """A core on a migrated database with the configured offices present (on PostgreSQL
+    under the lock the servers migrate under: shared.migrate.migrate)."""
+    from shared.migrate import migrate
 
     core = _core()
-    upgrade()
     try:
-        core.ensure_offices()
+        migrate(core)
     except ConfigError as exc:  # the live configuration and the file disagree
         click.echo(str(exc), err=True)
         sys.exit(2)

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import time
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from shared.db import PROJECT_ROOT, database_url
+
+if TYPE_CHECKING:
+    from shared.core import Core
+
+log = logging.getLogger(__name__)
+
+#: The advisory lock every Giliran process takes to migrate (any number will do as long
+#: as every process uses the same one).
+MIGRATION_LOCK = 0x6A11A
+#: How often a process waiting for another's migrations asks for the lock again.
+MIGRATION_LOCK_POLL_SECONDS = 0.5
 
 
 def alembic_config(url: str | None = None) -> AlembicConfig:
@@ -21,6 +34,41 @@ def alembic_config(url: str | None = None) -> AlembicConfig:
 def upgrade(url: str | None = None) -> None:
     """Bring the database to the newest schema."""
     command.upgrade(alembic_config(url), "head")
+
+
+def migrate(core: Core) -> None:
+    """Alembic upgrade to head and the offices' rows, once even with many processes: the
+    servers at their start and the command line (a timer's `giliran bookings inbox` may
+    run while a server migrates).
+
+    On PostgreSQL the processes take turns under a session advisory lock. The lock is
+    taken on a connection in autocommit, and a process that does not get it asks again
+    every half second rather than waiting inside a statement: a migration that builds an
+    index concurrently (0007, 0010) waits until every transaction and statement older
+    than its build has ended, and would otherwise wait for the very connection holding
+    the lock, or for another process's blocked request for it, for ever."""
+    if core.db.is_sqlite:
+        upgrade()
+        core.ensure_offices()
+        return
+    with core.db.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT") as connection:
+        _take_migration_lock(connection)
+        try:
+            upgrade()
+            core.ensure_offices()
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def _take_migration_lock(connection: Connection) -> None:
+    waited = False
+    while not connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                 {"key": MIGRATION_LOCK}).scalar():
+        if not waited:
+            log.info("waiting for another process's database migrations")
+            waited = True
+        time.sleep(MIGRATION_LOCK_POLL_SECONDS)
 
 
 def create_index_concurrently(name: str, table: str, columns: list[str],

@@ -18,56 +18,14 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import time
 
 from flask import Flask
-from sqlalchemy import Connection, text
 
 from shared.app import create_app, load_config
 from shared.core import Core
-from shared.migrate import upgrade
-
-# Any number will do as long as every Giliran process uses the same one.
-MIGRATION_LOCK = 0x6A11A
+from shared.migrate import migrate
 
 log = logging.getLogger("giliran.wsgi")
-
-
-#: How often a process waiting for another's migrations asks for the lock again.
-MIGRATION_LOCK_POLL_SECONDS = 0.5
-
-
-def _migrate(core: Core) -> None:
-    """Alembic upgrade to head and the offices' rows, once even with many processes.
-
-    On PostgreSQL the processes take turns under a session advisory lock. The lock is
-    taken on a connection in autocommit, and a process that does not get it asks again
-    every half second rather than waiting inside a statement: a migration that builds an
-    index concurrently (0007, 0010) waits until every transaction and statement older
-    than its build has ended, and would otherwise wait for the very connection holding
-    the lock, or for another process's blocked request for it, for ever."""
-    if core.db.is_sqlite:
-        upgrade()
-        core.ensure_offices()
-        return
-    with core.db.engine.connect().execution_options(
-            isolation_level="AUTOCOMMIT") as connection:
-        _take_migration_lock(connection)
-        try:
-            upgrade()
-            core.ensure_offices()
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
-
-
-def _take_migration_lock(connection: Connection) -> None:
-    waited = False
-    while not connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                 {"key": MIGRATION_LOCK}).scalar():
-        if not waited:
-            log.info("waiting for another process's database migrations")
-            waited = True
-        time.sleep(MIGRATION_LOCK_POLL_SECONDS)
 
 
 def build_app() -> Flask:
@@ -76,7 +34,7 @@ def build_app() -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     core = Core(load_config())
     if os.environ.get("GILIRAN_MIGRATE", "1") != "0":
-        _migrate(core)
+        migrate(core)
     else:
         core.ensure_offices()
     hardware = os.environ.get("GILIRAN_HARDWARE", "1") != "0"

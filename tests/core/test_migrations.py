@@ -141,3 +141,46 @@ def test_postgresql_offline_migration_script_drops_a_stopped_build_first(
     for name in ("ix_ticket_waiting", "ix_ticket_waiting_priority"):
         drop = script.index(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
         assert script.index(f"CREATE INDEX CONCURRENTLY {name} ON tickets") > drop
+
+
+@pytest.mark.postgres
+def test_the_command_line_migrates_in_turn_with_the_servers(postgres: object,
+                                                            tmp_path: Path) -> None:
+    """A timer's `giliran bookings inbox` migrates before it reads its files, and may run
+    while a server migrates after an upgrade. It waits for the same lock as the servers
+    (shared.migrate.migrate), so two processes never run the same migration at once."""
+    import subprocess
+    import time
+
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from shared.migrate import MIGRATION_LOCK, alembic_config
+    from tests.live import BIN, ROOT, LiveServer
+    from tests.services import Postgres
+
+    assert isinstance(postgres, Postgres)
+    url = postgres.create_database("cli_in_turn")
+    command.upgrade(alembic_config(url), "0006")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def version() -> str:
+        with engine.connect() as connection:
+            return str(connection.execute(text("SELECT version_num FROM alembic_version"))
+                       .scalar())
+
+    env = LiveServer(var=tmp_path, clock="2026-12-01T10:00", database_url=url).env()
+    with engine.connect() as holder:  # a server migrating meanwhile
+        holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        process = subprocess.Popen([str(BIN / "giliran"), "db", "upgrade"], env=env, cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            time.sleep(4)
+            assert process.poll() is None, process.communicate()[0]
+            assert version() == "0006"
+        finally:
+            holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+        output = process.communicate(timeout=60)[0]
+    assert process.returncode == 0, output
+    assert version() == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine.dispose()
