@@ -175,7 +175,15 @@ def test_the_command_line_migrates_in_turn_with_the_servers(postgres: object,
         process = subprocess.Popen([str(BIN / "giliran"), "db", "upgrade"], env=env, cwd=ROOT,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            time.sleep(4)
+            # The command is waiting its turn once its own connection has asked for the
+            # lock (and been refused: the holder still has it).
+            deadline = time.monotonic() + 30
+            while not holder.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                    " AND query LIKE '%pg_try_advisory_lock%'")).scalar():
+                assert process.poll() is None, process.communicate()[0]
+                assert time.monotonic() < deadline, "the command never asked for the lock"
+                time.sleep(0.05)
             assert process.poll() is None, process.communicate()[0]
             assert version() == "0006"
         finally:
