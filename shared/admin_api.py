@@ -111,6 +111,7 @@ def busy_counters(office: str) -> dict[str, str]:
         rows = session.execute(
             select(Ticket.counter, Ticket.number).where(
                 Ticket.office_id == office, Ticket.status.in_(lifecycle.AT_COUNTER),
+                Ticket.service_day == core().today(core().office(office)),
                 Ticket.counter.is_not(None))
         ).all()
     return {str(row.counter): row.number for row in rows}

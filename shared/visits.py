@@ -1164,6 +1164,7 @@ def release_counter(core: Core, change: Change, office: Office, counter_id: str,
     409 `counter_has_ticket` with the choices."""
     ticket = change.session.execute(
         select(Ticket).where(Ticket.office_id == office.id, Ticket.counter == counter_id,
+                             Ticket.service_day == core.today(office),
                              Ticket.status.in_(lifecycle.AT_COUNTER))
     ).scalars().first()
     if ticket is None:
@@ -1204,7 +1205,7 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
     # (scalar subqueries; NULL when there is none) right after the office's lock (on
     # PostgreSQL in the same round trip as BEGIN and the lock).
     read = (_BEFORE_CALL, {"office": office.id, "scope": scope, "key": idempotency_key or "",
-                           "counter": counter.id})
+                           "counter": counter.id, "day": core.today(office)})
     # And the lanes' heads, in the same round trip (a cutoff for overdue tickets from the
     # clock before the lock: the wait for it is milliseconds).
     heads = heads_read(core, office, counter.stations, counter.priority_only)
@@ -1280,7 +1281,10 @@ _STORED = (_IK.c.office_id == bindparam("office"), _IK.c.scope == bindparam("sco
 _BEFORE_CALL = select(
     select(_IK.c.status_code).where(*_STORED).scalar_subquery().label("status_code"),
     select(_IK.c.body).where(*_STORED).scalar_subquery().label("body"),
+    # today's only: a ticket left called at closing time does not hold the counter for
+    # good (it stays in its own day's figures as it was left)
     select(_T.number).where(_T.office_id == bindparam("office"),
+                            _T.service_day == bindparam("day", type_=Date),
                             _T.counter == bindparam("counter"),
                             # not IN: it travels in the lock's pipeline (Database.write)
                             or_(*(_T.status == status for status in lifecycle.AT_COUNTER)))
@@ -1336,6 +1340,13 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
         ticket = Ticket(**change.first_rows[0]._asdict())
         make_transient_to_detached(ticket)
         session.add(ticket)
+        if ticket.service_day != core.today(office) and action != "cancel":
+            # Left unfinished on an earlier day: moving it on would put it in that day's
+            # queues, which nobody calls any more. It may only be closed.
+            raise Refusal(409, "earlier_day",
+                          "Ticket {number} is from {date}; it can no longer be changed, "
+                          "only cancelled.", number=ticket.number,
+                          date=ticket.service_day.strftime("%d-%m-%Y"))
         if ticket.status not in lifecycle.sources_of(action):
             raise Refusal(409, "invalid_state",
                           "Ticket {number} is {state}; '{action}' is not possible now.",
@@ -1478,6 +1489,7 @@ def counter_state(core: Core, office_id: str, counter_id: str) -> dict[str, Any]
     with core.db.read() as session:
         current = session.execute(
             select(Ticket).where(Ticket.office_id == office.id, Ticket.counter == counter.id,
+                                 Ticket.service_day == core.today(office),
                                  Ticket.status.in_(lifecycle.AT_COUNTER))
         ).scalars().first()
         waiting = dict(session.execute(

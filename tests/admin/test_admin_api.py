@@ -260,3 +260,19 @@ def test_overview_of_several_offices(tmp_path: Path) -> None:
     finally:
         core.bus.close()
         core.db.engine.dispose()
+
+
+def test_a_ticket_left_at_a_counter_yesterday_does_not_show_or_hold_it(adm: Admin) -> None:
+    """The day after, the counters list shows no ticket at the counter, and closing it asks
+    nothing about yesterday's (it stays in yesterday's figures as it was left)."""
+    from datetime import timedelta
+
+    assert adm.call("POST", "/checkin", {"scan": "ADM-00001"}, adm.officer).status_code == 201
+    assert adm.call("POST", "/counters/2/next", who=adm.officer).status_code == 200
+    listed = adm.call("GET", "/offices/DPS/counters").get_json()["counters"]
+    assert [c for c in listed if c["id"] == "2"][0]["ticket"] == "B001"
+    adm.core.clock.freeze(adm.core.now() + timedelta(days=1))
+    listed = adm.call("GET", "/offices/DPS/counters").get_json()["counters"]
+    assert [c for c in listed if c["id"] == "2"][0]["ticket"] is None
+    closed = adm.call("PATCH", "/offices/DPS/counters/2", {"open": False})
+    assert closed.status_code == 200, closed.get_json()

@@ -300,3 +300,39 @@ def test_an_action_on_a_ticket_removed_meanwhile_is_not_found(
                    moved).code == "not_found"
     assert refusal(visits.act, core, 999_999, "transfer", "petugas", None,
                    moved).code == "not_found"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
+                                                             marks=pytest.mark.postgres)])
+def test_a_ticket_left_at_a_counter_overnight_does_not_hold_it_the_next_day(
+        backend: str, request: pytest.FixtureRequest) -> None:
+    """The last applicant of the day was called and never finished. The next morning the
+    counter calls as usual, shows no current ticket, and yesterday's ticket can only be
+    cancelled: finishing it would move it into yesterday's queue, which nobody calls."""
+    core: Core = request.getfixturevalue("core" if backend == "sqlite" else "postgres_core")
+    add(core, booking_row("ROLL-0001", "15:00", "16:00"),
+        booking_row("ROLL-0003", "15:00", "16:00"),
+        booking_row("ROLL-0002", "08:00", "09:00", day="2026-12-02"))
+    at(core, "14:50")
+    visits.check_in(core, "DPS", "ROLL-0001", "kiosk-1")
+    visits.check_in(core, "DPS", "ROLL-0003", "kiosk-1")
+    left = visits.call_next(core, "DPS", "1", "petugas")
+    also_left = visits.call_next(core, "DPS", "2", "petugas")
+    assert left is not None and also_left is not None
+    core.clock.freeze(datetime(2026, 12, 2, 8, 5) - timedelta(hours=8))
+    assert visits.counter_state(core, "DPS", "1")["current"] is None
+    visits.check_in(core, "DPS", "ROLL-0002", "kiosk-1")
+    called = visits.call_next(core, "DPS", "1", "petugas")
+    assert called is not None and called["number"] == "A001" and called["id"] != left["id"]
+    assert visits.counter_state(core, "DPS", "1")["current"]["id"] == called["id"]
+    for action in ("finish", "no-show", "hold", "start"):
+        refused = refusal(visits.act, core, left["id"], action, "petugas", None)
+        assert refused.code == "earlier_day" and refused.status == 409
+        assert "01-12-2026" in refused.message["en"]
+    assert visits.act(core, left["id"], "cancel", "petugas", None)["status"] == "cancelled"
+    # Closing a counter asks only about today's ticket: counter 2 has none today.
+    with core.change("DPS") as change:
+        visits.release_counter(core, change, core.office("DPS"), "2", None, None, "admin")
+    with pytest.raises(Refusal) as info, core.change("DPS") as change:
+        visits.release_counter(core, change, core.office("DPS"), "1", None, None, "admin")
+    assert info.value.code == "counter_has_ticket"
