@@ -2,11 +2,15 @@
 
 Also the parsing guards: a JSON body nested deeper than the parser can follow is a
 `ValueError` like any other bad JSON (Flask answers 400), never a RecursionError that would
-reach the catch-all as a 5xx with a traceback in the log.
+reach the catch-all as a 5xx with a traceback in the log. So is text with an unpaired
+surrogate (`"\\ud800"`): JSON's grammar allows the escape, but no UTF-8 page, file or
+database can hold the character, so a stored office name carrying it made every page of the
+office answer 500.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask.json.provider import DefaultJSONProvider
@@ -24,14 +28,42 @@ class GuardedJSONProvider(DefaultJSONProvider):
         return loads(s, **kwargs)
 
 
+#: The escape of a UTF-16 surrogate: only through one can parsed JSON hold a lone one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def loads(data: str | bytes, **kwargs: Any) -> Any:
-    """json.loads whose every failure on bad input is a ValueError."""
+    """json.loads whose every failure on bad input is a ValueError, refusing text that
+    cannot be written as UTF-8 (an unpaired surrogate) as well."""
     import json
 
     try:
-        return json.loads(data, **kwargs)
+        value = json.loads(data, **kwargs)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+    pattern: Any = _SURROGATE_ESCAPE if isinstance(data, str) else _SURROGATE_ESCAPE_BYTES
+    if pattern.search(data) and not _encodable(value):  # a pair is a character; one alone not
+        raise ValueError("JSON text with an unpaired surrogate")
+    return value
+
+
+def _encodable(value: Any) -> bool:
+    """Whether every text in a parsed JSON value can be written as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 class Refusal(Exception):

@@ -123,6 +123,34 @@ def test_unparseable_bodies_are_refused_on_every_route(
     no_errors_logged(caplog)
 
 
+def test_text_with_an_unpaired_surrogate_is_a_bilingual_400(
+        world: tuple[Flask, dict[str, str]], caplog: pytest.LogCaptureFixture) -> None:
+    """JSON may spell a lone UTF-16 surrogate (`\\ud800`), which no UTF-8 page or database
+    can hold: stored as the office's name it made every page of the office a 500. Refused
+    as unreadable JSON wherever it comes, and a pair (an emoji) is still welcome."""
+    app, admin = world
+    client = app.test_client()
+    lone = b'"Kantor \\ud800"'
+    for method, path, body in (
+            ("PATCH", "/api/v1/offices/DPS/config", b'{"name": ' + lone + b"}"),
+            ("PUT", "/api/v1/offices/DPS/info", b'{"info": [' + lone + b"]}"),
+            ("POST", "/api/v1/offices/DPS/announcement", b'{"text": ' + lone + b"}"),
+            ("POST", "/api/v1/checkin", b'{"scan": "INPUT-0001", "kiosk": "\\udc00"}'),
+            ("POST", f"/api/v1/survey/{'x' * 20}", b'{"answers": {' + lone + b": 1}}")):
+        answer = client.open(path, method=method, data=body,
+                             headers={**admin, "Content-Type": "application/json"})
+        assert answer.status_code == 400, (path, answer.get_data(as_text=True))
+        error = answer.get_json()["error"]
+        assert error["code"] == "invalid_request" and set(error["message"]) == {"id", "en"}
+    assert client.get("/display/DPS").status_code != 500
+    paired = client.open("/api/v1/offices/DPS/info", method="PUT",
+                         data='{"info": ["Selamat datang \\ud83d\\ude00"]}',
+                         headers={**admin, "Content-Type": "application/json"})
+    assert paired.status_code == 200, paired.get_data(as_text=True)
+    assert paired.get_json()["info"] == ["Selamat datang \U0001f600"]
+    no_errors_logged(caplog)
+
+
 def test_deep_json_is_a_bilingual_400(world: tuple[Flask, dict[str, str]],
                                       caplog: pytest.LogCaptureFixture) -> None:
     app, admin = world
