@@ -25,6 +25,7 @@ from typing import IO, Any
 
 from sqlalchemy import func, insert, select, text
 
+from shared.clock import parse_day
 from shared.config import PRIORITY_GROUPS, Config, parse_hhmm
 from shared.core import Core
 from shared.errors import Refusal
@@ -138,7 +139,7 @@ def validate_row(raw: Any, config: Config,
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_date):
             raise ValueError
-        day = date.fromisoformat(raw_date)
+        day = parse_day(raw_date)
     except ValueError:
         raise RowError("Date must be YYYY-MM-DD.") from None
     try:

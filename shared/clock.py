@@ -72,3 +72,20 @@ def local_date(utc: datetime, tz: ZoneInfo) -> date:
 
 def local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+
+
+#: The days an office can have: a date outside them (typed in a report's address, a
+#: booking file's row) is refused as unreadable rather than reaching date arithmetic that
+#: overflows at the calendar's ends (year 1, year 9999).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
+
+def parse_day(text: str) -> date:
+    """A YYYY-MM-DD date between FIRST_DAY and LAST_DAY; ValueError otherwise."""
+    if len(text) != 10:
+        raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
+    day = date.fromisoformat(text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{day} is outside {FIRST_DAY.year}-{LAST_DAY.year}")
+    return day

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from shared.clock import parse_day
 from shared.reports.render import FORMATS
 
 
@@ -43,7 +44,7 @@ def _day(text: str | None, core: Any, office_id: str, hint: str) -> date:
     if text is None:
         return core.today(core.office(office_id))  # type: ignore[no-any-return]
     try:
-        return date.fromisoformat(text)
+        return parse_day(text)
     except ValueError:
         raise click.BadParameter("use YYYY-MM-DD", param_hint=hint) from None
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shared import lifecycle
-from shared.clock import local_to_utc, to_local
+from shared.clock import FIRST_DAY, LAST_DAY, local_to_utc, to_local
 from shared.core import Core
 from shared.errors import Refusal
 from shared.models import Ticket
@@ -225,12 +225,16 @@ def parse_period(text: str) -> tuple[str, int, int]:
     text = text.strip().upper()
     try:
         if len(text) == 4:
+            if not FIRST_DAY.year <= int(text) <= LAST_DAY.year:
+                raise ValueError(text)
             return "year", int(text), 1
         year, _, rest = text.partition("-")
         if rest.startswith("S"):
             kind, number = "semester", int(rest[1:])
         else:
             kind, number = "month", int(rest)
+        if not FIRST_DAY.year <= int(year) <= LAST_DAY.year:  # no overflow at the ends
+            raise ValueError(year)
         period_bounds(kind, int(year), number)
         return kind, int(year), number
     except ValueError:

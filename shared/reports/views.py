@@ -31,8 +31,9 @@ from werkzeug.exceptions import BadRequest
 
 from shared import lifecycle, offices, roles
 from shared.auth import Principal, require
+from shared.clock import parse_day
 from shared.core import Core
-from shared.errors import Refusal
+from shared.errors import Refusal, loads
 from shared.reports import figures, planning, render, retention, skm
 from shared.simulation.planner import MODES
 from shared.web import current_principal
@@ -78,7 +79,7 @@ def _date_arg(name: str, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw[:10])
+        return parse_day(raw[:10])
     except ValueError:
         raise Refusal(400, "invalid_request", "Dates are written YYYY-MM-DD.") from None
 
@@ -204,7 +205,7 @@ def plan_page() -> Any:
         try:
             if not _ISO_DATE.fullmatch(raw_date):
                 raise ValueError(raw_date)
-            day = date.fromisoformat(raw_date)
+            day = parse_day(raw_date)
         except ValueError:
             error = "date"
     if error is None and mode not in MODES:
@@ -256,7 +257,7 @@ def skm_export() -> Response:
 # --- the survey -----------------------------------------------------------------------------
 def _survey_body() -> Any:
     try:
-        return json.loads(request.get_data(cache=True) or b"null")
+        return loads(request.get_data(cache=True) or b"null")
     except (ValueError, UnicodeDecodeError):
         raise Refusal(400, "invalid_request", "The request body is not valid JSON.") from None
 

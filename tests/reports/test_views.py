@@ -245,3 +245,25 @@ def test_survey_answers_land_in_their_local_month(core: Core) -> None:
     answer(core, token, {"answers": [3] * 9})
     assert period_report(core, "DPS", "month", 2026, 12)["respondents"] == 1
     assert period_report(core, "DPS", "year", 2027)["respondents"] == 0
+
+
+def test_dates_at_the_calendar_ends_are_refused_not_a_5xx(core: Core,
+                                                          client: FlaskClient) -> None:
+    """A date typed in a report's address, or a booking file's row, outside the years an
+    office can have is refused in words: at year 1 or 9999 the day's arithmetic would
+    overflow into the catch-all's 503."""
+    login(client, core, "kepala", "admin")
+    for path in ("/reports/day?date=9999-12-31", "/reports/day/export?date=9999-12-31",
+                 "/reports/day?date=0001-01-01", "/reports/plan?date=0001-01-01",
+                 "/reports/range/export?from=9999-12-31&to=9999-12-31",
+                 "/reports/skm?period=9999", "/reports/skm?period=0001",
+                 "/reports/skm/export?period=9999", "/reports/skm?period=0000-S1"):
+        answer = client.get(path)
+        assert answer.status_code == 400, (path, answer.status_code)
+        text = answer.get_data(as_text=True)
+        assert ("Tanggal" in text and "Dates" in text) or ("Periode" in text and "period" in text)
+    summary = import_rows(core, enumerate([booking_row("OLD-00001", day="0001-01-01"),
+                                           booking_row("FAR-00001", day="9999-12-31")],
+                                          start=1))
+    assert summary.created == 0 and summary.refused_count == 2
+    assert client.get(f"/reports/day?date={DAY}").status_code == 200
