@@ -658,7 +658,11 @@ def device_add() -> tuple[Response, int]:
                       field="office")
     admin(office)
     existing = [d for d in list_devices(core()) if d.id == device_id]
-    if existing and existing[0].status == "enrolled":
+    # Another office's device, whatever its state (pending, revoked), answers like an
+    # enrolled one: an office admin neither takes it over nor learns more than that the id
+    # is in use. An admin of every office may still re-register it.
+    if existing and (existing[0].status == "enrolled"
+                     or not principal.may_see_office(existing[0].office)):
         raise Refusal(409, "device_exists",
                       "Device {device} is enrolled. Revoke it first to enrol it again.",
                       device=device_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 from shared.auth import create_device, create_staff
 from tests.admin.conftest import Admin, bearer, error
@@ -200,3 +201,42 @@ def test_presence_staying_put_is_written_once_a_minute_a_move_at_once(adm: Admin
         assert at(240, None) == (6, "counter 1")
     finally:
         event.remove(adm.core.db.engine, "before_cursor_execute", count)
+
+
+def test_office_admin_cannot_take_over_another_office_s_device(tmp_path: Path) -> None:
+    """Another office's device id is refused like an enrolled one, whatever its state
+    (pending, revoked): it stays in its office with its enrolment code."""
+    from shared.app import create_app
+    from shared.auth import enrol_device, list_devices
+    from tests.conftest import make_core
+    from tests.security.test_input import two_offices
+
+    core = make_core(two_offices(), f"sqlite:///{tmp_path / 'two.sqlite3'}")
+    try:
+        client = create_app(core=core).test_client()
+        dps = bearer(create_staff(core, "admin-dps", "pw", "admin", "DPS", token=True))
+        root = bearer(create_staff(core, "kepala", "pw", "admin", token=True))
+        pending_code = create_device(core, "display", "jkt-board-2", "JKT")
+        enrol_device(core, "jkt-kiosk", create_device(core, "kiosk", "jkt-kiosk", "JKT"))
+        enrol_device(core, "jkt-old", create_device(core, "kiosk", "jkt-old", "JKT"))
+        assert client.delete("/api/v1/devices/jkt-old", headers=root).status_code == 200
+        answers = [client.post("/api/v1/devices", json={"kind": "kiosk", "id": device,
+                                                        "office": "DPS"}, headers=dps)
+                   for device in ("jkt-board-2", "jkt-old", "jkt-kiosk")]
+        assert [a.status_code for a in answers] == [409, 409, 409]
+        assert [error(a)["code"] for a in answers] == ["device_exists"] * 3
+        messages = [a.get_json()["error"]["message"]["en"].replace(device, "<id>")
+                    for a, device in zip(answers, ("jkt-board-2", "jkt-old", "jkt-kiosk"),
+                                         strict=True)]
+        assert len(set(messages)) == 1  # the same answer whatever the state
+        assert {d.id: d.office for d in list_devices(core)} == {
+            "jkt-board-2": "JKT", "jkt-kiosk": "JKT", "jkt-old": "JKT"}
+        enrolled, _ = enrol_device(core, "jkt-board-2", pending_code)  # the code still works
+        assert enrolled.offices == ("JKT",)
+        # An admin of every office may re-register a revoked device into another office.
+        moved = client.post("/api/v1/devices", json={"kind": "kiosk", "id": "jkt-old",
+                                                     "office": "DPS"}, headers=root)
+        assert moved.status_code == 201, moved.get_json()
+        assert moved.get_json()["device"]["office"] == "DPS"
+    finally:
+        core.close()
