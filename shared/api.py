@@ -184,7 +184,9 @@ def cancel_booking(code: str) -> Response:
 def print_job(job_id: str) -> Response:
     """A kiosk follows its print job: printed, on the backup, or failed (show the screen)."""
     require(current_principal(), *roles.KIOSK_AND_STAFF)
-    job = outbox.get(core(), job_id) if len(job_id) <= 64 else None
+    # Only a job of the caller's offices (a kiosk's: its own office); another office's
+    # answers like none.
+    job = outbox.get(core(), job_id, staff_offices()) if len(job_id) <= 64 else None
     if job is None:
         raise Refusal(404, "not_found", "Not found.")
     return jsonify({"print": job})

@@ -116,10 +116,15 @@ def job_dict(row: PrintJob) -> dict[str, Any]:
     }
 
 
-def get(core: Core, job_id: str) -> dict[str, Any] | None:
+def get(core: Core, job_id: str,
+        offices: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+    """A print job; None when there is none, or it is not of one of `offices` (None: every
+    office)."""
     with core.db.read() as session:
         row = session.get(PrintJob, job_id)
-        return job_dict(row) if row is not None else None
+        if row is None or (offices is not None and row.office_id not in offices):
+            return None
+        return job_dict(row)
 
 
 def queued(core: Core, printers: frozenset[str] | set[str], limit: int = 100) -> list[PrintJob]:

@@ -225,3 +225,47 @@ def test_no_names_on_the_board_or_in_the_log_after_a_day(tmp_path: Path) -> None
         server.stop()
     log = (tmp_path / "server.log").read_text(encoding="utf-8", errors="replace")
     assert "Ni Luh Uji" not in log and "Traceback" not in log
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> Any:
+    """Two offices (DPS and JKT), each with an enrolled kiosk that has a printer, and staff
+    of either office and of both; `two.call(method, path, body, who)`."""
+    from types import SimpleNamespace
+
+    from tests.conftest import make_core
+    from tests.security.test_input import two_offices
+
+    core = make_core(two_offices(), f"sqlite:///{tmp_path / 'two.sqlite3'}")
+    import_rows(core, enumerate([booking_row("DPS-000001"), booking_row("DPS-000002"),
+                                 booking_row("JKT-000001", office="JKT",
+                                             service="paspor-baru")], start=1))
+    who: dict[str, dict[str, str]] = {}
+    for name, office in (("officer-dps", "DPS"), ("officer-jkt", "JKT"), ("officer-all", None)):
+        who[name] = bearer(create_staff(core, name, "pw", "officer", office, token=True) or "")
+    for device, office in (("kiosk-dps", "DPS"), ("kiosk-jkt", "JKT")):
+        who[device] = bearer(enrol_device(core, device,
+                                          create_device(core, "kiosk", device, office))[1])
+    client = app_for(core).test_client()
+    # The printers the hardware would have named (after the app's start, which sets them).
+    core.printers = frozenset({"kiosk-dps", "kiosk-jkt", "counter-1", "counter-2"})
+
+    def call(method: str, path: str, body: Any, headers: dict[str, str]) -> Any:
+        return client.open(f"/api/v1{path}", method=method, json=body, headers=headers)
+
+    yield SimpleNamespace(core=core, call=call, who=who)
+    core.close()
+
+
+def test_a_print_job_is_read_in_its_own_office_only(two: Any) -> None:
+    """A kiosk or officer of another office cannot follow a job: 404 like no job."""
+    checked_in = two.call("POST", "/checkin", {"scan": "DPS-000001"}, two.who["kiosk-dps"])
+    assert checked_in.status_code == 201, checked_in.get_json()
+    job = checked_in.get_json()["print"]["id"]
+    for name in ("kiosk-dps", "officer-dps", "officer-all"):
+        assert two.call("GET", f"/print-jobs/{job}", None, two.who[name]).status_code == 200
+    nothing = two.call("GET", "/print-jobs/no-such-job", None, two.who["kiosk-jkt"])
+    for name in ("kiosk-jkt", "officer-jkt"):
+        answer = two.call("GET", f"/print-jobs/{job}", None, two.who[name])
+        assert answer.status_code == 404, name
+        assert answer.get_json() == nothing.get_json()
