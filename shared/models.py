@@ -73,6 +73,7 @@ class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         UniqueConstraint("office_id", "service_day", "number", name="uq_ticket_number"),
+        UniqueConstraint("booking_id", "service_day", name="uq_ticket_booking_day"),
         Index("ix_ticket_queue", "office_id", "status", "station"),
         # Covers what the ordering reads of a waiting ticket (shared.visits: the position
         # count, the lanes' heads), in the order of the base key.
@@ -88,9 +89,9 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     office_id: Mapped[str] = mapped_column(ForeignKey("offices.id"))
-    booking_id: Mapped[int | None] = mapped_column(
-        ForeignKey("bookings.id"), nullable=True, unique=True
-    )
+    # One ticket per booking and day (uq_ticket_booking_day): a booking moved to another
+    # day checks in again there.
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), nullable=True)
     service_day: Mapped[date] = mapped_column(Date)
     number: Mapped[str] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(16))  # booked | walkin | express

@@ -916,7 +916,8 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         raise Refusal(409, "wrong_office",
                       "This booking is for another office ({office}).", office=scanned.office)
 
-    read = (_BOOKING_AND_TICKET, {"office": office.id, "code": scanned.code})
+    read = (_BOOKING_AND_TICKET, {"office": office.id, "code": scanned.code,
+                                  "day": core.today(office)})
     if core.db.pipelines:
         # PostgreSQL: the booking read first, outside the office's lock, so that a first
         # check-in holds the lock for one round trip (_check_in_at_once).
@@ -1272,7 +1273,11 @@ def _call(core: Core, change: Change, head: Any, counter_id: str, staff: str | N
 _INSERT_TICKET = insert(_TICKETS).returning(*_T)
 _BOOKING_AND_TICKET = select(
     _B.id, _B.cancelled, _B.date, _B.slot_start, _B.slot_end, _B.service, _B.priority_group,
-    _B.updated_at, select(_T.id).where(_T.booking_id == _B.id).scalar_subquery().label("ticket_id"),
+    # today's ticket of the booking: one moved to another day checks in again there, and a
+    # scan on another day is refused as such, not answered with an earlier day's ticket
+    _B.updated_at, select(_T.id).where(_T.booking_id == _B.id,
+                                       _T.service_day == bindparam("day", type_=Date))
+    .scalar_subquery().label("ticket_id"),
 ).where(_B.office_id == bindparam("office"), _B.code == bindparam("code"))
 _TICKET_ROW = select(*_T).where(_T.id == bindparam("ticket"))
 _IK = cast(Table, IdempotencyKey.__table__)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +177,8 @@ def test_a_booking_changed_after_it_was_read_is_decided_again(postgres_core: Cor
     core = postgres_core
     import_rows(core, enumerate([booking_row("MOVE-01"), booking_row("MOVE-02")], start=1))
     office = core.office("DPS")
-    (read,) = core.db.lookup((visits._BOOKING_AND_TICKET, {"office": "DPS", "code": "MOVE-01"}))
+    (read,) = core.db.lookup((visits._BOOKING_AND_TICKET, {"office": "DPS", "code": "MOVE-01",
+                                                           "day": date(2026, 12, 1)}))
     core.clock.advance(timedelta(seconds=1))
     if change == "moved":
         import_rows(core, enumerate([booking_row("MOVE-01", day="2026-12-02")], start=1))

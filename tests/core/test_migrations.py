@@ -192,3 +192,64 @@ def test_the_command_line_migrates_in_turn_with_the_servers(postgres: object,
     assert process.returncode == 0, output
     assert version() == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
+                                                             marks=pytest.mark.postgres)])
+def test_0011_keeps_every_ticket_and_allows_one_per_booking_and_day(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """0011 rebuilds `tickets` on SQLite (its unique booking cannot be dropped otherwise)
+    while the timeline and print jobs refer to it: every row stays, every reference holds,
+    and then a booking may have one ticket a day."""
+    from datetime import date, datetime
+
+    from alembic import command
+    from sqlalchemy import Table, insert, select
+    from sqlalchemy.exc import IntegrityError
+
+    from shared import visits
+    from shared.app import load_config
+    from shared.bookings import import_rows
+    from shared.clock import Clock
+    from shared.core import Core
+    from shared.db import Database, make_engine
+    from shared.events import EventBus
+    from shared.migrate import alembic_config
+    from shared.models import Ticket
+    from tests.conftest import ROOT, booking_row
+
+    tickets: Table = Ticket.__table__  # type: ignore[assignment]
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("migration_0011")
+    command.upgrade(alembic_config(url), "0010")
+    config = load_config(ROOT / "config.toml")
+    clock = Clock()
+    clock.start_at_local(datetime(2026, 12, 1, 9, 10), config.default_office.tz)
+    clock.freeze(clock.now())
+    core = Core(config, Database(make_engine(url)), clock, EventBus())
+    core.ensure_offices()
+    import_rows(core, enumerate([booking_row("MIG-00001"), booking_row("MIG-00002")], start=1))
+    ticket = visits.check_in(core, "DPS", "MIG-00001", "kiosk-1").ticket
+    visits.call_next(core, "DPS", "1", "petugas")
+    visits.act(core, ticket["id"], "finish", "petugas", None)
+    core.db.engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)  # as the product connects: foreign keys enforced again
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT count(*) FROM tickets")).scalar() == 1
+        assert connection.execute(text("SELECT count(*) FROM ticket_timeline "
+                                       "WHERE ticket_id = :t"), {"t": ticket["id"]}).scalar() == 3
+        if backend == "sqlite":
+            assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        row = connection.execute(select(tickets)).mappings().one()
+        copy = {**row, "id": 99, "service_day": date(2026, 12, 2), "public_token": "another"}
+        connection.execute(insert(tickets).values(copy))  # the same booking, another day
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(insert(tickets).values(
+            {**copy, "id": 100, "service_day": row["service_day"], "public_token": "a third",
+             "number": "B999"}))
+    engine.dispose()

@@ -336,3 +336,29 @@ def test_a_ticket_left_at_a_counter_overnight_does_not_hold_it_the_next_day(
     with pytest.raises(Refusal) as info, core.change("DPS") as change:
         visits.release_counter(core, change, core.office("DPS"), "1", None, None, "admin")
     assert info.value.code == "counter_has_ticket"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
+                                                             marks=pytest.mark.postgres)])
+def test_a_booking_moved_to_another_day_checks_in_again_there(
+        backend: str, request: pytest.FixtureRequest) -> None:
+    """Sent home for a missing document, an applicant reschedules in M-Paspor (the code
+    stays) and comes back: a new ticket on the new day, in its queue, not the old day's
+    slip. A booking not moved, scanned the next day, is for another day."""
+    core: Core = request.getfixturevalue("core" if backend == "sqlite" else "postgres_core")
+    add(core, booking_row("RESCHED-01"), booking_row("STAYED-01"))
+    at(core, "09:10")
+    first = visits.check_in(core, "DPS", "RESCHED-01", "kiosk-1").ticket
+    visits.check_in(core, "DPS", "STAYED-01", "kiosk-1")
+    visits.act(core, first["id"], "cancel", "petugas", None)
+    add(core, booking_row("RESCHED-01", "10:00", "11:00", day="2026-12-02"))
+    core.clock.freeze(datetime(2026, 12, 2, 10, 5) - timedelta(hours=8))
+    again = visits.check_in(core, "DPS", "RESCHED-01", "kiosk-1")
+    assert not again.reprint and again.ticket["id"] != first["id"]
+    assert again.ticket["status"] == "waiting" and again.ticket["position"] == 1
+    assert [t["number"] for t in visits.station_queue(core, "DPS", "berkas")] == \
+        [again.ticket["number"]]
+    repeated = visits.check_in(core, "DPS", "RESCHED-01", "kiosk-2")
+    assert repeated.reprint and repeated.ticket["id"] == again.ticket["id"]
+    stayed = refusal(visits.check_in, core, "DPS", "STAYED-01", "kiosk-1")
+    assert stayed.code == "wrong_day" and "01-12-2026" in stayed.message["en"]
