@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
 from shared import offices, outbox, roles, visits
-from shared.auth import device_office, require
+from shared.auth import require
 from shared.bookings import import_file
 from shared.core import Core
 from shared.errors import Refusal, loads
@@ -52,10 +52,14 @@ def checkin() -> tuple[Response, int]:
     elif kiosk is not None and not isinstance(kiosk, str):
         raise Refusal(400, "invalid_request", "kiosk must be text.")
     office = offices.from_request(principal).id
-    if principal.kind != "device" and kiosk is not None and len(kiosk) <= 64 and \
-            device_office(core(), kiosk) not in (None, office):
-        # Staff checking in on a kiosk's behalf: that kiosk's printer, in this office only.
-        raise Refusal(403, "forbidden", "This kiosk belongs to another office.")
+    if principal.kind != "device" and kiosk:
+        # Staff checking in on a kiosk's behalf: a registered kiosk (its printer prints the
+        # ticket), of this office only.
+        kiosk_office = outbox.kiosk_office(core(), kiosk)
+        if kiosk_office is None:
+            raise Refusal(422, "invalid_request", "Unknown kiosk.", field="kiosk")
+        if kiosk_office != office:
+            raise Refusal(403, "forbidden", "This kiosk belongs to another office.")
     result = visits.check_in(core(), office, body.get("scan"), kiosk)
     payload: dict[str, Any] = {"ticket": result.ticket, "reprint": result.reprint}
     if result.print is not None:
@@ -197,8 +201,14 @@ def reprint(ticket_id: int) -> Response:
     """Print a ticket again, on a kiosk's printer (default: the one that issued it)."""
     principal = require(current_principal(), *roles.STAFF)
     body = json_body()
-    issued = visits.reprint(core(), ticket_id, principal.name, body.get("printer") or None,
-                            staff_offices())
+    printer = body.get("printer") or None
+    if isinstance(printer, str):
+        # A printer named by the caller is one of the ticket's office (a kiosk's, a
+        # counter's, or their backup); another office's answers like an unknown one.
+        office = visits.get_ticket(core(), ticket_id, staff_offices())["office"]
+        if office not in outbox.printer_offices(core(), printer):
+            raise Refusal(422, "invalid_request", "Unknown printer.", field="printer")
+    issued = visits.reprint(core(), ticket_id, principal.name, printer, staff_offices())
     return jsonify({"ticket": issued.ticket, "print": issued.print})
 
 

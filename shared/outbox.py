@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, select, update
 from sqlalchemy import insert as sql_insert
 
-from shared.models import PrintJob
+from shared import roles
+from shared.models import Device, PrintJob
 
 if TYPE_CHECKING:
     from shared.core import Change, Core
@@ -45,6 +46,37 @@ def kiosk_printer(kiosk: str) -> str:
 
 def counter_printer(counter: str) -> str:
     return f"counter-{counter}"
+
+
+def kiosk_office(core: Core, kiosk: str) -> str | None:
+    """The office of the registered kiosk of this id (whatever its state); None when there
+    is no such kiosk."""
+    if len(kiosk) > 64:
+        return None
+    with core.db.read() as session:
+        device = session.get(Device, kiosk)
+        return device.office_id if device is not None and device.kind == roles.KIOSK else None
+
+
+def printer_offices(core: Core, printer: str) -> set[str]:
+    """The offices whose printer this is, by the rule above: a kiosk's printer is in the
+    kiosk's office; `counter-<id>` in every office with a counter of that id (counter ids
+    are an office's own, so two offices may both have one); a backup (`[[printers]]
+    backup`) in the offices of the printers it backs up. Empty for a name none fits."""
+
+    def named(name: str) -> set[str]:
+        kiosk = kiosk_office(core, name)
+        counter = name.removeprefix(counter_printer(""))
+        return ({kiosk} if kiosk is not None else set()) | (
+            {o.id for o in core.config.offices.values() if counter in o.counters}
+            if counter != name else set())
+
+    found = named(printer)
+    for entry in core.config.printers:
+        primary = entry.get("id")
+        if entry.get("backup") == printer and isinstance(primary, str) and primary != printer:
+            found |= named(primary)
+    return found
 
 
 def prints(printers: frozenset[str], printer: str | None) -> bool:

@@ -269,3 +269,40 @@ def test_a_print_job_is_read_in_its_own_office_only(two: Any) -> None:
         answer = two.call("GET", f"/print-jobs/{job}", None, two.who[name])
         assert answer.status_code == 404, name
         assert answer.get_json() == nothing.get_json()
+
+
+def test_a_reprint_or_check_in_prints_on_the_ticket_s_office_printers_only(two: Any) -> None:
+    """A printer named by staff is one of the ticket's office: another office's kiosk, and a
+    name that is no printer of the office, answer 422 alike and queue nothing."""
+    from sqlalchemy import select
+
+    from shared.models import PrintJob
+
+    walkin = two.call("POST", "/walkins", {"service": "paspor-baru"}, two.who["officer-dps"])
+    ticket = walkin.get_json()["ticket"]["id"]
+    for name in ("officer-dps", "officer-all"):
+        for printer in ("kiosk-jkt", "no-such-printer", "counter-99"):
+            answer = two.call("POST", f"/tickets/{ticket}/reprint", {"printer": printer},
+                              two.who[name])
+            assert answer.status_code == 422, (name, printer, answer.get_json())
+            assert answer.get_json()["error"]["code"] == "invalid_request"
+            assert answer.get_json()["error"]["field"] == "printer"
+    # The office's own kiosk and counter printers do print, and the backup of a kiosk's.
+    create_device(two.core, "kiosk", "kiosk-1", "DPS")  # backed up by kiosk-1-backup
+    two.core.printers |= {"kiosk-1-backup"}
+    for printer in ("kiosk-dps", "counter-2", "kiosk-1-backup"):
+        answer = two.call("POST", f"/tickets/{ticket}/reprint", {"printer": printer},
+                          two.who["officer-dps"])
+        assert answer.status_code == 200, answer.get_json()
+        assert answer.get_json()["print"]["printer"] == printer
+    # Staff checking in for a kiosk: a registered kiosk of the office, not any printer.
+    for kiosk, status in (("counter-1", 422), ("kiosk-jkt", 403), ("no-such-kiosk", 422)):
+        answer = two.call("POST", "/checkin", {"scan": "DPS-000001", "kiosk": kiosk},
+                          two.who["officer-dps"])
+        assert answer.status_code == status, (kiosk, answer.get_json())
+    with two.core.db.read() as session:
+        printers = session.execute(select(PrintJob.printer)).scalars().all()
+    assert sorted(printers) == ["counter-2", "kiosk-1-backup", "kiosk-dps"]
+    answer = two.call("POST", "/checkin", {"scan": "DPS-000001", "kiosk": "kiosk-dps"},
+                      two.who["officer-dps"])
+    assert answer.status_code == 201 and answer.get_json()["print"]["printer"] == "kiosk-dps"
