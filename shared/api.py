@@ -57,7 +57,8 @@ def checkin() -> tuple[Response, int]:
         # ticket), of this office only.
         kiosk_office = outbox.kiosk_office(core(), kiosk)
         if kiosk_office is None:
-            raise Refusal(422, "invalid_request", "Unknown kiosk.", field="kiosk")
+            raise Refusal(403, "forbidden",
+                          "Staff check in only for a registered kiosk of this office.")
         if kiosk_office != office:
             raise Refusal(403, "forbidden", "This kiosk belongs to another office.")
     result = visits.check_in(core(), office, body.get("scan"), kiosk)
@@ -207,7 +208,7 @@ def reprint(ticket_id: int) -> Response:
         # counter's, or their backup); another office's answers like an unknown one.
         office = visits.get_ticket(core(), ticket_id, staff_offices())["office"]
         if office not in outbox.printer_offices(core(), printer):
-            raise Refusal(422, "invalid_request", "Unknown printer.", field="printer")
+            raise Refusal(403, "forbidden", "This printer is not one of the ticket's office.")
     issued = visits.reprint(core(), ticket_id, principal.name, printer, staff_offices())
     return jsonify({"ticket": issued.ticket, "print": issued.print})
 
