@@ -35,6 +35,14 @@ def json_body() -> dict[str, Any]:
     return data
 
 
+def idempotency_key() -> str | None:
+    """The request's `Idempotency-Key` header: the same key again repeats nothing."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= 128):
+        raise Refusal(400, "invalid_request", "Idempotency-Key must be 1-128 characters.")
+    return key
+
+
 def staff_offices() -> tuple[str, ...] | None:
     principal = current_principal()
     return principal.offices if principal else ()
@@ -119,10 +127,7 @@ def station_queue(station: str) -> Response:
 def call_next(counter: str) -> Response:
     principal = require(current_principal(), *roles.STAFF)
     office = offices.from_request(principal).id
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key) <= 128):
-        raise Refusal(400, "invalid_request", "Idempotency-Key must be 1-128 characters.")
-    called = visits.call_next(core(), office, counter, principal.name, key)
+    called = visits.call_next(core(), office, counter, principal.name, idempotency_key())
     if called is None:
         return Response(status=204)
     return jsonify({"ticket": called})
@@ -139,7 +144,8 @@ def counter_state(counter: str) -> Response:
 def ticket_action(ticket_id: int, action: str) -> Response:
     principal = require(current_principal(), *roles.STAFF)
     body = json_body()
-    data = visits.act(core(), ticket_id, action, principal.name, staff_offices(), body)
+    data = visits.act(core(), ticket_id, action, principal.name, staff_offices(), body,
+                      idempotency_key())
     return jsonify({"ticket": data})
 
 

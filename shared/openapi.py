@@ -319,11 +319,15 @@ PATHS: dict[str, Any] = {
     "/tickets/{ticket_id}/{action}": {"post": {
         "operationId": "ticketAction", "tags": ["counter"], "security": STAFF_SECURITY,
         "parameters": [TICKET_ID,
-                       _path("action", {"type": "string", "enum": ACTIONS}, "What to do")],
+                       _path("action", {"type": "string", "enum": ACTIONS}, "What to do"),
+                       {"name": "Idempotency-Key", "in": "header", "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+                        "description": "The same key again on this ticket acts no more and "
+                                       "answers with the ticket as it is now"}],
         "requestBody": {"required": False,
                         "content": {JSON: {"schema": _ref("ActionRequest")}}},
         "responses": {"200": _ticket_answer("The ticket after the action"),
-                      **_errors("404", "409", "422")},
+                      **_errors("400", "404", "409", "422")},
     }},
     "/tickets/{ticket_id}/reprint": {"post": {
         "operationId": "reprintTicket", "tags": ["counter"], "security": STAFF_SECURITY,

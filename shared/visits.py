@@ -44,7 +44,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from shared import driver, lifecycle, outbox
+from shared import driver, lifecycle, live_config, outbox
 from shared.checkin_rules import decide_checkin
 from shared.clock import local_to_utc, to_local
 from shared.config import PRIORITY_GROUPS, Counter, Office
@@ -53,6 +53,7 @@ from shared.db import Read
 from shared.errors import Refusal
 from shared.models import (
     Booking,
+    ConfigDocument,
     IdempotencyKey,
     NumberSequence,
     OfficeRow,
@@ -1189,6 +1190,14 @@ def release_counter(core: Core, change: Change, office: Office, counter_id: str,
                 station=ticket.station, staff=staff, detail=detail)
 
 
+class _StaleConfig(Exception):
+    """The office's configuration changed in the database after this process loaded it."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self.version = version
+
+
 def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
               idempotency_key: str | None = None) -> dict[str, Any] | None:
     """Call the first waiting ticket for this counter; None when nobody waits.
@@ -1196,7 +1205,23 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
     A repeated `idempotency_key` replays the first answer and calls nobody new. A counter
     that still has a called or serving ticket must finish, hold or release it first, so a
     double click on "next" cannot call two people to one counter.
+
+    The counter (open, its stations) is taken from the process's configuration, checked
+    against the stored one under the office's lock: a change committed since (a counter
+    closed a moment ago, its ticket sent back to the queue) is loaded and the call decided
+    again, so that ticket is not called straight back to the closed counter.
     """
+    try:
+        return _call_next(core, office_id, counter_id, staff, idempotency_key)
+    except _StaleConfig as stale:
+        live_config.refresh(core, live_config.office_scope(office_id), stale.version)
+        return _call_next(core, office_id, counter_id, staff, idempotency_key,
+                          check_config=False)
+
+
+def _call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
+               idempotency_key: str | None, check_config: bool = True
+               ) -> dict[str, Any] | None:
     office = core.office(office_id)
     counter = _counter(office, counter_id)
     if not counter.open:
@@ -1205,8 +1230,11 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
     # The stored answer of a repeated key and what the counter still has, in one read
     # (scalar subqueries; NULL when there is none) right after the office's lock (on
     # PostgreSQL in the same round trip as BEGIN and the lock).
+    config_scope = live_config.office_scope(office.id)
+    known_version = live_config.versions(core).get(config_scope, 0)
     read = (_BEFORE_CALL, {"office": office.id, "scope": scope, "key": idempotency_key or "",
-                           "counter": counter.id, "day": core.today(office)})
+                           "counter": counter.id, "day": core.today(office),
+                           "config_scope": config_scope})
     # And the lanes' heads, in the same round trip (a cutoff for overdue tickets from the
     # clock before the lock: the wait for it is milliseconds).
     heads = heads_read(core, office, counter.stations, counter.priority_only)
@@ -1214,6 +1242,8 @@ def call_next(core: Core, office_id: str, counter_id: str, staff: str | None,
         session = change.session
         now = change.now
         before = change.first_rows[0]
+        if check_config and (before.config_version or 0) > known_version:
+            raise _StaleConfig(before.config_version)  # nothing written: rolled back
         if idempotency_key and before.status_code is not None:
             if before.status_code == 204:
                 return None
@@ -1295,8 +1325,12 @@ _BEFORE_CALL = select(
                             or_(*(_T.status == status for status in lifecycle.AT_COUNTER)))
     .limit(1)
     .scalar_subquery().label("busy"),
+    select(ConfigDocument.version).where(ConfigDocument.scope == bindparam("config_scope"))
+    .scalar_subquery().label("config_version"),
 )
 _REMEMBER_ANSWER = insert(_IK)
+# A ticket action's key, if it was used before (act: the action is not repeated).
+_STORED_ACTION = select(_IK.c.status_code).where(*_STORED)
 # A call's answer, written only if the call before it in the same transaction was.
 _REMEMBER_CALLED = insert(_IK).from_select(
     ["office_id", "scope", "key", "status_code", "body", "created_at"],
@@ -1325,9 +1359,15 @@ _CALL_AND_RECORD = select(*_CALLED.c).add_cte(
 
 
 def act(core: Core, ticket_id: int, action: str, staff: str | None,
-        office_ids: tuple[str, ...] | None, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        office_ids: tuple[str, ...] | None, body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None) -> dict[str, Any]:
     """Apply one counter action to a ticket (shared.lifecycle); 409 when its state forbids
-    it."""
+    it.
+
+    A repeated `idempotency_key` (a request sent again after its answer was lost) acts no
+    more: it answers with the ticket as it is now. Without one, a `finish` sent twice
+    would finish the ticket at its next station too, the one another counter has just
+    called it to."""
     if action not in lifecycle.ACTIONS:
         raise Refusal(404, "unknown_action", "Unknown action {action}.", action=action)
     body = body or {}
@@ -1337,7 +1377,11 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
     office = core.office(office_id)
     # The ticket is read right after the office's lock (on PostgreSQL in the lock's round
     # trip) and handed to the session as loaded, so its changes flush as usual.
-    with core.change(office.id, first=(_TICKET_ROW, {"ticket": ticket_id})) as change:
+    scope = f"act:{ticket_id}"
+    stored = (_STORED_ACTION, {"office": office.id, "scope": scope, "key": idempotency_key}) \
+        if idempotency_key else None
+    with core.change(office.id, first=(_TICKET_ROW, {"ticket": ticket_id}),
+                     then=stored) as change:
         session = change.session
         now = change.now
         if not change.first_rows:  # no such ticket (any more)
@@ -1345,6 +1389,9 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
         ticket = Ticket(**change.first_rows[0]._asdict())
         make_transient_to_detached(ticket)
         session.add(ticket)
+        if idempotency_key and change.then_rows:  # done already: the ticket as it is now
+            return ticket_dict(core, session, ticket,
+                               position=waiting_position(core, session, office, ticket))
         if ticket.service_day != core.today(office) and action != "cancel":
             # Left unfinished on an earlier day: moving it on would put it in that day's
             # queues, which nobody calls any more. It may only be closed.
@@ -1379,6 +1426,10 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
                                   _slip(office, ticket, now), ticket.id)
             if slip is not None:
                 reads.append(outbox.insert(slip))
+        if idempotency_key:
+            reads.append((_REMEMBER_ANSWER, {
+                "office_id": office.id, "scope": scope, "key": idempotency_key,
+                "status_code": 200, "body": "", "created_at": now}))
         results = change.run(reads, last=True)
         position = None
         if counted is not None:

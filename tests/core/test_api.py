@@ -144,8 +144,16 @@ def test_walkins_queue_next_and_actions(api: Api) -> None:
     tid = called.get_json()["ticket"]["id"]
     assert api.post(f"/tickets/{tid}/resume", None, api.officer).status_code == 409
     assert api.post(f"/tickets/{tid}/start", None, api.officer).status_code == 200
-    finished = api.post(f"/tickets/{tid}/finish", None, api.officer).get_json()["ticket"]
+    finish_once = {"Idempotency-Key": "finish-" + str(tid)}
+    finished = api.post(f"/tickets/{tid}/finish", None, api.officer,
+                        **finish_once).get_json()["ticket"]
     assert finished["station"] == "wawancara" and finished["status"] == "waiting"
+    # sent again (its answer lost): the same ticket, finished once
+    again = api.post(f"/tickets/{tid}/finish", None, api.officer, **finish_once)
+    assert again.status_code == 200 and again.get_json()["ticket"] == finished
+    too_long = api.post(f"/tickets/{tid}/finish", None, api.officer,
+                        **{"Idempotency-Key": "k" * 129})
+    assert too_long.status_code == 400 and error_code(too_long) == "invalid_request"
     assert api.get(f"/tickets/{tid}", api.officer).get_json()["ticket"]["id"] == tid
     held = api.post(f"/tickets/{tid}/hold", {"reason": 7}, api.officer)
     assert held.status_code == 409  # waiting tickets cannot be held

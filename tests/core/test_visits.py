@@ -362,3 +362,69 @@ def test_a_booking_moved_to_another_day_checks_in_again_there(
     assert repeated.reprint and repeated.ticket["id"] == again.ticket["id"]
     stayed = refusal(visits.check_in, core, "DPS", "STAYED-01", "kiosk-1")
     assert stayed.code == "wrong_day" and "01-12-2026" in stayed.message["en"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
+                                                             marks=pytest.mark.postgres)])
+def test_an_action_sent_again_with_its_key_is_not_done_twice(
+        backend: str, request: pytest.FixtureRequest) -> None:
+    """Counter 1's finish reached the server but its answer was lost; meanwhile the
+    interview room called the applicant. The finish sent again with the same key answers
+    with the ticket as it is now and finishes nothing at the interview."""
+    core: Core = request.getfixturevalue("core" if backend == "sqlite" else "postgres_core")
+    add(core, booking_row("RETRY-0001"))
+    at(core, "09:10")
+    ticket = visits.check_in(core, "DPS", "RETRY-0001", "kiosk-1").ticket
+    visits.call_next(core, "DPS", "1", "petugas")
+    moved = visits.act(core, ticket["id"], "finish", "petugas", None, None, "finish-7f3a")
+    assert (moved["status"], moved["station"]) == ("waiting", "wawancara")
+    assert moved["position"] == 1
+    again = visits.act(core, ticket["id"], "finish", "petugas", None, None, "finish-7f3a")
+    assert (again["status"], again["station"], again["position"]) == \
+        ("waiting", "wawancara", 1)
+    called = visits.call_next(core, "DPS", "W1", "pewawancara")
+    assert called is not None and called["id"] == ticket["id"]
+    late = visits.act(core, ticket["id"], "finish", "petugas", None, None, "finish-7f3a")
+    assert (late["status"], late["station"], late["counter"]) == ("called", "wawancara", "W1")
+    assert visits.counter_state(core, "DPS", "W1")["current"]["id"] == ticket["id"]
+    # The key belongs to that ticket: the same words on another ticket act as usual.
+    other = visits.walk_in(core, "DPS", "paspor-baru", None, "petugas")
+    assert visits.act(core, other["id"], "cancel", "petugas", None, None,
+                      "finish-7f3a")["status"] == "cancelled"
+
+
+def test_next_at_a_counter_closed_by_another_process_is_refused(core: Core,
+                                                                 tmp_path: Any) -> None:
+    """An admin closes counter 1 in one process while it serves B001 (sent back to the
+    queue). The officer's next reaches another process that has not heard of the change
+    yet: it is refused there too, and B001 is not called back to the closed counter."""
+    from shared import live_config
+    from tests.conftest import make_core
+
+    add(core, booking_row("RACE-0001"), booking_row("RACE-0002"))
+    at(core, "09:10")
+    for code in ("RACE-0001", "RACE-0002"):
+        visits.check_in(core, "DPS", code, "kiosk-1")
+    other = make_core(core.config, str(core.db.engine.url))  # another process, same database
+    at(other, "09:10")
+    assert visits.call_next(other, "DPS", "1", "petugas")["number"] == "B001"
+    assert other.config.offices["DPS"].counters["1"].open
+
+    def close(document: dict[str, Any]) -> None:
+        for counter in document["counters"]:
+            if counter["id"] == "1":
+                counter["open"] = False
+
+    def send_back(_session: Any, change: Any, config: Any) -> None:
+        visits.release_counter(core, change, config.offices["DPS"], "1", "return", None,
+                               "admin")
+
+    live_config.update(core, live_config.office_scope("DPS"), close, "admin",
+                       "counter.update", None, send_back)
+    refused = refusal(visits.call_next, other, "DPS", "1", "petugas")
+    assert refused.code == "counter_closed"
+    assert not other.config.offices["DPS"].counters["1"].open
+    queue = visits.station_queue(other, "DPS", "berkas")
+    assert [t["number"] for t in queue] == ["B001", "B002"]
+    assert visits.call_next(other, "DPS", "2", "petugas")["number"] == "B001"
+    other.close()
