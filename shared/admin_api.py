@@ -38,7 +38,7 @@ from shared.auth import (
     set_role,
     set_staff_active,
 )
-from shared.config import Config
+from shared.config import Config, Office
 from shared.core import Change
 from shared.errors import Refusal
 from shared.models import Ticket
@@ -124,16 +124,28 @@ def find_counter(document: dict[str, Any], counter_id: str) -> dict[str, Any]:
     raise Refusal(404, "unknown_counter", "Unknown counter {counter}.", counter=counter_id)
 
 
-def release_hook(office: str, counter_id: str, choice: Any, station: Any,
+def release_hook(office: str, counter_ids: list[str] | None, choice: Any, station: Any,
                  who: str) -> live_config.Hook:
-    """Closing or removing a counter: its called ticket returns or moves first."""
+    """Closing or removing counters: their called tickets return or move first.
+
+    `counter_ids` None: every counter open before the change and closed or gone after it
+    (a patch of the whole office)."""
 
     def hook(_session: Any, change: live_config.Change | None, config: Config) -> None:
         assert isinstance(change, Change)  # an office's change (shared.core)
-        visits.release_counter(core(), change, config.offices[office], counter_id, choice,
-                               station, who)
+        after = config.offices[office]
+        closing = counter_ids if counter_ids is not None else \
+            closed_counters(core().config.offices[office], after)
+        for counter_id in closing:
+            visits.release_counter(core(), change, after, counter_id, choice, station, who)
 
     return hook
+
+
+def closed_counters(before: Office, after: Office) -> list[str]:
+    """The counters open before and closed or gone after."""
+    return [c.id for c in before.counters.values()
+            if c.open and (c.id not in after.counters or not after.counters[c.id].open)]
 
 
 # --- offices and their configuration ----------------------------------------------------------
@@ -158,7 +170,11 @@ def office_config(office: str) -> Response:
 @admin_api.patch("/offices/<office>/config")
 def patch_office_config(office: str) -> Response:
     """A merge patch of the office's `[[offices]]` table: the keys given replace the
-    stored ones (null removes a key); the same keys and checks as config.toml."""
+    stored ones (null removes a key); the same keys and checks as config.toml.
+
+    A patch that closes or removes a counter with a called ticket asks first, like the
+    counter's own routes (409 `counter_has_ticket`): send `?ticket=return` or
+    `?ticket=transfer&station=<id>`."""
     principal = admin(office)
     body = json_body()
     version = expected_version(body)
@@ -172,8 +188,10 @@ def patch_office_config(office: str) -> Response:
             else:
                 document[key] = value
 
+    hook = release_hook(office, None, request.args.get("ticket"), request.args.get("station"),
+                        principal.name)
     stored = live_config.update(core(), live_config.office_scope(office), patch, principal.name,
-                                "config.update", version)
+                                "config.update", version, hook)
     return answer(stored, {"config": stored.document})
 
 
@@ -288,7 +306,7 @@ def patch_counter(office: str, counter_id: str) -> Response:
 
     hook = None
     if body.get("open") is False:
-        hook = release_hook(office, counter_id, choice, station, principal.name)
+        hook = release_hook(office, [counter_id], choice, station, principal.name)
     stored = live_config.update(core(), live_config.office_scope(office), patch, principal.name,
                                 "counter.update", version, hook)
     counter = find_counter(stored.document, counter_id)
@@ -310,7 +328,7 @@ def delete_counter(office: str, counter_id: str) -> Response:
 
     stored = live_config.update(core(), live_config.office_scope(office), remove,
                                 principal.name, "counter.delete", version,
-                                release_hook(office, counter_id, choice, station,
+                                release_hook(office, [counter_id], choice, station,
                                              principal.name))
     return answer(stored, {"deleted": counter_id})
 

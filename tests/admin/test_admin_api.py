@@ -276,3 +276,42 @@ def test_a_ticket_left_at_a_counter_yesterday_does_not_show_or_hold_it(adm: Admi
     assert [c for c in listed if c["id"] == "2"][0]["ticket"] is None
     closed = adm.call("PATCH", "/offices/DPS/counters/2", {"open": False})
     assert closed.status_code == 200, closed.get_json()
+
+
+def test_patching_the_office_s_counters_releases_a_called_ticket_first(adm: Admin) -> None:
+    """A patch of the whole office that closes or removes a counter with a called ticket
+    asks first, like the counter's own routes; the ticket is never left at a counter that
+    no longer calls."""
+    for counter in ("8", "9"):
+        assert adm.call("POST", "/offices/DPS/counters", {
+            "id": counter, "name": f"Loket {counter}", "stations": ["berkas"]}).status_code \
+            == 201
+    adm.call("POST", "/checkin", {"scan": "ADM-00001"}, adm.officer)
+    adm.call("POST", "/checkin", {"scan": "ADM-00002"}, adm.officer)
+    first = adm.call("POST", "/counters/8/next", who=adm.officer).get_json()["ticket"]
+    second = adm.call("POST", "/counters/9/next", who=adm.officer).get_json()["ticket"]
+    counters = adm.call("GET", "/offices/DPS/config").get_json()["config"]["counters"]
+    without_8 = [c for c in counters if c["id"] != "8"]
+    closed_9 = [{**c, "open": False} if c["id"] == "9" else c for c in counters]
+    # A patch that leaves the counters open needs no choice.
+    renamed = [{**c, "name": "Loket Delapan"} if c["id"] == "8" else c for c in counters]
+    assert adm.call("PATCH", "/offices/DPS/config", {"counters": renamed}).status_code == 200
+    assert adm.core.config.offices["DPS"].counters["8"].name == "Loket Delapan"
+    for patched in (without_8, closed_9):
+        asked = adm.call("PATCH", "/offices/DPS/config", {"counters": patched})
+        assert asked.status_code == 409
+        body = error(asked)
+        assert body["code"] == "counter_has_ticket" and body["choices"] == ["return", "transfer"]
+    assert "8" in adm.core.config.offices["DPS"].counters
+    assert adm.core.config.offices["DPS"].counters["9"].open is True
+    removed = adm.call("PATCH", "/offices/DPS/config?ticket=return", {"counters": without_8})
+    assert removed.status_code == 200, removed.get_json()
+    assert "8" not in adm.core.config.offices["DPS"].counters
+    back = adm.call("GET", f"/tickets/{first['id']}", who=adm.officer).get_json()["ticket"]
+    assert back["status"] == "waiting" and back["counter"] is None
+    closed = adm.call("PATCH", "/offices/DPS/config?ticket=transfer&station=wawancara",
+                      {"counters": [c for c in closed_9 if c["id"] != "8"]})
+    assert closed.status_code == 200, closed.get_json()
+    assert adm.core.config.offices["DPS"].counters["9"].open is False
+    moved = adm.call("GET", f"/tickets/{second['id']}", who=adm.officer).get_json()["ticket"]
+    assert moved["station"] == "wawancara" and moved["status"] == "waiting"
