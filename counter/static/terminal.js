@@ -2,9 +2,11 @@
  * Giliran counter terminal.
  *
  * Everything shown comes from the REST API; the page refetches after each action and
- * whenever the office's room in the /counter namespace sends "update". "Next" sends an
- * Idempotency-Key made once per intent: a double click, or a retry after a network error,
- * reuses it, so the server calls one ticket; a new key is made only after an answer came.
+ * whenever the office's room in the /counter namespace sends "update". "Next", and every
+ * action on the ticket at the counter, sends an Idempotency-Key made once per intent: a
+ * double click, or a retry after a network error, reuses it, so the server calls one
+ * ticket, or finishes it once (a second finish would finish it at its next station too);
+ * a new key is made only after an answer came.
  */
 (() => {
   "use strict";
@@ -128,6 +130,7 @@
     timeline: [],
     busy: false,        // an action is in flight
     nextKey: null,      // the Idempotency-Key of the "next" intent not yet answered
+    actionKey: null,    // {intent: "<ticket>:<action>", key} of an action not yet answered
     refreshSeq: 0,
     refreshTimer: null,
     connected: false,
@@ -370,7 +373,19 @@
 
   function act(ticketId, action, body) {
     return run(async () => {
-      await api("POST", `/api/v1/tickets/${ticketId}/${action}`, body || {});
+      const intent = `${ticketId}:${action}`;
+      if (!state.actionKey || state.actionKey.intent !== intent) {
+        state.actionKey = {intent, key: newKey()};
+      }
+      try {
+        await api("POST", `/api/v1/tickets/${ticketId}/${action}`, body || {},
+                  {"Idempotency-Key": state.actionKey.key});
+      } catch (error) {
+        // As for "next": only an answer ends the intent.
+        if (error instanceof ApiError) state.actionKey = null;
+        throw error;
+      }
+      state.actionKey = null;
       showMessage(TEXT.done, "ok");
     });
   }

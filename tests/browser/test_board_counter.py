@@ -292,6 +292,45 @@ def test_double_click_calls_one_ticket(browser: Any, contexts: list[Any], live: 
     assert officer.waiting()[0] == "P001"
 
 
+def test_a_finish_tried_again_after_a_network_error_finishes_once(
+        browser: Any, contexts: list[Any], live: LiveServer, officer: Staff) -> None:
+    """The terminal's finish reached the server but its answer was lost, and the page could
+    not refresh; meanwhile the interview room called B001. The officer presses finish
+    again: the terminal sends the same intent's key, so B001 stays called at the
+    interview instead of being finished there too."""
+    terminal = open_terminal(browser, contexts, live, "1")
+    terminal.click("#btn-next")
+    terminal.wait_for_function(
+        "document.getElementById('current-number').textContent.trim() === 'B001'")
+    ticket = officer.current("1")
+    finish = f"**/api/v1/tickets/{ticket['id']}/finish*"  # the page adds ?office=
+    sent: list[str | None] = []
+
+    def lost_answer(route: Any) -> None:
+        sent.append(route.request.headers.get("idempotency-key"))
+        route.fetch()  # the server finishes B001 ...
+        route.abort()  # ... and the page never hears of it
+
+    terminal.route(finish, lost_answer)
+    terminal.route("**/api/v1/counters/1*", lambda route: route.abort())  # no refresh either
+    terminal.click("button[data-action=finish]")
+    terminal.wait_for_selector("#message.message-error", state="visible")
+    assert officer.get(f"/tickets/{ticket['id']}")["ticket"]["station"] == "wawancara"
+    interview = officer.post("/counters/W1/next")
+    assert interview.json()["ticket"]["number"] == "B001"
+    terminal.unroute(finish)
+    with terminal.expect_response(finish) as answer:
+        terminal.route(finish,
+                       lambda route: (sent.append(route.request.headers.get(
+                           "idempotency-key")), route.continue_()))
+        terminal.click("button[data-action=finish]")
+    assert answer.value.status == 200
+    assert len(sent) == 2 and sent[0] and sent[0] == sent[1]
+    now = officer.get(f"/tickets/{ticket['id']}")["ticket"]
+    assert (now["status"], now["station"], now["counter"]) == ("called", "wawancara", "W1")
+    terminal.unroute("**/api/v1/counters/1*")
+
+
 def test_stale_action_is_refused_in_words(browser: Any, contexts: list[Any], live: LiveServer,
                                           officer: Staff) -> None:
     terminal = open_terminal(browser, contexts, live, "1")
