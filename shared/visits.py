@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -114,19 +115,23 @@ def _station_values(stations: Sequence[str]) -> dict[str, str]:
 
 
 # --- reading -----------------------------------------------------------------------------
-def _recent_priority_read(office_id: str, stations: tuple[str, ...],
-                          window: int) -> Read | None:
-    """The read of the last calls at these stations that the priority ratio looks at
-    (None when the window needs none)."""
+def _recent_priority_read(office: Office, stations: tuple[str, ...], window: int,
+                          day: date) -> Read | None:
+    """The read of today's last calls at these stations that the priority ratio looks at
+    (None when the window needs none). Yesterday's last calls do not decide today's
+    first: a day starts with no history."""
     if window <= 1:
         return None
     statement = _statement(("recent_priority", len(stations)), lambda: (
         select(_TL.detail)
         .where(_TL.office_id == bindparam("office"), _TL.action == lifecycle.CALL,
-               _stations_in(_TL.station, len(stations)))
+               _stations_in(_TL.station, len(stations)),
+               _TL.at >= bindparam("since", type_=DateTime))
         .order_by(_TL.id.desc())
         .limit(bindparam("window", type_=Integer))))
-    return statement, {"office": office_id, **_station_values(stations), "window": window - 1}
+    since = local_to_utc(day, clock_time(0), office.tz)
+    return statement, {"office": office.id, **_station_values(stations), "window": window - 1,
+                       "since": since}
 
 
 def _recent_from_rows(rows: list[Any]) -> list[bool]:
@@ -134,9 +139,9 @@ def _recent_from_rows(rows: list[Any]) -> list[bool]:
     return [bool((detail or {}).get("priority")) for (detail,) in reversed(rows)]
 
 
-def _recent_priority_calls(session: Session, office_id: str, stations: tuple[str, ...],
-                           window: int) -> list[bool]:
-    read = _recent_priority_read(office_id, stations, window)
+def _recent_priority_calls(core: Core, session: Session, office: Office,
+                           stations: tuple[str, ...], window: int) -> list[bool]:
+    read = _recent_priority_read(office, stations, window, core.today(office))
     return _recent_from_rows(driver.rows(session, *read)) if read is not None else []
 
 
@@ -160,7 +165,7 @@ def ordered_waiting_ids(core: Core, session: Session, office: Office,
     of ORM objects under the office's write lock cost most of a call."""
     items = waiting_items(core, session, office, stations, priority_only)
     ratio = core.config.policy_for(office.id).priority_ratio
-    recent = _recent_priority_calls(session, office.id, stations, ratio[1]) if ratio else []
+    recent = _recent_priority_calls(core, session, office, stations, ratio[1]) if ratio else []
     rules = core.rules(office=office.id)
     return [item.ticket_id for item in order_queue(items, core.now(), rules, recent)]
 
@@ -218,7 +223,7 @@ def first_waiting(core: Core, session: Session, office: Office, stations: tuple[
     if head_regular is None:
         return head_priority
     share, window = rules.priority_ratio
-    recent = _recent_priority_calls(session, office.id, stations, window)
+    recent = _recent_priority_calls(core, session, office, stations, window)
     history = recent[-(window - 1):] if window > 1 else []
     return head_priority if sum(history) < share else head_regular
 
@@ -329,6 +334,7 @@ class _PositionCount:
     shape: tuple[bool, bool, bool, bool]
     params: dict[str, Any]
     rules: Rules
+    day: date
 
     @classmethod
     def of(cls, core: Core, office: Office, station: str, day: date, *, place_key: datetime,
@@ -347,14 +353,14 @@ class _PositionCount:
         if overdue:
             params["my_due"] = due_since(me)
         return cls(office, station, (rules.policy == "fifo", has_cutoff, overdue, priority),
-                   params, rules)
+                   params, rules, day)
 
     def recent_read(self) -> Read | None:
         """The read of the recent calls position() needs (the priority ratio), or None."""
         ratio = self.rules.priority_ratio
         if not ratio or self.shape[2]:  # no ratio, or the ticket is overdue
             return None
-        return _recent_priority_read(self.office.id, (self.station,), ratio[1])
+        return _recent_priority_read(self.office, (self.station,), ratio[1], self.day)
 
     def position(self, session: Session, row: Any, counts_me: bool,
                  recent: list[bool] | None = None) -> int:

@@ -428,3 +428,25 @@ def test_next_at_a_counter_closed_by_another_process_is_refused(core: Core,
     assert [t["number"] for t in queue] == ["B001", "B002"]
     assert visits.call_next(other, "DPS", "2", "petugas")["number"] == "B001"
     other.close()
+
+
+def test_the_priority_ratio_starts_each_day_afresh(core: Core) -> None:
+    """With one priority call in every two, yesterday's last call (a priority one) does not
+    decide this morning's first: the elderly applicant waiting at opening is called
+    first, and the printed position said so."""
+    from dataclasses import replace
+
+    core.config = replace(core.config, policy=replace(core.config.policy, priority="1:2"))
+    add(core, booking_row("ELDER-0001", "14:00", "15:00", group="lansia"),
+        booking_row("EARLY-0001", "08:00", "09:00", day="2026-12-02"),
+        booking_row("ELDER-0002", "08:00", "09:00", day="2026-12-02", group="lansia"))
+    at(core, "14:10")
+    visits.check_in(core, "DPS", "ELDER-0001", "kiosk-1")
+    assert visits.call_next(core, "DPS", "1", "petugas")["number"] == "P001"
+    core.clock.freeze(datetime(2026, 12, 2, 8, 5) - timedelta(hours=8))
+    visits.check_in(core, "DPS", "EARLY-0001", "kiosk-1")
+    elder = visits.check_in(core, "DPS", "ELDER-0002", "kiosk-1").ticket
+    assert elder["position"] == 1
+    assert [t["number"] for t in visits.station_queue(core, "DPS", "berkas")] == \
+        ["P001", "A001"]
+    assert visits.call_next(core, "DPS", "2", "petugas")["number"] == "P001"
