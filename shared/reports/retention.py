@@ -13,16 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from shared import lifecycle
 from shared.clock import local_date
 from shared.config import Config, ConfigError
 from shared.core import Core
-from shared.models import Booking, Ticket, TimelineEntry
+from shared.models import Booking, IdempotencyKey, Ticket, TimelineEntry
 from shared.reports.models import AuditEntry
 
 DEFAULT_PERSONAL_DAYS = 30
@@ -84,6 +84,13 @@ class PurgeResult:
     cutoffs: dict[str, str]  # office -> last booked day whose names were erased
     names_erased: int
     reasons_erased: int = 0
+    answers_forgotten: int = 0
+
+
+#: How long an answer given to a request with an Idempotency-Key is kept for a repeat: a
+#: repeat comes within seconds (a retry after a network error); a day is ample, and
+#: every call and counter action of an office stores one.
+ANSWERS_KEPT = timedelta(days=1)
 
 
 def _erase_hold_reasons(session: Session, office_id: str, cutoff: date) -> int:
@@ -129,8 +136,11 @@ def purge(core: Core, staff: str = "cli", now: datetime | None = None) -> PurgeR
                 session.execute(update(Booking).where(*condition).values(name=None))
             erased += count
             reasons += _erase_hold_reasons(session, office.id, cutoff)
+        forgotten = cast(CursorResult[Any], session.execute(delete(IdempotencyKey).where(
+            IdempotencyKey.created_at < now - ANSWERS_KEPT))).rowcount or 0
         as_text = {office: day.isoformat() for office, day in cutoffs.items()}
         audit(session, now, staff, "purge",
               {"personal_days": settings.personal_days, "through": as_text,
-               "names_erased": erased, "hold_reasons_erased": reasons})
-    return PurgeResult(as_text, erased, reasons)
+               "names_erased": erased, "hold_reasons_erased": reasons,
+               "answers_forgotten": forgotten})
+    return PurgeResult(as_text, erased, reasons, forgotten)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shared.config import ConfigError
 from shared.core import Core
@@ -122,3 +122,22 @@ def test_purge_erases_hold_reasons_with_the_names(core: Core) -> None:
     assert len(hold_details()) == 2  # the hold itself stays in the timeline
     assert audit_entries(core)[0]["detail"]["hold_reasons_erased"] == 1
     assert purge(core, "cli", now=datetime(2026, 12, 31, 1, 0)).reasons_erased == 0
+
+
+def test_purge_forgets_stored_answers_after_a_day(core: Core) -> None:
+    """Every call and counter action sent with an Idempotency-Key stores its answer for a
+    repeat; the chores forget them after a day, so the table does not grow for ever."""
+    from shared import visits
+    from shared.models import IdempotencyKey
+
+    drive_day(core)
+    visits.call_next(core, "DPS", "1", "petugas", "call-after-the-day")
+    with core.db.read() as session:
+        stored = session.execute(select(func.count()).select_from(IdempotencyKey)).scalar()
+    assert stored == 1
+    assert purge(core, "cli", now=core.now() + timedelta(hours=23)).answers_forgotten == 0
+    result = purge(core, "cli", now=core.now() + timedelta(hours=25))
+    assert result.answers_forgotten == 1
+    with core.db.read() as session:
+        assert session.execute(select(func.count()).select_from(IdempotencyKey)).scalar() == 0
+    assert audit_entries(core)[0]["detail"]["answers_forgotten"] == 1
