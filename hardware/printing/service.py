@@ -350,7 +350,7 @@ class PrintService:
     def _attempt(self, printer: _Printer, payload: bytes) -> PrinterState:
         """One try at one printer, bounded in time whatever the device does."""
         settings = printer.settings
-        status_timeout = min(0.5, settings.timeout_seconds / 2)
+        status_timeout = settings.status_seconds
 
         def run(transport: Transport) -> PrinterState:
             transport.open()
@@ -383,7 +383,7 @@ class PrintService:
         def run(transport: Transport) -> PrinterState:
             transport.open()
             if settings.answers_status:
-                return read_state(transport, min(0.5, settings.timeout_seconds / 2))
+                return read_state(transport, settings.status_seconds)
             return "unknown"
 
         try:

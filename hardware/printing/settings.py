@@ -70,6 +70,13 @@ class PrinterSettings:
         """
         return self.status and self.kind in ("network", "serial", "dummy")
 
+    @property
+    def status_seconds(self) -> float:
+        """How long the status answer is waited for: half a second at the default timeout
+        (a hung printer fails over quickly), more for a printer given a longer timeout (a
+        slow clone or Wi-Fi answers late), never more than half the timeout."""
+        return min(self.timeout_seconds / 2, max(0.5, self.timeout_seconds / 6))
+
     def wire_seconds(self, size: int) -> float:
         """Time the bytes need on the wire: only a serial line is slow enough to matter."""
         if self.kind != "serial":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 # (DLE EOT 1 printer status, DLE EOT 2 offline cause, DLE EOT 4 paper sensor), as an
 # Epson TM printer answers them.
@@ -25,6 +26,7 @@ STATUS_BYTES = {
 class FakeNetworkPrinter:
     def __init__(self, mode: str = "online") -> None:
         self.mode = mode
+        self.answer_delay = 0.0  # seconds before each status answer (a slow clone, Wi-Fi)
         self.jobs: list[bytes] = []  # what each connection sent, status queries removed
         self.status_queries = 0  # DLE EOT queries seen, answered or not
         self.connections = 0
@@ -110,6 +112,8 @@ class FakeNetworkPrinter:
         answer = {1: printer, 2: cause, 4: paper}.get(function)
         if answer is None:
             return
+        if self.answer_delay:
+            time.sleep(self.answer_delay)
         with contextlib.suppress(OSError):
             connection.sendall(bytes([answer]))
 

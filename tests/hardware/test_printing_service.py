@@ -241,6 +241,20 @@ def test_printing_printer_configured_without_status_is_never_asked(
     assert service.health()["mute"]["alert"] is False
 
 
+def test_printing_a_slow_printer_given_a_long_timeout_is_waited_for(
+    printer_fake: Fake, printer_service: Build, printer_ticket: TicketPrint
+) -> None:
+    """A printer that answers its status after 0.8 s (a busy clone, Wi-Fi), configured with
+    timeout_seconds = 10, prints: the wait for the answer grows with the timeout. With
+    the default 3 s it stays short, so a hung printer still fails over quickly."""
+    slow = printer_fake("online")
+    slow.answer_delay = 0.8
+    service = printer_service([_net("slow", slow, timeout_seconds=10)], **QUIET)
+    job = service.submit("slow", printer_ticket)
+    assert job.wait(30) == "printed", job.error
+    assert len(slow.jobs) == 1 and service.health()["slow"]["alert"] is False
+
+
 def test_printing_unanswered_status_is_a_fault_not_a_capability(
     printer_fake: Fake, printer_service: Build, printer_ticket: TicketPrint
 ) -> None:
