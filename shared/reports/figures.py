@@ -14,8 +14,9 @@ the side. Definitions:
   and the slot end; the share counts those whose first call anywhere came by slot end.
 - Slot columns: *booked* (bookings, cancelled excluded), *arrived* (their tickets),
   *served* (tickets that finished the last station), *no_show* (booked, never arrived, and
-  the slot end plus `[policy] late_grace_minutes` has passed: until then they may still
-  come, even demoted), *expected* (booked, not arrived, that moment not yet passed),
+  the slot end plus the office's `late_grace_minutes` (its own `policy` table, else
+  [policy]) has passed: until then they may still come, even demoted), *expected*
+  (booked, not arrived, that moment not yet passed),
   *missed* (called, marked no-show and not reinstated).
 - Percentiles interpolate linearly between ranks (as numpy's default does).
 """
@@ -396,9 +397,10 @@ def range_report(core: Core, office_id: str, start: date, end: date,
     office = core.office(office_id)
     with core.db.read() as session:
         bookings, visits, by_id = load(session, office.id, start, end)
+        grace = core.config.policy_for(office.id).late_grace_minutes
         report = compute(office, start, end, bookings, visits, by_id, with_names,
                          now=core.now().replace(tzinfo=None),
-                         late_grace=timedelta(minutes=core.config.policy.late_grace_minutes))
+                         late_grace=timedelta(minutes=grace))
     report["generated_at"] = _local_iso(core.now(), office)
     return report
 

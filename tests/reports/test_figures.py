@@ -170,3 +170,27 @@ def test_no_show_only_after_slot_end_and_grace(core: Core) -> None:
     assert slots()["09:00-10:00"] == (1, 0)
     at(core, "18:00")  # the day is over: every absent booking is a no-show
     assert sum(n for n, _ in slots().values()) == 7
+
+
+def test_no_show_waits_for_the_office_own_late_grace(core: Core) -> None:
+    """An office's own `late_grace_minutes` decides, as at the kiosk, not [policy]'s."""
+    from shared import live_config
+    from shared.bookings import import_rows
+    from tests.conftest import booking_row
+    from tests.reports.helpers import at
+
+    live_config.update(core, live_config.office_scope("DPS"),
+                       lambda d: d.update(policy={"late_grace_minutes": 120}), "kepala",
+                       "config.update")
+    assert core.config.policy_for("DPS").late_grace_minutes == 120
+    assert core.config.policy.late_grace_minutes == 15
+    assert import_rows(core, enumerate([booking_row("GRACE-0001")], start=1)).refused_count == 0
+
+    def slot() -> tuple[int, int]:
+        row = day_report(core, "DPS", DAY)["arrivals_by_slot"][0]
+        return row["no_show"], row["expected"]
+
+    at(core, "10:30")  # past [policy]'s 15 minutes, well within the office's 120
+    assert slot() == (0, 1)
+    at(core, "12:01")
+    assert slot() == (1, 0)
