@@ -16,7 +16,12 @@
   const MAX_SCAN = 512;
   const REQUEST_TIMEOUT_MS = 15000;
   const PRINT_POLL_MS = 1000;
-  const PRINT_POLL_TRIES = 30;
+  const PRINT_POLL_TRIES = 120;
+  // A ticket not printed this long after the screen showed it is treated as a failed
+  // print on screen (take a photo), whatever the job says later: the printer's process
+  // may be down (the job stays queued), or every printer slow to fail. A later "printed"
+  // still says so. Never later than three quarters of the screen's time.
+  const PRINT_LATE_SECONDS = 15;
   const CAMERA_REPEAT_MS = 15000;   // the same QR still in front of the camera is not a new scan
   const ALIVE_SECONDS = 30;         // the kiosk's sign of life on its socket
 
@@ -32,6 +37,7 @@
   let cameraStream = null;
   let cameraTimer = null;
   let printTimer = null;
+  let printLateTimer = null;
 
   // --- text --------------------------------------------------------------------------
   function fill(text, values) {
@@ -285,12 +291,19 @@
 
   // --- printing: the API may report the print job; a failure keeps the screen readable --
   function setPrintStatus(status) {
+    const wasFailed = state.print === "failed";
     state.print = status;
     byId("notice-printing").hidden = !(status === "queued" || status === "printing");
     byId("notice-printed").hidden = status !== "printed";
     byId("notice-print-failed").hidden = status !== "failed";
     root.classList.toggle("print-failed", status === "failed");
-    if (status === "failed" && state.name === "ticket") armReturn(settings.return_seconds * 3);
+    if (status === "failed" && !wasFailed && state.name === "ticket") {
+      armReturn(settings.return_seconds * 3);
+    }
+  }
+
+  function printLateAfter() {
+    return Math.min(PRINT_LATE_SECONDS, settings.return_seconds * 0.75) * 1000;
   }
 
   function showPrint(print) {
@@ -302,7 +315,17 @@
     const status = String(print.status || "");
     setPrintStatus(["queued", "printing", "printed", "failed"].includes(status) ? status : null);
     const job = print.id != null ? print.id : print.job;
-    if ((status === "queued" || status === "printing") && job != null) pollPrint(String(job), 0);
+    if ((status === "queued" || status === "printing") && job != null) {
+      pollPrint(String(job), 0);
+      // Still not printed by then (even if no answer about it comes): say so, and keep
+      // asking (a late "printed" still shows).
+      printLateTimer = setTimeout(() => {
+        printLateTimer = null;
+        if (state.name === "ticket" && (state.print === "queued" || state.print === "printing")) {
+          setPrintStatus("failed");
+        }
+      }, printLateAfter());
+    }
   }
 
   function pollPrint(job, tries) {
@@ -333,7 +356,9 @@
 
   function stopPrintPolling() {
     if (printTimer) clearTimeout(printTimer);
+    if (printLateTimer) clearTimeout(printLateTimer);
     printTimer = null;
+    printLateTimer = null;
   }
 
   // --- the camera ------------------------------------------------------------------

@@ -373,3 +373,45 @@ def test_a_revoked_kiosk_says_so_instead_of_taking_scans(kiosk: Kiosk, live: Liv
     assert revoked.status_code == 200, revoked.text
     kiosk.page.wait_for_selector("#not-enrolled", timeout=15000)
     assert "Layar ini belum terdaftar sebagai kiosk" in kiosk.page.content()
+
+
+def test_a_ticket_not_printed_in_time_says_so_before_the_screen_returns(
+        kiosk: Kiosk) -> None:
+    """The printers' process is down, so the job stays queued (or every printer is slow to
+    fail): after 15 s the screen says to photograph it and stays three times longer,
+    instead of going back to the start with "being printed" on it. A print that comes
+    after all still says so."""
+    page = kiosk.page
+    page.clock.install()
+    page.reload()
+    page.wait_for_selector("#kiosk[data-ready='true']")
+    ticket = {"number": "B008", "office": "DPS", "service": "paspor-baru",
+              "slot": {"start": "09:00", "end": "10:00"}, "priority_group": None,
+              "status": "waiting", "station": "berkas", "counter": None, "position": 2,
+              "estimated_wait_minutes": 6, "status_url": "/t/fake-token-for-late-print",
+              "issued_at": "2026-12-01T09:00:00+08:00"}
+    answer = {"ticket": ticket, "reprint": False,
+              "print": {"job": "job-8", "status": "queued", "printer": "kiosk-1"}}
+    job = {"status": "queued"}
+    page.route("**/api/v1/checkin*", lambda route: route.fulfill(
+        status=201, content_type="application/json", body=json.dumps(answer)))
+    page.route("**/api/v1/print-jobs/job-8", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body=json.dumps({"job": {"id": "job-8", **job}})))
+    kiosk.scan("DPS-LATE01")
+    kiosk.wait_state("ticket")
+    page.wait_for_selector("#notice-printing:not([hidden])", timeout=WAIT_MS)
+    page.clock.run_for(14_000)
+    assert page.is_hidden("#notice-print-failed")
+    page.clock.run_for(2_000)
+    page.wait_for_selector("#notice-print-failed:not([hidden])", timeout=WAIT_MS)
+    assert page.is_hidden("#notice-printing")
+    page.clock.run_for(30_000)  # past the usual 20 s: still there to be photographed
+    assert kiosk.root.get_attribute("data-state") == "ticket"
+    job["status"] = "printed"
+    for _ in range(50):  # the page asks about its job once a second (of its clock)
+        page.clock.run_for(1_000)
+        if page.is_visible("#notice-printed"):
+            break
+        page.wait_for_timeout(100)  # a real moment for its question to be answered
+    assert page.is_visible("#notice-printed") and page.is_hidden("#notice-print-failed")
