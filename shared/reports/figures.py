@@ -3,13 +3,20 @@
 Every duration comes from `TimelineEntry` rows (append-only), never from counters kept on
 the side. Definitions:
 
-- A ticket *enters a station's queue* when it checks in (`checked_in` at that station) or
-  is sent there (`moved` / `transfer`, destination in `detail["to_station"]`). One such
-  stay is a *stint*.
-- **Wait** at a station: from entering its queue to the first `called` there in that stint.
+- A ticket *enters a station's queue* when it checks in (`checked_in` at that station), is
+  sent there (`moved` / `transfer`, destination in `detail["to_station"]`), or is put back
+  in the queue of its station (`resume` after a `hold`, `reinstate` after a `no_show`).
+  One such stay is a *stint*; a `hold` or a `no_show` ends it, and the time held or
+  missed until the `resume` / `reinstate` is neither wait nor service.
+- **Wait** at a station: from entering its queue to the first `called` there in that stint
+  (a ticket held or reinstated waits again, and each wait counts).
 - **Service** at a station: from the first `called` (or `start`, if no call came first) of
-  the stint to the `moved` / `finished` that ends it at that station. A stint that ends
-  otherwise (transfer, no-show, cancel) has a wait but no service time.
+  the stint to the `moved` / `finished` that ends it at that station, plus the parts of
+  earlier stints there that a `hold` ended (from their call to the hold): the time the
+  applicant spent at the station's counters, one service per `moved` / `finished`,
+  credited to the counter and officer who completed it. A stint that ends otherwise
+  (transfer, no-show, cancel, a hold never resumed) has a wait but no service time; a
+  no-show's call is no service either.
 - **On time**: a booked applicant who checked in between 15 minutes before the slot start
   and the slot end; the share counts those whose first call anywhere came by slot end.
 - Slot columns: *booked* (bookings, cancelled excluded), *arrived* (their tickets),
@@ -42,6 +49,10 @@ from shared.reports.retention import mask_name
 ON_TIME_EARLY = timedelta(minutes=15)
 QUEUE_ENTRIES = lifecycle.QUEUE_ENTRIES
 SERVICE_ENDS = lifecycle.SERVICE_ENDS
+# A hold ends the service at the counter; resume (after a hold) and reinstate (after a
+# no-show) put the ticket back in its station's queue: a new stint there.
+HOLD = lifecycle.transition("hold").timeline
+REQUEUES = (lifecycle.transition("resume").timeline, lifecycle.transition("reinstate").timeline)
 
 
 # --- small statistics ----------------------------------------------------------------------
@@ -89,6 +100,8 @@ class Stint:
     ended: datetime | None = None
     counter: str | None = None
     staff: str | None = None
+    # Minutes served at this station in earlier stints that a hold ended.
+    served_before: float = 0.0
 
     @property
     def wait(self) -> float | None:
@@ -98,7 +111,7 @@ class Stint:
     def service(self) -> float | None:
         if self.ended is None or self.service_start is None:
             return None
-        return minutes(self.ended, self.service_start)
+        return self.served_before + minutes(self.ended, self.service_start)
 
 
 @dataclass
@@ -117,6 +130,10 @@ class Visit:
 def read_visit(ticket: Ticket, entries: Iterable[TimelineEntry]) -> Visit:
     visit = Visit(ticket, entries=list(entries))
     open_stint: Stint | None = None
+    # The stint a hold or a no-show ended, and what was served in it (a hold only), until
+    # the resume or reinstate that puts the ticket back in that station's queue.
+    paused: Stint | None = None
+    carried = 0.0
     for entry in visit.entries:
         visit.status = entry.status
         station = entry.station or ""
@@ -124,6 +141,19 @@ def read_visit(ticket: Ticket, entries: Iterable[TimelineEntry]) -> Visit:
             visit.checked_in = visit.checked_in or entry.at
             open_stint = Stint(station, entry.at)
             visit.stints.append(open_stint)
+            continue
+        if entry.action in REQUEUES:
+            before = paused.served_before if paused and paused.station == station else 0.0
+            open_stint = Stint(station, entry.at, served_before=before + carried)
+            visit.stints.append(open_stint)
+            paused, carried = None, 0.0
+            continue
+        if entry.action in (HOLD, lifecycle.NO_SHOW):
+            if open_stint is not None and open_stint.station == station \
+                    and open_stint.ended is None:
+                carried = (minutes(entry.at, open_stint.service_start)
+                           if entry.action == HOLD and open_stint.service_start else 0.0)
+                paused, open_stint = open_stint, None
             continue
         if entry.action in lifecycle.SERVICE_STARTS and open_stint is not None \
                 and open_stint.station == station:
@@ -145,6 +175,7 @@ def read_visit(ticket: Ticket, entries: Iterable[TimelineEntry]) -> Visit:
             open_stint = Stint(str(target), entry.at) if target else None
             if open_stint is not None:
                 visit.stints.append(open_stint)
+            paused, carried = None, 0.0
     return visit
 
 

@@ -194,3 +194,56 @@ def test_no_show_waits_for_the_office_own_late_grace(core: Core) -> None:
     assert slot() == (0, 1)
     at(core, "12:01")
     assert slot() == (1, 0)
+
+
+def test_hold_and_reinstate_wait_again_and_serve_only_at_the_counter(core: Core) -> None:
+    """A hold ends the service (resumed, the ticket waits again); a no-show's call is no
+    service, and the wait after a reinstate counts. Before, the service ran from the first
+    call to the finish: 45 and 74 minutes here, and the second waits appeared nowhere."""
+    from shared import visits
+    from shared.bookings import import_rows
+    from tests.conftest import booking_row
+    from tests.reports.helpers import at, call
+
+    rows = [booking_row("HOLD-00001"), booking_row("HOLD-00002")]
+    assert import_rows(core, enumerate(rows, start=1)).refused_count == 0
+    at(core, "09:00")
+    a = visits.check_in(core, "DPS", "HOLD-00001", "kiosk-1").ticket["id"]
+    b = visits.check_in(core, "DPS", "HOLD-00002", "kiosk-1").ticket["id"]
+    at(core, "09:10")
+    assert call(core, "1", "ani")["id"] == a
+    at(core, "09:11")
+    assert call(core, "2", "budi")["id"] == b
+    at(core, "09:12")
+    visits.act(core, a, "hold", "ani", None, {"reason": "foto kurang"})
+    at(core, "09:40")
+    visits.act(core, a, "resume", "ani", None, {})
+    at(core, "09:42")
+    visits.act(core, b, "recall", "budi", None, {})
+    at(core, "09:45")
+    visits.act(core, b, "no-show", "budi", None, {})
+    at(core, "09:50")
+    assert call(core, "1", "ani")["id"] == a
+    at(core, "09:55")
+    visits.act(core, a, "finish", "ani", None, {})
+    at(core, "10:00")
+    visits.act(core, b, "reinstate", "budi", None, {})
+    at(core, "10:20")
+    assert call(core, "2", "budi")["id"] == b
+    at(core, "10:25")
+    visits.act(core, b, "finish", "budi", None, {})
+
+    report = day_report(core, "DPS", DAY)
+    berkas = stations(report)["berkas"]
+    # waits: A 10 (09:00-09:10) and 10 again (resumed 09:40, called 09:50);
+    # B 11 (09:00-09:11) and 20 (reinstated 10:00, called 10:20)
+    assert berkas["wait"] == stats(4, 12.75, 10.5, 17.3, 20.0)
+    # services: A 2 (09:10-09:12, then held) + 5 (09:50-09:55) = 7; B 5 (10:20-10:25)
+    assert berkas["service"] == stats(2, 6.0, 6.0, 6.8, 7.0)
+    counters = {r["counter"]: (r["calls"], r["served"], r["no_shows"], r["service_mean"])
+                for r in report["counters"]}
+    assert counters == {"1": (2, 1, 0, 7.0), "2": (2, 1, 1, 5.0)}
+    # the ticket's own first wait is unchanged
+    assert report["first_call_wait"] == stats(2, 10.5, 10.5, 10.9, 11.0)
+    # both now wait at wawancara, not called yet: no figure there
+    assert list(stations(report)) == ["berkas"]
