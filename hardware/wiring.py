@@ -143,8 +143,12 @@ class PrintWorker:
             self._wake.wait(self.sweep_seconds)
 
     def sweep(self) -> int:
-        """Hand every queued job of our printers to the print service once; the count."""
+        """Hand every queued job of our printers to the print service once (those queued
+        too long fail instead: outbox.expire_queued); the count handed."""
         handed = 0
+        if outbox.expire_queued(self.core, self.printers):
+            log.warning("print jobs: some waited longer than %s and were not printed",
+                        outbox.EXPIRES)
         for row in outbox.queued(self.core, self.printers):
             with self._lock:
                 if row.id in self._submitted:

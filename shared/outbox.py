@@ -13,7 +13,11 @@ does. Whichever process owns that printer performs it, wherever the request land
   are sent, so two processes never print it twice;
 - a job still `printing` after its process died is marked `failed` (it may or may not
   have come out of the printer): it is never printed again, and the kiosk shows the
-  ticket on screen for the applicant to photograph.
+  ticket on screen for the applicant to photograph;
+- a job still `queued` after `EXPIRES` (its printer's process was down, or every
+  printer failing) is marked `failed` too, never printed: by then the applicant was told
+  to photograph the screen (after 15 s) and may be gone, and a ticket printed minutes
+  later, or the next morning, would end in a stranger's hand.
 
 The printer ids that exist come from the hardware's own configuration section, given to
 the core at start-up (`Core.printers`); where nothing is configured, nothing is queued.
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
     from shared.core import Change, Core
 
 QUEUED, PRINTING, PRINTED, FAILED = "queued", "printing", "printed", "failed"
+#: How long a job may wait to be printed; after that it fails instead (expire_queued).
+EXPIRES = timedelta(minutes=2)
 DOCUMENTS = ("ticket", "slip")
 
 
@@ -157,6 +163,21 @@ def get(core: Core, job_id: str,
         if row is None or (offices is not None and row.office_id not in offices):
             return None
         return job_dict(row)
+
+
+def expire_queued(core: Core, printers: frozenset[str] | set[str]) -> int:
+    """Jobs of these printers queued longer than EXPIRES: failed, never printed. The count."""
+    if not printers:
+        return 0
+    now = core.now()
+    with core.db.write() as session:
+        result = session.execute(
+            update(PrintJob).where(PrintJob.status == QUEUED, PrintJob.printer.in_(printers),
+                                   PrintJob.created_at < now - EXPIRES)
+            .values(status=FAILED, finished_at=now,
+                    error=f"not printed within {int(EXPIRES.total_seconds() // 60)} minutes; "
+                          "not printed any more (reprint it if it is still wanted)"))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def queued(core: Core, printers: frozenset[str] | set[str], limit: int = 100) -> list[PrintJob]:

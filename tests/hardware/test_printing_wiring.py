@@ -157,3 +157,35 @@ def test_health_reports_printers(wired: Any) -> None:
     client, _core, _kiosk, _officer = wired
     health = client.get("/api/v1/health").get_json()
     assert "kiosk-1" in health["printers"]
+
+
+def test_a_job_that_waited_too_long_is_not_printed_any_more(core: Core) -> None:
+    """The printers' process was down when B001 checked in. When it comes back the next
+    morning, yesterday's ticket does not come out of the kiosk into a stranger's hand:
+    the job fails, and a job of a moment ago still prints."""
+    from datetime import timedelta
+
+    from hardware.printing import PrintService, parse_printers
+    from hardware.wiring import PrintWorker
+    from tests.hardware.test_device_health import eventually
+
+    core.printers = frozenset({"kiosk-1"})
+    import_rows(core, enumerate([booking_row("STALE-0001"), booking_row("FRESH-0001")],
+                                start=1))
+    stale = visits.check_in(core, "DPS", "STALE-0001", "kiosk-1").print
+    core.clock.advance(outbox.EXPIRES + timedelta(seconds=1))
+    fresh = visits.check_in(core, "DPS", "FRESH-0001", "kiosk-1").print
+    assert stale is not None and fresh is not None
+    service = PrintService(parse_printers([{"id": "kiosk-1", "url": "dummy://"}]))
+    worker = PrintWorker(core, service, sweep_seconds=60)
+    try:
+        assert worker.sweep() == 1
+        eventually(lambda: (outbox.get(core, fresh["id"]) or {}).get("status") == "printed",
+                   timeout=10)
+    finally:
+        service.close()
+    expired = outbox.get(core, stale["id"])
+    assert expired is not None and expired["status"] == "failed"
+    assert "not printed within 2 minutes" in expired["error"]
+    printed = b"".join(service.dummy_device("kiosk-1").outputs)
+    assert b"B002" in printed and b"B001" not in printed
