@@ -470,6 +470,30 @@ def _policy(r: _Reader, raw: Mapping[str, Any], path: str, defaults: Policy) -> 
     return Policy(**values)
 
 
+#: The longest numbering slot: one a day (visits._slot_index divides by it).
+MAX_SLOT_MINUTES = 24 * 60
+# The one-letter settings of [numbering]: each begins its own numbers (`next_number` counts
+# per letter, and the sequence table holds one character), so no two may share a letter.
+SINGLE_LETTERS = ("priority_letter", "walkin_letter", "express_letter")
+
+
+def _check_numbering(r: _Reader, numbering: Numbering) -> None:
+    if not 1 <= numbering.slot_minutes <= MAX_SLOT_MINUTES:
+        raise r.error("numbering.slot_minutes", f"expected minutes from 1 to {MAX_SLOT_MINUTES}")
+    slots = numbering.slot_letters
+    if not re.fullmatch(r"[A-Z]+", slots) or len(set(slots)) != len(slots):
+        raise r.error("numbering.slot_letters", "expected distinct capital letters A-Z")
+    used = {letter: "slot_letters" for letter in slots}
+    for key in SINGLE_LETTERS:
+        letter = getattr(numbering, key)
+        if not re.fullmatch(r"[A-Z]", letter):
+            raise r.error(f"numbering.{key}", "expected one capital letter A-Z")
+        if letter in used:
+            raise r.error(f"numbering.{key}",
+                          f"letter {letter!r} is already used by {used[letter]}")
+        used[letter] = key
+
+
 def _trusted_proxies(r: _Reader, server: dict[str, Any]) -> int:
     count = r.get(server, "trusted_proxies", int, "server", 0)
     if not 0 <= count <= 5:
@@ -526,10 +550,7 @@ def config_from_data(data: Mapping[str, Any], source: str = "config.toml",
         walkin_letter=r.get(numbering_raw, "walkin_letter", str, "numbering", "W"),
         express_letter=r.get(numbering_raw, "express_letter", str, "numbering", "X"),
     )
-    letters = numbering.slot_letters + numbering.priority_letter + numbering.walkin_letter
-    letters += numbering.express_letter
-    if len(set(letters)) != len(letters) or not letters.isalpha():
-        raise r.error("numbering.slot_letters", "letters must be distinct A-Z letters")
+    _check_numbering(r, numbering)
 
     security_raw = r.get(data, "security", dict, "", {})
     r.check_keys(security_raw, set(Security.__dataclass_fields__), "security")

@@ -204,3 +204,21 @@ def test_a_process_that_missed_the_event_polls_the_versions(core: Core, config: 
     assert not live_config.poll(other, every=0)  # nothing new
     other.bus.close()
     other.db.engine.dispose()
+
+
+def test_a_numbering_that_breaks_check_in_is_refused(core: Core) -> None:
+    """slot_minutes = 0 was stored, and every booked check-in then divided by zero (503)."""
+    from shared.bookings import import_rows
+
+    import_rows(core, enumerate([booking_row("SLOT-00001")], start=1))
+    for bad, key in (({"slot_minutes": 0}, "numbering.slot_minutes"),
+                     ({"slot_letters": ""}, "numbering.slot_letters"),
+                     ({"walkin_letter": "w"}, "numbering.walkin_letter")):
+        with pytest.raises(Refusal) as caught:
+            live_config.update(core, live_config.GLOBAL,
+                               lambda d, bad=bad: d["numbering"].update(bad), "kepala",
+                               "config.update")
+        assert caught.value.status == 422
+        assert caught.value.body()["error"]["field"] == key
+    assert live_config.document(core, live_config.GLOBAL)[0] == 1
+    assert visits.check_in(core, "DPS", "SLOT-00001", "kiosk-1").ticket["number"] == "B001"

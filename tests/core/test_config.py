@@ -112,3 +112,40 @@ def test_screens_are_told_the_configured_keep_alive(core: Core) -> None:
     assert opened.status_code == 200
     handshake = json.loads(opened.get_data(as_text=True)[1:])  # "0" + the open packet
     assert (handshake["pingInterval"], handshake["pingTimeout"]) == (12_000, 5_000)
+
+
+@pytest.mark.parametrize("old,new,key", [
+    ("slot_minutes = 60", "slot_minutes = 0", "numbering.slot_minutes"),
+    ("slot_minutes = 60", "slot_minutes = -60", "numbering.slot_minutes"),
+    ("slot_minutes = 60", "slot_minutes = 1441", "numbering.slot_minutes"),
+    ('slot_letters = "ABCDEFGH"', 'slot_letters = ""', "numbering.slot_letters"),
+    ('slot_letters = "ABCDEFGH"', 'slot_letters = "abcdefgh"', "numbering.slot_letters"),
+    ('slot_letters = "ABCDEFGH"', 'slot_letters = "ABCA"', "numbering.slot_letters"),
+    ('slot_letters = "ABCDEFGH"', 'slot_letters = "ÄBC"', "numbering.slot_letters"),
+    ('slot_letters = "ABCDEFGH"', 'slot_letters = "AB C"', "numbering.slot_letters"),
+    ('priority_letter = "P"', 'priority_letter = "p"', "numbering.priority_letter"),
+    ('priority_letter = "P"', 'priority_letter = "PQ"', "numbering.priority_letter"),
+    ('priority_letter = "P"', 'priority_letter = ""', "numbering.priority_letter"),
+    ('walkin_letter = "W"', 'walkin_letter = "1"', "numbering.walkin_letter"),
+    ('walkin_letter = "W"', 'walkin_letter = "A"', "numbering.walkin_letter"),
+    ('express_letter = "X"', 'express_letter = "P"', "numbering.express_letter"),
+])
+def test_numbering_is_checked_where_tickets_get_their_letters(
+        tmp_path: Path, old: str, new: str, key: str) -> None:
+    """A slot length of 0 divided every booked check-in by zero, no slot letters indexed
+    an empty string, and a letter of two kinds of ticket mixed their numbers: refused
+    with the key and its line."""
+    path = broken(tmp_path, old, new)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.key == key
+    assert info.value.line == line_of(path, new)
+
+
+def test_numbering_limits_that_work_are_accepted() -> None:
+    text = TEXT.replace("slot_minutes = 60", "slot_minutes = 1440", 1)
+    assert parse_config(text).numbering.slot_minutes == 1440
+    text = TEXT.replace("slot_minutes = 60", "slot_minutes = 1", 1)
+    text = text.replace('slot_letters = "ABCDEFGH"', 'slot_letters = "Z"', 1)
+    numbering = parse_config(text).numbering
+    assert (numbering.slot_minutes, numbering.slot_letters) == (1, "Z")
