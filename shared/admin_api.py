@@ -39,9 +39,9 @@ from shared.auth import (
     set_staff_active,
 )
 from shared.config import Config, Office
-from shared.core import Change
+from shared.core import Change, Core
 from shared.errors import Refusal
-from shared.models import Ticket
+from shared.models import ConfigDocument, Ticket
 from shared.reports.models import AuditEntry
 from shared.web import current_principal
 
@@ -142,6 +142,53 @@ def release_hook(office: str, counter_ids: list[str] | None, choice: Any, statio
     return hook
 
 
+def office_hook(office: str, choice: Any, station: Any, who: str) -> live_config.Hook:
+    """A change of the whole office: the counters it closes release their tickets first
+    (release_hook), then it may not take away a station still in use (keep_what_is_used)."""
+    release = release_hook(office, None, choice, station, who)
+
+    def hook(session: Any, change: live_config.Change | None, config: Config) -> None:
+        release(session, change, config)
+        keep_what_is_used(core(), session, office, config)
+
+    return hook
+
+
+def keep_what_is_used(app: Core, session: Any, office: str, config: Config) -> None:
+    """Refuse removing a station that tickets of today still wait at, are called, served
+    or held at, or will still pass through (the flow each ticket was issued with): those
+    tickets would never be called. Runs under the office's lock, before the document is
+    written (the stored one is still the old one)."""
+    row = session.get(ConfigDocument, live_config.office_scope(office))
+    before = row.document if row is not None and isinstance(row.document, dict) else {}
+    after = config.offices[office]
+    today = app.today(after)
+
+    def ids(key: str) -> list[str]:
+        return [str(item["id"]) for item in before.get(key, [])
+                if isinstance(item, dict) and "id" in item]
+
+    stations = [s for s in ids("stations") if s not in after.stations]
+    if stations:
+        used = dict.fromkeys(stations, 0)
+        tickets = session.execute(
+            select(Ticket.station, Ticket.flow, Ticket.flow_position).where(
+                Ticket.office_id == office, Ticket.service_day == today,
+                Ticket.status.in_(lifecycle.ACTIVE))).all()
+        for ticket in tickets:
+            later = list(ticket.flow or [])[ticket.flow_position + 1:]
+            for station in {ticket.station, *later} & set(stations):
+                used[station] += 1
+        for station, count in used.items():
+            if count:
+                raise Refusal(409, "station_has_tickets",
+                              "Station {station} cannot be removed: {count} ticket(s) of "
+                              "today wait there, are at its counters or held there, or will "
+                              "still pass through it. Keep the station until they are done "
+                              "(or transfer or cancel them), then remove it.",
+                              station=station, count=count)
+
+
 def closed_counters(before: Office, after: Office) -> list[str]:
     """The counters open before and closed or gone after."""
     return [c.id for c in before.counters.values()
@@ -174,7 +221,8 @@ def patch_office_config(office: str) -> Response:
 
     A patch that closes or removes a counter with a called ticket asks first, like the
     counter's own routes (409 `counter_has_ticket`): send `?ticket=return` or
-    `?ticket=transfer&station=<id>`."""
+    `?ticket=transfer&station=<id>`. Removing a station tickets of today still need is
+    refused (409 `station_has_tickets`: keep_what_is_used)."""
     principal = admin(office)
     body = json_body()
     version = expected_version(body)
@@ -188,8 +236,8 @@ def patch_office_config(office: str) -> Response:
             else:
                 document[key] = value
 
-    hook = release_hook(office, None, request.args.get("ticket"), request.args.get("station"),
-                        principal.name)
+    hook = office_hook(office, request.args.get("ticket"), request.args.get("station"),
+                       principal.name)
     stored = live_config.update(core(), live_config.office_scope(office), patch, principal.name,
                                 "config.update", version, hook)
     return answer(stored, {"config": stored.document})

@@ -398,7 +398,8 @@ def update(core: Core, scope: str, mutate: Mutation, who: str, action: str,
     configuration with the file's loader, store it with its audit entry, publish.
 
     `hook(session, change, config)` runs in the same transaction after validation (closing
-    a counter returns its called ticket to the queue there). An edit that changes nothing
+    a counter returns its called ticket to the queue there), before the document is
+    written: the session's stored document is still the old one. An edit that changes nothing
     stores nothing and is not audited."""
     office_id = scope_office(scope)
     if office_id is not None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from shared import live_config, visits
+from shared.models import Ticket
 from tests.admin.conftest import Admin, error
+from tests.conftest import DAY
 
 
 def test_put_info_reaches_the_board_snapshot(adm: Admin) -> None:
@@ -315,3 +319,50 @@ def test_patching_the_office_s_counters_releases_a_called_ticket_first(adm: Admi
     assert adm.core.config.offices["DPS"].counters["9"].open is False
     moved = adm.call("GET", f"/tickets/{second['id']}", who=adm.officer).get_json()["ticket"]
     assert moved["station"] == "wawancara" and moved["status"] == "waiting"
+
+
+def _without_station(config: dict[str, Any], station: str) -> dict[str, Any]:
+    """An office patch taking `station` out of the stations, every flow and every counter
+    (a counter left with none serves the interview instead: the serial displays name it)."""
+    return {
+        "stations": [s for s in config["stations"] if s["id"] != station],
+        "services": [{**s, "flow": [x for x in s["flow"] if x != station]}
+                     for s in config["services"]],
+        "counters": [{**c, "stations": [x for x in c["stations"] if x != station]
+                      or ["wawancara" if station != "wawancara" else "berkas"]}
+                     for c in config["counters"]],
+    }
+
+
+def test_a_station_tickets_still_need_cannot_be_removed(adm: Admin) -> None:
+    """Removing a station was accepted while tickets waited there or would still pass
+    through it (their frozen flow): they vanished from boards and queues, `next` answered
+    204 everywhere, and nobody called them again."""
+    ticket = adm.call("POST", "/checkin", {"scan": "ADM-00001"}, adm.officer).get_json()[
+        "ticket"]
+    config = adm.call("GET", "/offices/DPS/config").get_json()["config"]
+    for station, why in (("berkas", "waiting there"), ("foto", "later in its flow")):
+        refused = adm.call("PATCH", "/offices/DPS/config", _without_station(config, station))
+        assert refused.status_code == 409, why
+        body = error(refused)
+        assert body["code"] == "station_has_tickets"
+        assert station in body["message"]["en"] and "1 ticket(s)" in body["message"]["en"]
+        assert station in body["message"]["id"]
+        assert station in adm.core.config.offices["DPS"].stations
+    assert adm.call("GET", "/offices/DPS/config").get_json()["version"] == 1
+    # Called at a counter, then held: still there.
+    adm.call("POST", "/counters/1/next", who=adm.officer)
+    assert adm.call("PATCH", "/offices/DPS/config?ticket=return",
+                    _without_station(config, "berkas")).status_code == 409
+    assert adm.call("POST", f"/tickets/{ticket['id']}/hold", who=adm.officer).status_code == 200
+    assert adm.call("PATCH", "/offices/DPS/config",
+                    _without_station(config, "berkas")).status_code == 409
+    # A station no ticket of today needs goes; yesterday's tickets do not count.
+    with adm.core.db.write() as session:
+        row = session.get(Ticket, ticket["id"])
+        assert row is not None
+        row.service_day = date.fromisoformat(DAY) - timedelta(days=1)
+    removed = adm.call("PATCH", "/offices/DPS/config", _without_station(config, "foto"))
+    assert removed.status_code == 200, removed.get_json()
+    assert "foto" not in adm.core.config.offices["DPS"].stations
+
