@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shared import device_states, lifecycle, live_config, outbox, roles, visits
 from shared import offices as office_rules
@@ -41,7 +41,7 @@ from shared.auth import (
 from shared.config import Config, Office
 from shared.core import Change, Core
 from shared.errors import Refusal
-from shared.models import ConfigDocument, Ticket
+from shared.models import Booking, ConfigDocument, Ticket
 from shared.reports.models import AuditEntry
 from shared.web import current_principal
 
@@ -144,7 +144,8 @@ def release_hook(office: str, counter_ids: list[str] | None, choice: Any, statio
 
 def office_hook(office: str, choice: Any, station: Any, who: str) -> live_config.Hook:
     """A change of the whole office: the counters it closes release their tickets first
-    (release_hook), then it may not take away a station still in use (keep_what_is_used)."""
+    (release_hook), then it may not take away a station or a service still in use
+    (keep_what_is_used)."""
     release = release_hook(office, None, choice, station, who)
 
     def hook(session: Any, change: live_config.Change | None, config: Config) -> None:
@@ -156,9 +157,10 @@ def office_hook(office: str, choice: Any, station: Any, who: str) -> live_config
 
 def keep_what_is_used(app: Core, session: Any, office: str, config: Config) -> None:
     """Refuse removing a station that tickets of today still wait at, are called, served
-    or held at, or will still pass through (the flow each ticket was issued with): those
-    tickets would never be called. Runs under the office's lock, before the document is
-    written (the stored one is still the old one)."""
+    or held at, or will still pass through (the flow each ticket was issued with), and a
+    service with bookings from today on that are not cancelled: those tickets would never
+    be called and those bookings could not check in. Runs under the office's lock, before
+    the document is written (the stored one is still the old one)."""
     row = session.get(ConfigDocument, live_config.office_scope(office))
     before = row.document if row is not None and isinstance(row.document, dict) else {}
     after = config.offices[office]
@@ -187,6 +189,19 @@ def keep_what_is_used(app: Core, session: Any, office: str, config: Config) -> N
                               "still pass through it. Keep the station until they are done "
                               "(or transfer or cancel them), then remove it.",
                               station=station, count=count)
+    services = [s for s in ids("services") if s not in after.services]
+    if services:
+        booked = session.execute(
+            select(Booking.service, func.count(), func.min(Booking.date)).where(
+                Booking.office_id == office, Booking.service.in_(services),
+                Booking.date >= today, Booking.cancelled.is_(False))
+            .group_by(Booking.service)).all()
+        for service, count, first in sorted(booked, key=lambda b: services.index(b[0])):
+            raise Refusal(409, "service_has_bookings",
+                          "Service {service} cannot be removed: {count} booking(s) from "
+                          "{date} on are for it. Add the new service first, move the bookings "
+                          "to it by importing them again, then remove this one.",
+                          service=service, count=count, date=first.isoformat())
 
 
 def closed_counters(before: Office, after: Office) -> list[str]:
@@ -221,8 +236,9 @@ def patch_office_config(office: str) -> Response:
 
     A patch that closes or removes a counter with a called ticket asks first, like the
     counter's own routes (409 `counter_has_ticket`): send `?ticket=return` or
-    `?ticket=transfer&station=<id>`. Removing a station tickets of today still need is
-    refused (409 `station_has_tickets`: keep_what_is_used)."""
+    `?ticket=transfer&station=<id>`. Removing a station tickets of today still need (409
+    `station_has_tickets`) or a service with bookings from today on (409
+    `service_has_bookings`) is refused (keep_what_is_used)."""
     principal = admin(office)
     body = json_body()
     version = expected_version(body)

@@ -366,3 +366,36 @@ def test_a_station_tickets_still_need_cannot_be_removed(adm: Admin) -> None:
     assert removed.status_code == 200, removed.get_json()
     assert "foto" not in adm.core.config.offices["DPS"].stations
 
+
+def test_a_service_with_bookings_cannot_be_removed(adm: Admin) -> None:
+    """Renaming a service id (paspor-baru -> paspor) stranded every booking of it: the
+    kiosk refused them as a service not offered here."""
+    from shared.bookings import cancel, import_rows
+    from tests.conftest import booking_row
+
+    config = adm.call("GET", "/offices/DPS/config").get_json()["config"]
+    services = config["services"]
+    renamed = [{**s, "id": "paspor"} if s["id"] == "paspor-baru" else s for s in services]
+    cancel(adm.core, "DPS", "ADM-00002")  # a cancelled booking does not count
+    refused = adm.call("PATCH", "/offices/DPS/config", {"services": renamed})
+    assert refused.status_code == 409
+    body = error(refused)
+    assert body["code"] == "service_has_bookings"
+    for language in ("id", "en"):
+        assert "paspor-baru" in body["message"][language] and DAY in body["message"][language]
+    assert "1 booking(s)" in body["message"]["en"]
+    assert "paspor-baru" in adm.core.config.offices["DPS"].services
+    # The way the message gives: the new service first, the bookings moved, then the old goes.
+    added = adm.call("PATCH", "/offices/DPS/config", {"services": services + [
+        {**services[0], "id": "paspor"}]})
+    assert added.status_code == 200, added.get_json()
+    moved = import_rows(adm.core, enumerate([booking_row("ADM-00001", service="paspor")],
+                                            start=1))
+    assert moved.updated == 1, moved.as_dict()
+    gone = adm.call("PATCH", "/offices/DPS/config", {"services": renamed})
+    assert gone.status_code == 200, gone.get_json()
+    assert "paspor-baru" not in adm.core.config.offices["DPS"].services
+    checked_in = adm.call("POST", "/checkin", {"scan": "ADM-00001"}, adm.officer)
+    assert checked_in.status_code == 201 and checked_in.get_json()["ticket"]["service"] == \
+        "paspor"
+
