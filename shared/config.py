@@ -365,6 +365,8 @@ def _office(r: _Reader, raw: Mapping[str, Any], path: str, policy: Policy) -> Of
             raise r.error(f"{p}.service_minutes", "expected minutes between 0.5 and 240")
         station = Station(r.get(item, "id", str, p), name_id, name_en,
                           r.get(item, "spoken", str, p, "loket"), float(service_minutes))
+        if station.id in stations:
+            raise r.error(f"{p}.id", f"station {station.id!r} is defined twice")
         stations[station.id] = station
     if not stations:
         raise r.error(f"{path}.stations", "an office needs at least one station")
@@ -386,6 +388,8 @@ def _office(r: _Reader, raw: Mapping[str, Any], path: str, policy: Policy) -> Of
             r.clock_time(item, "walkin_from", p, None),
             r.clock_time(item, "walkin_until", p, None),
         )
+        if service.id in services:
+            raise r.error(f"{p}.id", f"service {service.id!r} is defined twice")
         services[service.id] = service
 
     counters: dict[str, Counter] = {}

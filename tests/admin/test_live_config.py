@@ -222,3 +222,27 @@ def test_a_numbering_that_breaks_check_in_is_refused(core: Core) -> None:
         assert caught.value.body()["error"]["field"] == key
     assert live_config.document(core, live_config.GLOBAL)[0] == 1
     assert visits.check_in(core, "DPS", "SLOT-00001", "kiosk-1").ticket["number"] == "B001"
+
+
+def test_a_service_defined_twice_is_refused_not_the_last_one_kept(core: Core) -> None:
+    """A copy of "paspor-baru" with another flow was stored, and its check-ins then went
+    to the copy's first station."""
+    from shared.bookings import import_rows
+
+    import_rows(core, enumerate([booking_row("DUP-00001")], start=1))
+
+    def add_copies(document: dict[str, list[dict[str, object]]]) -> None:
+        document["services"].append(dict(document["services"][0], flow=["foto"]))
+
+    with pytest.raises(Refusal) as caught:
+        live_config.update(core, SCOPE, add_copies, "kepala", "config.update")
+    assert caught.value.body()["error"]["field"] == "services[3].id"
+
+    def add_station(document: dict[str, list[dict[str, object]]]) -> None:
+        document["stations"].append(dict(document["stations"][0], name="Berkas 2"))
+
+    with pytest.raises(Refusal) as caught:
+        live_config.update(core, SCOPE, add_station, "kepala", "config.update")
+    assert caught.value.body()["error"]["field"] == "stations[4].id"
+    assert live_config.document(core, SCOPE)[0] == 1
+    assert visits.check_in(core, "DPS", "DUP-00001", "kiosk-1").ticket["station"] == "berkas"

@@ -149,3 +149,18 @@ def test_numbering_limits_that_work_are_accepted() -> None:
     text = text.replace('slot_letters = "ABCDEFGH"', 'slot_letters = "Z"', 1)
     numbering = parse_config(text).numbering
     assert (numbering.slot_minutes, numbering.slot_letters) == (1, "Z")
+
+
+@pytest.mark.parametrize("old,new,key", [
+    ('id = "foto"', 'id = "berkas"', "offices[0].stations[3].id"),
+    ('id = "percepatan"', 'id = "paspor-baru"', "offices[0].services[2].id"),
+])
+def test_a_station_or_service_defined_twice_is_refused(
+        tmp_path: Path, old: str, new: str, key: str) -> None:
+    """The last of two tables with one id silently won: a second "paspor-baru" with another
+    flow changed where its applicants went. Refused at the second, as counters are."""
+    path = broken(tmp_path, old, new)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.key == key
+    assert "defined twice" in info.value.message
