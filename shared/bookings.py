@@ -4,7 +4,13 @@ A bad row is refused whole and reported with its line number and reason; the goo
 of the same file are stored, whatever the bad row holds (a field over the CSV limit of
 128 KiB, bytes that are not UTF-8, a JSON item nested too deeply). Each stored row is
 counted as created, updated (a field changed) or unchanged. Rows are read and written in
-batches, so a file of 100,000 rows never sits in memory at once.
+batches, so a file of 100,000 rows never sits in memory at once (only each stored code
+and its line, to recognise a code given twice).
+
+A code given again in the same file (same office) is counted unchanged when its data is
+the same as the first time, else refused, naming the line that was kept: one file is
+one list of bookings, and it would otherwise be both created and updated, and updated
+twice on every import of the same file.
 
 The office scope of the caller is checked per row, the same for every way in (the CLI,
 a JSON array, a CSV body or an uploaded file): a row for an office the account may not
@@ -253,6 +259,7 @@ def import_rows(core: Core, rows: Iterable[tuple[int, Any]],
     """
     summary = ImportSummary()
     batch: list[tuple[int, BookingRow]] = []
+    seen: Seen = {}
     try:
         for line, raw in rows:
             try:
@@ -262,7 +269,7 @@ def import_rows(core: Core, rows: Iterable[tuple[int, Any]],
                 summary.refuse(line, code if isinstance(code, str) and len(code) <= 64
                                else None, error)
             if len(batch) >= BATCH:
-                _store(core, batch, summary)
+                _store(core, batch, summary, seen)
                 if progress:
                     progress(len(batch))
                 batch = []
@@ -271,7 +278,7 @@ def import_rows(core: Core, rows: Iterable[tuple[int, Any]],
         summary.refuse(0, None, error)
         summary.stopped = error
     if batch:
-        _store(core, batch, summary)
+        _store(core, batch, summary, seen)
         if progress:
             progress(len(batch))
     if summary.created >= ANALYZE_AFTER and not core.db.is_sqlite:
@@ -293,7 +300,14 @@ def _refresh_statistics(core: Core) -> None:
         log.exception("ANALYZE bookings failed")
 
 
-def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSummary) -> None:
+# The codes of one file stored so far, per office, with the line that stored them.
+Seen = dict[str, dict[str, int]]
+# A booking's data, what an import compares (besides office and code).
+DATA = ("date", "slot_start", "slot_end", "service", "priority_group", "name")
+
+
+def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSummary,
+           seen: Seen) -> None:
     now = core.now()
     by_office: dict[str, list[tuple[int, BookingRow]]] = {}
     for line, row in batch:
@@ -310,8 +324,22 @@ def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSumma
             }
             fresh: dict[str, dict[str, Any]] = {}
             room = _slot_room(core, session, office_id, rows, existing)
+            stored = seen.setdefault(office_id, {})
             for line, row in lines:
-                if room is not None and row.code not in existing and row.code not in fresh:
+                values = {key: getattr(row, key) for key in DATA}
+                booking = existing.get(row.code)
+                earlier = stored.get(row.code)
+                if earlier is not None:  # the same code earlier in the file: that row stays
+                    kept = fresh.get(row.code) or \
+                        ({key: getattr(booking, key) for key in DATA} if booking else {})
+                    if all(kept.get(key) == value for key, value in values.items()):
+                        summary.unchanged += 1
+                    else:
+                        summary.refuse(line, row.code, RowError(
+                            "Code {code} appears again with other data (line {line}).",
+                            code=row.code, line=earlier))
+                    continue
+                if room is not None and booking is None:
                     slot = (row.date, row.slot_start)
                     if room.get(slot, 0) <= 0:
                         summary.refuse(line, row.code, RowError(
@@ -320,29 +348,19 @@ def _store(core: Core, batch: list[tuple[int, BookingRow]], summary: ImportSumma
                             quota=core.config.offices[office_id].quota_per_slot))
                         continue
                     room[slot] = room.get(slot, 0) - 1
-                values = {"date": row.date, "slot_start": row.slot_start,
-                          "slot_end": row.slot_end, "service": row.service,
-                          "priority_group": row.priority_group, "name": row.name,
-                          "updated_at": now}
-                booking = existing.get(row.code)
+                stored[row.code] = line
                 if booking is not None:
-                    if all(getattr(booking, key) == value for key, value in values.items()
-                           if key != "updated_at"):
+                    if all(getattr(booking, key) == value for key, value in values.items()):
                         summary.unchanged += 1
                         continue
                     for key, value in values.items():
                         setattr(booking, key, value)
-                    summary.updated += 1
-                elif row.code in fresh:  # the same code twice in one batch: last row wins
-                    if all(fresh[row.code][key] == value for key, value in values.items()
-                           if key != "updated_at"):
-                        summary.unchanged += 1
-                        continue
-                    fresh[row.code].update(values)
+                    booking.updated_at = now
                     summary.updated += 1
                 else:
                     fresh[row.code] = {"office_id": office_id, "code": row.code,
-                                       "created_at": now, "cancelled": False, **values}
+                                       "created_at": now, "updated_at": now,
+                                       "cancelled": False, **values}
                     summary.created += 1
             if fresh:
                 session.execute(insert(Booking), list(fresh.values()))

@@ -47,14 +47,15 @@ def test_csv_upsert_and_refusals(core: Core) -> None:
         "GOOD-00001,DPS,2026-12-01,11:00,12:00,penggantian,,Wayan\n"
     )
     summary = import_file(core, io.BytesIO(text.encode()), "b.csv")
-    assert (summary.created, summary.updated) == (1, 1)
-    assert [r["line"] for r in summary.refused] == [3, 4, 5, 6, 7, 8, 9, 10]
+    assert (summary.created, summary.updated) == (1, 0)
+    assert [r["line"] for r in summary.refused] == [3, 4, 5, 6, 7, 8, 9, 10, 11]
     reasons = [r["reason"]["en"] for r in summary.refused]
     assert reasons[0].startswith("Booking code") and "JKT" in reasons[1]
+    assert reasons[-1] == "Code GOOD-00001 appears again with other data (line 2)."
     assert all(r["reason"]["id"] for r in summary.refused)
     with core.db.read() as session:
         booking = session.execute(select(Booking)).scalar_one()
-        assert booking.slot_start.hour == 11 and booking.service == "penggantian"
+        assert booking.slot_start.hour == 9 and booking.service == "paspor-baru"
 
 
 def test_json_file_and_garbage(core: Core) -> None:
@@ -353,3 +354,38 @@ def test_a_large_import_refreshes_postgresql_statistics(postgres_core: Core) -> 
     import_rows(postgres_core, enumerate(
         [booking_row(f"STAT-{i:05d}") for i in range(5, 5 + ANALYZE_AFTER)], 1))
     assert analysed() == before + 1
+
+
+def test_a_code_twice_in_one_file_keeps_the_first_row(core: Core) -> None:
+    """A file giving one code twice with other data stored both (created 1, updated 1)
+    and then updated it twice on every import of the same file, never unchanged; the
+    conflict went unreported. Now the later row is refused naming the first, the same
+    row again counts unchanged, also across batches and in JSON."""
+    text = (HEADER + row("DUPL-00001", name="A") + row("DUPL-00002")
+            + row("DUPL-00001", "11:00", name="B") + row("dupl-00002")
+            + row("DUPL-00001", name="A"))
+    first = import_file(core, io.BytesIO(text.encode()), "b.csv")
+    assert (first.created, first.updated, first.unchanged) == (2, 0, 2)
+    assert first.refused == [{"line": 4, "code": "DUPL-00001", "reason": {
+        "en": "Code DUPL-00001 appears again with other data (line 2).",
+        "id": "Kode DUPL-00001 muncul lagi dengan data yang berbeda (baris 2)."}}]
+    with core.db.read() as session:
+        kept = session.execute(select(Booking).where(Booking.code == "DUPL-00001")).scalar_one()
+        assert (kept.slot_start.hour, kept.name) == (9, "A")
+        stamp = kept.updated_at
+    core.clock.advance(timedelta(minutes=5))
+    again = import_file(core, io.BytesIO(text.encode()), "b.csv")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
+    assert [r["line"] for r in again.refused] == [4]
+    with core.db.read() as session:
+        assert session.execute(select(Booking.updated_at)
+                               .where(Booking.code == "DUPL-00001")).scalar_one() == stamp
+    # across batches (500 rows each), and in a JSON array
+    filler = [booking_row(f"FILL-{i:05d}") for i in range(600)]
+    items = [booking_row("SPAN-00001", name="A"), *filler,
+             booking_row("SPAN-00001", "10:00", "11:00", name="A"),
+             booking_row("SPAN-00001", name="A")]
+    summary = import_file(core, io.BytesIO(json.dumps(items).encode()), "b.json")
+    assert (summary.created, summary.updated, summary.unchanged) == (601, 0, 1)
+    assert [(r["line"], r["reason"]["en"]) for r in summary.refused] == [
+        (602, "Code SPAN-00001 appears again with other data (line 1).")]
