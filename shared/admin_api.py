@@ -13,7 +13,7 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import func, select
@@ -125,19 +125,20 @@ def find_counter(document: dict[str, Any], counter_id: str) -> dict[str, Any]:
 
 
 def release_hook(office: str, counter_ids: list[str] | None, choice: Any, station: Any,
-                 who: str) -> live_config.Hook:
+                 who: str, app: Core | None = None) -> live_config.Hook:
     """Closing or removing counters: their called tickets return or move first.
 
     `counter_ids` None: every counter open before the change and closed or gone after it
-    (a patch of the whole office)."""
+    (a patch of the whole office). `app`: the Core (default: the request's)."""
 
     def hook(_session: Any, change: live_config.Change | None, config: Config) -> None:
         assert isinstance(change, Change)  # an office's change (shared.core)
+        the_core = app or core()
         after = config.offices[office]
         closing = counter_ids if counter_ids is not None else \
-            closed_counters(core().config.offices[office], after)
+            closed_counters(the_core.config.offices[office], after)
         for counter_id in closing:
-            visits.release_counter(core(), change, after, counter_id, choice, station, who)
+            visits.release_counter(the_core, change, after, counter_id, choice, station, who)
 
     return hook
 
@@ -151,6 +152,29 @@ def office_hook(office: str, choice: Any, station: Any, who: str) -> live_config
     def hook(session: Any, change: live_config.Change | None, config: Config) -> None:
         release(session, change, config)
         keep_what_is_used(core(), session, office, config)
+
+    return hook
+
+
+def import_hook(app: live_config.Core, office: str, who: str) -> live_config.Hook:
+    """`giliran config import`'s change of an office: the rules of the office's PATCH. The
+    command has no `ticket` choice, so a counter it closes or removes with a called ticket
+    refuses the import (finish the ticket or return it at the console first)."""
+    the_core = cast(Core, app)  # the command's shared.core.Core
+    release = release_hook(office, None, None, None, who, the_core)
+
+    def hook(session: Any, change: live_config.Change | None, config: Config) -> None:
+        try:
+            release(session, change, config)
+        except Refusal as refusal:
+            if refusal.code != "counter_has_ticket":
+                raise
+            raise Refusal(409, "counter_has_ticket",
+                          "Counter {counter} has called {number}. Finish the ticket, or return "
+                          "it to the queue in the admin console, then import the file again.",
+                          counter=refusal.values["counter"], number=refusal.values["number"],
+                          ticket=refusal.values["number"]) from None
+        keep_what_is_used(the_core, session, office, config)
 
     return hook
 

@@ -532,7 +532,16 @@ def import_toml(core: Core, text: str, who: str) -> dict[str, int]:
             document.clear()
             document.update(new)
 
-        stored = update(core, scope, replace, who, "config.import")
+        # The admin routes' rules (a counter closed with a called ticket, a station or a
+        # service still in use); imported here, as shared.admin_api imports this module.
+        from shared.admin_api import import_hook
+        office_id = scope_office(scope)
+        try:
+            stored = update(core, scope, replace, who, "config.import",
+                            hook=import_hook(core, office_id, who) if office_id else None)
+        except Refusal as refusal:  # printed like the loader's errors (giliran config import)
+            raise ConfigError(scope, f"{refusal.message['id']} / {refusal.message['en']}") \
+                from None
         if stored.changed:
             changed[scope] = stored.version
     return changed

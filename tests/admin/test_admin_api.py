@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from shared import live_config, visits
 from shared.models import Ticket
@@ -399,3 +401,83 @@ def test_a_service_with_bookings_cannot_be_removed(adm: Admin) -> None:
     assert checked_in.status_code == 201 and checked_in.get_json()["ticket"]["service"] == \
         "paspor"
 
+
+def test_config_import_does_not_close_a_counter_over_its_called_ticket(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`giliran config import` closed a counter with a called ticket and left the ticket
+    called there, unlike the admin routes: it refuses now (exit status 2, like a file the
+    loader refuses), saying to finish or return the ticket first."""
+    import tomllib
+
+    import tomli_w
+    from click.testing import CliRunner
+
+    from shared.bookings import import_rows
+    from shared.cli import main
+    from shared.clock import Clock
+    from shared.config import load_config
+    from shared.core import Core
+    from shared.db import Database, make_engine
+    from shared.events import EventBus
+    from shared.migrate import upgrade
+    from tests.conftest import ROOT, booking_row
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("GILIRAN_DATABASE_URL", url)
+    monkeypatch.setenv("GILIRAN_CONFIG", str(ROOT / "config.toml"))
+    monkeypatch.setenv("GILIRAN_CLOCK", f"{DAY}T09:30")
+    upgrade(url)
+    config = load_config(ROOT / "config.toml")
+    clock = Clock()
+    clock.start_at_local(datetime.fromisoformat(f"{DAY}T09:30"), config.default_office.tz)
+    clock.freeze(clock.now())
+    core = Core(config, Database(make_engine(url)), clock, EventBus())
+    try:
+        core.ensure_offices()
+        import_rows(core, enumerate([booking_row("IMP-00001")], start=1))
+        ticket = visits.check_in(core, "DPS", "IMP-00001", "kiosk-1").ticket
+        called = visits.call_next(core, "DPS", "2", "petugas")
+        assert called is not None and called["id"] == ticket["id"]
+        data = tomllib.loads(live_config.export_toml(core))
+        for counter in data["offices"][0]["counters"]:
+            if counter["id"] == "2":
+                counter["open"] = False
+        path = tmp_path / "live.toml"
+        path.write_text(tomli_w.dumps(data), encoding="utf-8")
+        result = CliRunner().invoke(main, ["config", "import", str(path)])
+        assert result.exit_code == 2, result.output
+        assert "office:DPS" in result.stderr and "Counter 2 has called" in result.stderr
+        assert "Finish the ticket" in result.stderr and "Loket 2" in result.stderr
+        assert live_config.document(core, "office:DPS")[0] == 1
+        assert visits.get_ticket(core, ticket["id"], None)["status"] == "called"
+        # Finished, the same file closes the counter.
+        visits.act(core, ticket["id"], "finish", "petugas", None)
+        result = CliRunner().invoke(main, ["config", "import", str(path)])
+        assert result.exit_code == 0, result.output
+        assert live_config.document(core, "office:DPS")[0] == 2
+    finally:
+        core.bus.close()
+        core.db.engine.dispose()
+
+
+def test_config_import_keeps_a_station_and_a_service_still_in_use(adm: Admin) -> None:
+    """The import applies the office patch's rules: no station tickets of today still
+    need, no service with bookings to come."""
+    import tomllib
+
+    import tomli_w
+
+    from shared.config import ConfigError
+
+    adm.call("POST", "/checkin", {"scan": "ADM-00001"}, adm.officer)
+    data = tomllib.loads(live_config.export_toml(adm.core))
+    office = data["offices"][0]
+    without_foto = {**office, **_without_station(office, "foto")}
+    renamed = {**office, "services": [{**s, "id": "paspor"} if s["id"] == "paspor-baru" else s
+                                      for s in office["services"]]}
+    for changed, code in ((without_foto, "Station foto"), (renamed, "Service paspor-baru")):
+        with pytest.raises(ConfigError) as caught:
+            live_config.import_toml(adm.core, tomli_w.dumps({**data, "offices": [changed]}),
+                                    "cli")
+        assert caught.value.key == "office:DPS" and code in caught.value.message
+    assert live_config.document(adm.core, "office:DPS")[0] == 1
