@@ -54,7 +54,7 @@ def ticket_print(core: Core, ticket: dict[str, Any]) -> Any:
         slot_end=slot.get("end"),
         station_name_id=station.name_id if station else ticket["station"],
         station_name_en=station.name_en if station else ticket["station"],
-        position=int(ticket.get("position") or 0),
+        position=int(ticket["position"]) if ticket.get("position") is not None else None,
         estimated_wait_minutes=int(ticket.get("estimated_wait_minutes") or 0),
         issued_at_local=issued.strftime("%d-%m-%Y %H:%M ")
         + ZONE_NAMES.get(office.timezone, office.timezone),

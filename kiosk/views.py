@@ -77,6 +77,9 @@ NEXT_STEPS = {
                 "information desk will tell you whether you can still be served today or "
                 "help you book a new slot in the M-Paspor app.",
     "cancelled": "Please ask an officer at the information desk.",
+    "missed": "Please ask an officer at the information desk: they can put you back in "
+              "the queue.",
+    "visit_done": "Nothing more to do here today. Thank you for coming.",
     "closed": "Please come back on the next working day, or ask an officer.",
     "rate_limited": "Please wait a moment, then scan again.",
     "forbidden": "This kiosk is not allowed to check in. Please ask an officer.",

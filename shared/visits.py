@@ -971,6 +971,15 @@ def _reprint(core: Core, change: Change, existing: Any, kiosk: str | None) -> Ch
     together (Change.run), or the print job does with COMMIT."""
     ticket = cast(Ticket, existing)
     office = core.office(ticket.office_id)
+    # A visit of today that ended: no paper saying "position 0, soon", but what happened.
+    if ticket.status == lifecycle.MISSED:
+        raise Refusal(409, "missed", "Number {number} was called and you were not there.",
+                      number=ticket.number)
+    if ticket.status == lifecycle.CANCELLED:
+        raise Refusal(409, "cancelled", "Ticket {number} was cancelled.", number=ticket.number)
+    if ticket.status == lifecycle.DONE:
+        raise Refusal(409, "visit_done", "Your visit of today is complete (ticket {number}).",
+                      number=ticket.number)
     reads: list[Read] = [(_INSERT_TIMELINE, _timeline_values(
         change, ticket, REPRINT.timeline, counter=None, kiosk=kiosk))]
     found = _position_read(core, office, ticket)  # None unless it waits

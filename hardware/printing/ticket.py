@@ -24,7 +24,7 @@ class TicketPrint:
     slot_end: str | None  # "10:00"
     station_name_id: str  # the first station of the flow
     station_name_en: str
-    position: int  # place in the first station's queue, 1 = next
+    position: int | None  # place in its station's queue, 1 = next; None: not waiting
     estimated_wait_minutes: int
     issued_at_local: str  # "24-11-2026 09:14 WITA"
     status_url: str
@@ -48,8 +48,9 @@ def ticket_layout(ticket: TicketPrint, caps: Capabilities) -> list[Block]:
     out.rule()
     out.line("Menuju / Go to:")
     out.bilingual(ticket.station_name_id, ticket.station_name_en, bold=True, indent=2)
-    out.field("Urutan / Position", str(ticket.position))
-    out.field("Perkiraan tunggu / Est. wait", _wait_text(ticket.estimated_wait_minutes))
+    if ticket.position is not None:  # a reprint of a called ticket has neither
+        out.field("Urutan / Position", str(ticket.position))
+        out.field("Perkiraan tunggu / Est. wait", _wait_text(ticket.estimated_wait_minutes))
     out.field("Waktu ambil / Issued", ticket.issued_at_local)
     out.rule()
     out.qr(ticket.status_url)

@@ -450,3 +450,33 @@ def test_the_priority_ratio_starts_each_day_afresh(core: Core) -> None:
     assert [t["number"] for t in visits.station_queue(core, "DPS", "berkas")] == \
         ["P001", "A001"]
     assert visits.call_next(core, "DPS", "2", "petugas")["number"] == "P001"
+
+
+def test_a_scan_after_the_visit_ended_says_so_instead_of_printing_position_0(
+        core: Core) -> None:
+    """Scanned again after being marked absent, cancelled or served: a refusal that says
+    what happened (and, at the kiosk, what to do next), not a fresh paper ticket saying
+    "position 0, soon". A scan while called still reprints, without a position."""
+    core.printers = frozenset({"kiosk-1"})
+    add(core, booking_row("GONE-00001"), booking_row("CANC-00001"), booking_row("HERE-00001"))
+    at(core, "09:10")
+    for code in ("GONE-00001", "CANC-00001", "HERE-00001"):
+        visits.check_in(core, "DPS", code, "kiosk-1")
+    gone = visits.call_next(core, "DPS", "1", "petugas")
+    for _ in range(3):  # called, and called again, until it may be marked absent
+        core.clock.advance(timedelta(minutes=3))
+        try:
+            visits.act(core, gone["id"], "no-show", "petugas", None)
+            break
+        except Refusal:
+            visits.act(core, gone["id"], "recall", "petugas", None)
+    cancelled = visits.call_next(core, "DPS", "2", "petugas")
+    visits.act(core, cancelled["id"], "cancel", "petugas", None)
+    for code, expected in (("GONE-00001", "missed"), ("CANC-00001", "cancelled")):
+        refused = refusal(visits.check_in, core, "DPS", code, "kiosk-1")
+        assert refused.code == expected and refused.status == 409
+        assert refused.message["id"] != refused.message["en"]
+    called = visits.call_next(core, "DPS", "1", "petugas")
+    again = visits.check_in(core, "DPS", "HERE-00001", "kiosk-1")
+    assert again.reprint and again.ticket["id"] == called["id"] and again.print is not None
+    assert again.ticket["position"] is None

@@ -114,6 +114,15 @@ def test_printing_walk_in_and_priority_lines(printer_ticket: TicketPrint) -> Non
     assert not after.invert
 
 
+def test_printing_a_reprint_of_a_called_ticket_has_no_position(
+        printer_ticket: TicketPrint) -> None:
+    """Scanned again while its number is called: no "position 0, soon" on the paper."""
+    called = dataclasses.replace(printer_ticket, position=None)
+    reading = escpos_reader.read(render_ticket(called, Capabilities.for_printer("TM-T88V", 80)))
+    assert not any("Urutan" in text or "Perkiraan" in text for text in reading.texts)
+    assert "B012" in " ".join(reading.texts)
+
+
 def test_printing_non_ascii_text_is_folded_for_the_printer(printer_ticket: TicketPrint) -> None:
     ticket = dataclasses.replace(printer_ticket, office_name="Kantor Imigrasi \u2013 Déli")
     reading = escpos_reader.read(render_ticket(ticket, Capabilities.for_printer("TM-T88V", 80)))
