@@ -435,14 +435,22 @@ def _office(r: _Reader, raw: Mapping[str, Any], path: str, policy: Policy) -> Of
         raise r.error(f"{path}.quota_per_slot", "expected 0 (no limit) or more")
     overrides = r.get(raw, "policy", dict, path, {})
     office_policy = _policy(r, overrides, f"{path}.policy", policy)
+    opens = r.clock_time(raw, "opens", path, "08:00")
+    last_checkin = r.clock_time(raw, "last_checkin", path, "15:00")
+    closes = r.clock_time(raw, "closes", path, "16:00")
+    if not opens < closes:
+        raise r.error(f"{path}.closes", f"expected a time after opens ({opens:%H:%M})")
+    if not opens <= last_checkin <= closes:
+        raise r.error(f"{path}.last_checkin",
+                      f"expected a time from opens to closes ({opens:%H:%M}-{closes:%H:%M})")
 
     return Office(
         id=office_id,
         name=r.get(raw, "name", str, path),
         timezone=timezone,
-        opens=r.clock_time(raw, "opens", path, "08:00"),
-        last_checkin=r.clock_time(raw, "last_checkin", path, "15:00"),
-        closes=r.clock_time(raw, "closes", path, "16:00"),
+        opens=opens,
+        last_checkin=last_checkin,
+        closes=closes,
         stations=stations,
         services=services,
         counters=counters,

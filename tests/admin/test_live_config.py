@@ -246,3 +246,17 @@ def test_a_service_defined_twice_is_refused_not_the_last_one_kept(core: Core) ->
     assert caught.value.body()["error"]["field"] == "stations[4].id"
     assert live_config.document(core, SCOPE)[0] == 1
     assert visits.check_in(core, "DPS", "DUP-00001", "kiosk-1").ticket["station"] == "berkas"
+
+
+def test_office_hours_out_of_order_are_refused(core: Core) -> None:
+    """last_checkin 17:00 with closes 16:00 was stored: a walk-in got a ticket after closing."""
+    for bad, field in (({"last_checkin": "17:00"}, "last_checkin"),
+                       ({"opens": "15:00", "closes": "09:00"}, "closes"),
+                       ({"opens": "17:00", "last_checkin": "12:00", "closes": "10:00"}, "closes")):
+        with pytest.raises(Refusal) as caught:
+            live_config.update(core, SCOPE, lambda d, bad=bad: d.update(bad), "kepala",
+                               "config.update")
+        assert caught.value.status == 422
+        assert caught.value.body()["error"]["field"] == field
+    assert live_config.document(core, SCOPE)[0] == 1
+    assert core.config.offices["DPS"].last_checkin.strftime("%H:%M") == "15:00"

@@ -164,3 +164,26 @@ def test_a_station_or_service_defined_twice_is_refused(
         load_config(path)
     assert info.value.key == key
     assert "defined twice" in info.value.message
+
+
+@pytest.mark.parametrize("old,new,key", [
+    ('closes = "16:00"', 'closes = "07:00"', "offices[0].closes"),
+    ('opens = "08:00"', 'opens = "16:00"', "offices[0].closes"),
+    ('last_checkin = "15:00"', 'last_checkin = "17:00"', "offices[0].last_checkin"),
+    ('last_checkin = "15:00"', 'last_checkin = "07:59"', "offices[0].last_checkin"),
+])
+def test_office_hours_must_be_in_order(tmp_path: Path, old: str, new: str, key: str) -> None:
+    """A last check-in after closing (or an office closing before it opens) was accepted,
+    and a walk-in got a ticket after closing. opens < closes, opens <= last_checkin <=
+    closes, as a simulation scenario already requires."""
+    path = broken(tmp_path, old, new)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.key == key
+    assert info.value.line == line_of(path, key.split(".")[-1] + " =")
+
+
+def test_last_checkin_may_be_at_opening_or_closing() -> None:
+    for last in ("08:00", "16:00"):
+        text = TEXT.replace('last_checkin = "15:00"', f'last_checkin = "{last}"', 1)
+        assert parse_config(text).default_office.last_checkin.strftime("%H:%M") == last
