@@ -13,12 +13,12 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from shared import device_states, lifecycle, live_config, outbox, roles, visits
+from shared import device_states, lifecycle, live_config, office_changes, outbox, roles
 from shared import offices as office_rules
 from shared.api import core, json_body
 from shared.auth import (
@@ -38,10 +38,8 @@ from shared.auth import (
     set_role,
     set_staff_active,
 )
-from shared.config import Config, Office
-from shared.core import Change, Core
 from shared.errors import Refusal
-from shared.models import Booking, ConfigDocument, Ticket
+from shared.models import Ticket
 from shared.reports.models import AuditEntry
 from shared.web import current_principal
 
@@ -124,116 +122,6 @@ def find_counter(document: dict[str, Any], counter_id: str) -> dict[str, Any]:
     raise Refusal(404, "unknown_counter", "Unknown counter {counter}.", counter=counter_id)
 
 
-def release_hook(office: str, counter_ids: list[str] | None, choice: Any, station: Any,
-                 who: str, app: Core | None = None) -> live_config.Hook:
-    """Closing or removing counters: their called tickets return or move first.
-
-    `counter_ids` None: every counter open before the change and closed or gone after it
-    (a patch of the whole office). `app`: the Core (default: the request's)."""
-
-    def hook(_session: Any, change: live_config.Change | None, config: Config) -> None:
-        assert isinstance(change, Change)  # an office's change (shared.core)
-        the_core = app or core()
-        after = config.offices[office]
-        closing = counter_ids if counter_ids is not None else \
-            closed_counters(the_core.config.offices[office], after)
-        for counter_id in closing:
-            visits.release_counter(the_core, change, after, counter_id, choice, station, who)
-
-    return hook
-
-
-def office_hook(office: str, choice: Any, station: Any, who: str) -> live_config.Hook:
-    """A change of the whole office: the counters it closes release their tickets first
-    (release_hook), then it may not take away a station or a service still in use
-    (keep_what_is_used)."""
-    release = release_hook(office, None, choice, station, who)
-
-    def hook(session: Any, change: live_config.Change | None, config: Config) -> None:
-        release(session, change, config)
-        keep_what_is_used(core(), session, office, config)
-
-    return hook
-
-
-def import_hook(app: live_config.Core, office: str, who: str) -> live_config.Hook:
-    """`giliran config import`'s change of an office: the rules of the office's PATCH. The
-    command has no `ticket` choice, so a counter it closes or removes with a called ticket
-    refuses the import (finish the ticket or return it at the console first)."""
-    the_core = cast(Core, app)  # the command's shared.core.Core
-    release = release_hook(office, None, None, None, who, the_core)
-
-    def hook(session: Any, change: live_config.Change | None, config: Config) -> None:
-        try:
-            release(session, change, config)
-        except Refusal as refusal:
-            if refusal.code != "counter_has_ticket":
-                raise
-            raise Refusal(409, "counter_has_ticket",
-                          "Counter {counter} has called {number}. Finish the ticket, or return "
-                          "it to the queue in the admin console, then import the file again.",
-                          counter=refusal.values["counter"], number=refusal.values["number"],
-                          ticket=refusal.values["number"]) from None
-        keep_what_is_used(the_core, session, office, config)
-
-    return hook
-
-
-def keep_what_is_used(app: Core, session: Any, office: str, config: Config) -> None:
-    """Refuse removing a station that tickets of today still wait at, are called, served
-    or held at, or will still pass through (the flow each ticket was issued with), and a
-    service with bookings from today on that are not cancelled: those tickets would never
-    be called and those bookings could not check in. Runs under the office's lock, before
-    the document is written (the stored one is still the old one)."""
-    row = session.get(ConfigDocument, live_config.office_scope(office))
-    before = row.document if row is not None and isinstance(row.document, dict) else {}
-    after = config.offices[office]
-    today = app.today(after)
-
-    def ids(key: str) -> list[str]:
-        return [str(item["id"]) for item in before.get(key, [])
-                if isinstance(item, dict) and "id" in item]
-
-    stations = [s for s in ids("stations") if s not in after.stations]
-    if stations:
-        used = dict.fromkeys(stations, 0)
-        tickets = session.execute(
-            select(Ticket.station, Ticket.flow, Ticket.flow_position).where(
-                Ticket.office_id == office, Ticket.service_day == today,
-                Ticket.status.in_(lifecycle.ACTIVE))).all()
-        for ticket in tickets:
-            later = list(ticket.flow or [])[ticket.flow_position + 1:]
-            for station in {ticket.station, *later} & set(stations):
-                used[station] += 1
-        for station, count in used.items():
-            if count:
-                raise Refusal(409, "station_has_tickets",
-                              "Station {station} cannot be removed: {count} ticket(s) of "
-                              "today wait there, are at its counters or held there, or will "
-                              "still pass through it. Keep the station until they are done "
-                              "(or transfer or cancel them), then remove it.",
-                              station=station, count=count)
-    services = [s for s in ids("services") if s not in after.services]
-    if services:
-        booked = session.execute(
-            select(Booking.service, func.count(), func.min(Booking.date)).where(
-                Booking.office_id == office, Booking.service.in_(services),
-                Booking.date >= today, Booking.cancelled.is_(False))
-            .group_by(Booking.service)).all()
-        for service, count, first in sorted(booked, key=lambda b: services.index(b[0])):
-            raise Refusal(409, "service_has_bookings",
-                          "Service {service} cannot be removed: {count} booking(s) from "
-                          "{date} on are for it. Add the new service first, move the bookings "
-                          "to it by importing them again, then remove this one.",
-                          service=service, count=count, date=first.isoformat())
-
-
-def closed_counters(before: Office, after: Office) -> list[str]:
-    """The counters open before and closed or gone after."""
-    return [c.id for c in before.counters.values()
-            if c.open and (c.id not in after.counters or not after.counters[c.id].open)]
-
-
 # --- offices and their configuration ----------------------------------------------------------
 @admin_api.get("/offices")
 def offices() -> Response:
@@ -276,7 +164,8 @@ def patch_office_config(office: str) -> Response:
             else:
                 document[key] = value
 
-    hook = office_hook(office, request.args.get("ticket"), request.args.get("station"),
+    hook = office_changes.office_hook(core(), office, request.args.get("ticket"),
+                                      request.args.get("station"),
                        principal.name)
     stored = live_config.update(core(), live_config.office_scope(office), patch, principal.name,
                                 "config.update", version, hook)
@@ -394,7 +283,8 @@ def patch_counter(office: str, counter_id: str) -> Response:
 
     hook = None
     if body.get("open") is False:
-        hook = release_hook(office, [counter_id], choice, station, principal.name)
+        hook = office_changes.release_hook(core(), office, [counter_id], choice, station,
+                                           principal.name)
     stored = live_config.update(core(), live_config.office_scope(office), patch, principal.name,
                                 "counter.update", version, hook)
     counter = find_counter(stored.document, counter_id)
@@ -416,7 +306,8 @@ def delete_counter(office: str, counter_id: str) -> Response:
 
     stored = live_config.update(core(), live_config.office_scope(office), remove,
                                 principal.name, "counter.delete", version,
-                                release_hook(office, [counter_id], choice, station,
+                                office_changes.release_hook(core(), office, [counter_id],
+                                                            choice, station,
                                              principal.name))
     return answer(stored, {"deleted": counter_id})
 

@@ -398,10 +398,13 @@ def config_export(output: Path) -> None:
 def config_import(file: Path) -> None:
     """Apply a TOML file's live tables to the database (validated, audited, live)."""
     from shared.live_config import import_toml
+    from shared.office_changes import import_hook
 
     core = _prepared_core()
     try:
-        changed = import_toml(core, file.read_text(encoding="utf-8"), "cli")
+        # the admin console's rules for a change of an office's counters, stations, services
+        changed = import_toml(core, file.read_text(encoding="utf-8"), "cli",
+                              lambda office: import_hook(core, office, "cli"))
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)

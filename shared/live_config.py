@@ -497,15 +497,22 @@ def _without_none(value: Any) -> Any:
     return value
 
 
-def import_toml(core: Core, text: str, who: str) -> dict[str, int]:
+def import_toml(core: Core, text: str, who: str,
+                office_hook: Callable[[str], Hook] | None = None) -> dict[str, int]:
     """Apply a file's live tables (offices named in it, and its global tables when it has
     any). Returns {scope: version} of the documents it changed (empty: nothing to do).
-    Raises ConfigError for a file the loader refuses (with the line)."""
+    Raises ConfigError for a file the loader refuses (with the line), or a change of an
+    office that `office_hook(office id)` refuses (shared.office_changes.import_hook: the
+    admin routes' rules, given by the command)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
         raise ConfigError("(syntax)", str(exc), int(line.group(1)) if line else None) from None
+    # A table the loader does not know (a typo like [polcy] or [[ofices]]) is refused, as
+    # config.toml refuses it, rather than skipped with "nothing changed".
+    from shared.config import check_tables
+    check_tables(data, text)
     incoming = documents_of(data)
     if not any(key in data for key in LIVE_TABLES):
         incoming.pop(GLOBAL)
@@ -532,13 +539,10 @@ def import_toml(core: Core, text: str, who: str) -> dict[str, int]:
             document.clear()
             document.update(new)
 
-        # The admin routes' rules (a counter closed with a called ticket, a station or a
-        # service still in use); imported here, as shared.admin_api imports this module.
-        from shared.admin_api import import_hook
         office_id = scope_office(scope)
         try:
             stored = update(core, scope, replace, who, "config.import",
-                            hook=import_hook(core, office_id, who) if office_id else None)
+                            hook=office_hook(office_id) if office_id and office_hook else None)
         except Refusal as refusal:  # printed like the loader's errors (giliran config import)
             raise ConfigError(scope, f"{refusal.message['id']} / {refusal.message['en']}") \
                 from None

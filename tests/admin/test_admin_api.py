@@ -468,6 +468,7 @@ def test_config_import_keeps_a_station_and_a_service_still_in_use(adm: Admin) ->
     import tomli_w
 
     from shared.config import ConfigError
+    from shared.office_changes import import_hook
 
     adm.call("POST", "/checkin", {"scan": "ADM-00001"}, adm.officer)
     data = tomllib.loads(live_config.export_toml(adm.core))
@@ -478,6 +479,6 @@ def test_config_import_keeps_a_station_and_a_service_still_in_use(adm: Admin) ->
     for changed, code in ((without_foto, "Station foto"), (renamed, "Service paspor-baru")):
         with pytest.raises(ConfigError) as caught:
             live_config.import_toml(adm.core, tomli_w.dumps({**data, "offices": [changed]}),
-                                    "cli")
+                                    "cli", lambda office: import_hook(adm.core, office, "cli"))
         assert caught.value.key == "office:DPS" and code in caught.value.message
     assert live_config.document(adm.core, "office:DPS")[0] == 1
