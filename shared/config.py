@@ -524,6 +524,17 @@ def _ping_interval(r: _Reader, server: dict[str, Any]) -> int:
     return int(seconds)
 
 
+#: The top-level tables of config.toml; a file naming another (a typo like [polcy]) is
+#: refused, be it loaded or imported (`giliran config import`, shared/live_config.py).
+TABLES = frozenset({"server", "security", "kiosk", "policy", "numbering", "offices",
+                    "printers", "serial", "announce", "retention"})
+
+
+def check_tables(data: Mapping[str, Any], text: str = "") -> None:
+    """Refuse an unknown top-level table, naming it (and its line when the text is given)."""
+    _Reader(text).check_keys(data, set(TABLES), "")
+
+
 def parse_config(text: str, source: str = "config.toml") -> Config:
     """Parse and validate the text of a config file. Raises ConfigError."""
     try:
@@ -540,12 +551,7 @@ def config_from_data(data: Mapping[str, Any], source: str = "config.toml",
 
     Raises ConfigError naming the key, and its line when the file text is given."""
     r = _Reader(text)
-    r.check_keys(
-        data,
-        {"server", "security", "kiosk", "policy", "numbering", "offices", "printers", "serial",
-         "announce", "retention"},
-        "",
-    )
+    r.check_keys(data, set(TABLES), "")
     server = r.get(data, "server", dict, "", {})
     r.check_keys(server, {"host", "port", "public_url", "trusted_proxies",
                                  "ping_interval_seconds"}, "server")

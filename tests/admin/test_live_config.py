@@ -260,3 +260,18 @@ def test_office_hours_out_of_order_are_refused(core: Core) -> None:
         assert caught.value.body()["error"]["field"] == field
     assert live_config.document(core, SCOPE)[0] == 1
     assert core.config.offices["DPS"].last_checkin.strftime("%H:%M") == "15:00"
+
+
+def test_import_refuses_a_table_it_does_not_know(core: Core) -> None:
+    """`[polcy]` or `[[ofices]]` in an imported file was skipped and the import reported
+    "nothing changed"; config.toml itself refuses them. Refused with the key and line."""
+    for text, key, line in (("[polcy]\nlate_grace_minutes = 5\n", "polcy", 1),
+                            ("[policy]\nlate_grace_minutes = 5\n\n[[ofices]]\nid = 'DPS'\n",
+                             "ofices", 4)):
+        with pytest.raises(ConfigError) as caught:
+            live_config.import_toml(core, text, "cli")
+        assert (caught.value.key, caught.value.line) == (key, line)
+        assert "unknown key" in caught.value.message
+    assert live_config.versions(core) == {"global": 1, SCOPE: 1}
+    # The installation's own tables ([server], [security], [[printers]], ...) are known.
+    assert live_config.import_toml(core, (ROOT / "config.toml").read_text(), "cli") == {}
