@@ -61,7 +61,7 @@ def service_history(core: Core, office_id: str) -> dict[str, int]:
     """How many recent services each station's mean rests on (at most the policy's
     window, the latest first; 0: no history, the mean is the default)."""
     office = core.office(office_id)
-    window = core.config.policy.service_time_window
+    window = core.config.policy_for(office.id).service_time_window
     counts: dict[str, int] = {}
     with core.db.read() as session:
         for station_id in office.stations:
@@ -80,7 +80,7 @@ def service_history(core: Core, office_id: str) -> dict[str, int]:
 def scenario_for_office(core: Core, office_id: str) -> Scenario:
     """The office as configured, with service times from its own timeline."""
     office = core.office(office_id)
-    policy = core.config.policy
+    policy = core.config.policy_for(office.id)
     walk_minutes = WALK_TO_COUNTER_SECONDS / 60
     stations: dict[str, StationSpec] = {}
     with core.db.read() as session:

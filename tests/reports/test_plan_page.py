@@ -263,3 +263,15 @@ def test_plan_learns_from_enough_real_services(core: Core) -> None:
     assert sources["berkas"] == "learned" and sources["foto"] == "too_few"
     assert scenario.stations["berkas"].service_mean == pytest.approx(8.5)
     assert scenario.stations["foto"].service_mean == pytest.approx(2.5)  # configured 3 min
+
+
+def test_the_plan_models_the_office_with_its_own_policy(core: Core) -> None:
+    """An office's own `policy` (here a 1:3 priority ratio and 45 minutes of grace) is the
+    one the planner replays, not the installation's [policy]."""
+    from shared import live_config
+
+    live_config.update(core, live_config.office_scope("DPS"), lambda document: document.update(
+        policy={"priority": "1:3", "late_grace_minutes": 45}), "kepala", "config.update")
+    scenario = scenario_for_office(core, "DPS")
+    assert (scenario.priority, scenario.late_grace_minutes) == ("1:3", 45)
+    assert core.config.policy.priority == "first"
