@@ -318,6 +318,16 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r'expected "first" or a ratio like "1:2"', 'expected "first" or a ratio like "1:2"'),
     (r"expected a table, got (?P<value>.*)", "expected a table, got {value}"),
     (r"unknown time zone (?P<value>.*)", "unknown time zone {value}"),
+    (r"expected minutes from 1 to 1440", "expected minutes from 1 to 1440"),
+    (r"expected distinct capital letters A-Z", "expected distinct capital letters A-Z"),
+    (r"expected one capital letter A-Z", "expected one capital letter A-Z"),
+    (r"letter (?P<letter>.*) is already used by (?P<key>.*)",
+     "letter {letter} is already used by {key}"),
+    (r"station (?P<station>.*) is defined twice", "station {station} is defined twice"),
+    (r"service (?P<service>.*) is defined twice", "service {service} is defined twice"),
+    (r"expected a time after opens \((?P<opens>.*)\)", "expected a time after opens ({opens})"),
+    (r"expected a time from opens to closes \((?P<opens>[^-]*)-(?P<closes>.*)\)",
+     "expected a time from opens to closes ({opens}-{closes})"),
 )
 
 

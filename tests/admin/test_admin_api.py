@@ -482,3 +482,14 @@ def test_config_import_keeps_a_station_and_a_service_still_in_use(adm: Admin) ->
                                     "cli", lambda office: import_hook(adm.core, office, "cli"))
         assert caught.value.key == "office:DPS" and code in caught.value.message
     assert live_config.document(adm.core, "office:DPS")[0] == 1
+
+
+def test_the_new_config_checks_give_their_reason_in_both_languages(adm: Admin) -> None:
+    """The reasons of the numbering, duplicate-id and office-hours checks reach the admin in
+    Indonesian too, not in English twice."""
+    for path, body, field in (
+            ("/config", {"numbering": {"slot_minutes": 0}}, "numbering.slot_minutes"),
+            ("/offices/DPS/config", {"opens": "17:00"}, "closes")):
+        refused = error(adm.call("PATCH", path, body))
+        assert refused["code"] == "invalid_config" and refused["field"] == field, refused
+        assert refused["reason"]["id"] != refused["reason"]["en"], refused["reason"]
