@@ -171,7 +171,7 @@ def range_export() -> Response:
     today = core.today(core.office(office))
     first = _date_arg("from", today)
     last = _date_arg("to", today)
-    if last < first or (last - first).days > MAX_RANGE_DAYS:
+    if last < first or (last - first).days + 1 > MAX_RANGE_DAYS:  # both days included
         raise Refusal(400, "invalid_request", "The range must run forward, a year at most.")
     fmt = _format_arg()
     with_names = _with_names(principal)

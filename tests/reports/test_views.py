@@ -232,6 +232,10 @@ def test_range_export(core: Core, client: FlaskClient) -> None:
     backwards = client.get("/reports/range/export?from=2026-12-02&to=2026-12-01")
     assert backwards.status_code == 400
     assert client.get("/reports/range/export?format=pdf").status_code == 400
+    # a year at most: 366 days (a leap year), not 367
+    leap = client.get("/reports/range/export?from=2028-01-01&to=2028-12-31&format=json")
+    assert leap.status_code == 200 and len(leap.json["days"]) == 366
+    assert client.get("/reports/range/export?from=2027-12-31&to=2028-12-31").status_code == 400
 
 
 def test_survey_answers_land_in_their_local_month(core: Core) -> None:
