@@ -429,10 +429,15 @@ def _position_statement(fifo: bool, has_cutoff: bool, overdue: bool, priority: b
 
 
 def mean_service_minutes(core: Core, session: Session, office_id: str, station: str) -> float:
-    """Rolling mean of the latest service times at a station, from the timeline."""
+    """Rolling mean of the latest service times at a station, from the timeline.
+
+    A service is the time at the station's counters, as the day report counts it
+    (shared.reports.figures): from a call to the move or finish, plus the part before a
+    hold; the time held, a call that ended in a no-show, and an earlier visit to the same
+    station (a ticket transferred back) are not service."""
     window = core.config.policy_for(office_id).service_time_window
     latest = _statement(("service_ends",), lambda: (
-        select(_TL.ticket_id, _TL.at)
+        select(_TL.id, _TL.ticket_id, _TL.at)
         .where(_TL.office_id == bindparam("office"), _TL.station == bindparam("station"),
                _TL.action.in_(lifecycle.SERVICE_ENDS))
         .order_by(_TL.id.desc())
@@ -441,21 +446,51 @@ def mean_service_minutes(core: Core, session: Session, office_id: str, station: 
                                              "window": window})
     if not finishes:
         return DEFAULT_SERVICE_MINUTES
-    ids = [row.ticket_id for row in finishes]
-    starts: dict[int, datetime] = {}
-    opened = _statement(("service_starts",), lambda: (
-        select(_TL.ticket_id, _TL.at)
+    steps = _statement(("service_steps",), lambda: (
+        select(_TL.id, _TL.ticket_id, _TL.at, _TL.action)
         .where(_TL.ticket_id.in_(bindparam("ids", expanding=True)),
-               _TL.station == bindparam("station"),
-               _TL.action.in_(lifecycle.SERVICE_STARTS))
+               _TL.station == bindparam("station"), _TL.action.in_(_SERVICE_STEPS))
         .order_by(_TL.id)))
-    for row in driver.rows(session, opened, {"ids": ids, "station": station}):
-        starts.setdefault(row.ticket_id, row.at)  # the first call opens the service
-    durations = [
-        (row.at - starts[row.ticket_id]).total_seconds() / 60
-        for row in finishes if row.ticket_id in starts
-    ]
+    by_ticket: dict[int, list[Any]] = {}
+    for row in driver.rows(session, steps, {"ids": [row.ticket_id for row in finishes],
+                                            "station": station}):
+        by_ticket.setdefault(row.ticket_id, []).append(row)
+    durations = [minutes for end in finishes
+                 if (minutes := _served_minutes(by_ticket.get(end.ticket_id, []), end))
+                 is not None]
     return statistics.fmean(durations) if durations else DEFAULT_SERVICE_MINUTES
+
+
+_HOLD = lifecycle.transition("hold").timeline
+#: The timeline entries at a station that open, pause or close a service there.
+_SERVICE_STEPS = (lifecycle.CALL, _HOLD, lifecycle.NO_SHOW, lifecycle.TRANSFER,
+                  *lifecycle.SERVICE_ENDS)
+
+
+def _served_minutes(steps: list[Any], end: Any) -> float | None:
+    """The minutes of service that `end` (a move or finish) closed, from the ticket's
+    steps at that station; None when no call opened it."""
+    served = 0.0
+    opened: datetime | None = None
+    called = False
+    for step in steps:
+        if step.id >= end.id:
+            break
+        if step.action in lifecycle.SERVICE_ENDS or step.action == lifecycle.TRANSFER:
+            served, opened, called = 0.0, None, False  # an earlier visit to this station
+        elif step.action == lifecycle.CALL:
+            opened = opened or step.at
+            called = True
+        elif step.action == _HOLD and opened is not None:
+            served += (step.at - opened).total_seconds() / 60
+            opened = None
+        elif step.action == lifecycle.NO_SHOW:
+            opened = None  # a call nobody answered serves nobody
+    if not called:
+        return None
+    if opened is not None:
+        served += (end.at - opened).total_seconds() / 60
+    return served
 
 
 def counters_for(office: Office, station: str) -> list[Counter]:

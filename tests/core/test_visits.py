@@ -480,3 +480,39 @@ def test_a_scan_after_the_visit_ended_says_so_instead_of_printing_position_0(
     again = visits.check_in(core, "DPS", "HERE-00001", "kiosk-1")
     assert again.reprint and again.ticket["id"] == called["id"] and again.print is not None
     assert again.ticket["position"] is None
+
+
+def test_the_mean_service_time_leaves_out_holds_no_shows_and_earlier_visits(
+        core: Core) -> None:
+    """The wait estimates (and the capacity plan) learn a station's service time as the
+    day report counts it: 09:10-09:12 and 09:50-09:55 around a 28-minute hold is 7 minutes,
+    not 45; a ticket sent back to the station later is timed from its new call."""
+    add(core, booking_row("HOLD-00001"), booking_row("BACK-00001"))
+    at(core, "09:05")
+    held = visits.check_in(core, "DPS", "HOLD-00001", "kiosk-1").ticket
+    back = visits.check_in(core, "DPS", "BACK-00001", "kiosk-1").ticket
+    at(core, "09:10")
+    assert visits.call_next(core, "DPS", "1", "petugas")["id"] == held["id"]
+    at(core, "09:11")
+    assert visits.call_next(core, "DPS", "2", "petugas")["id"] == back["id"]
+    at(core, "09:12")
+    visits.act(core, held["id"], "hold", "petugas", None, {"reason": "fotokopi KK"})
+    at(core, "09:14")
+    visits.act(core, back["id"], "finish", "petugas", None)  # 3 minutes
+    at(core, "09:40")
+    visits.act(core, held["id"], "resume", "petugas", None)
+    at(core, "09:50")
+    assert visits.call_next(core, "DPS", "1", "petugas")["id"] == held["id"]
+    at(core, "09:55")
+    visits.act(core, held["id"], "finish", "petugas", None)  # 2 + 5 minutes
+    with core.db.read() as session:
+        assert visits.mean_service_minutes(core, session, "DPS", "berkas") == 5.0
+    at(core, "10:30")
+    visits.act(core, back["id"], "transfer", "petugas", None, {"station": "berkas"})
+    at(core, "10:31")
+    assert visits.call_next(core, "DPS", "2", "petugas")["id"] == back["id"]
+    at(core, "10:35")
+    visits.act(core, back["id"], "finish", "petugas", None)  # 4 minutes, not 54
+    with core.db.read() as session:
+        assert visits.mean_service_minutes(core, session, "DPS", "berkas") == \
+            pytest.approx((3 + 7 + 4) / 3)
