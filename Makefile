@@ -52,7 +52,7 @@ types: venv
 	$(BIN)/mypy shared kiosk display counter hardware bench
 
 test: venv vendor services lint types
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 bench: venv vendor services
 	$(BIN)/python bench/run_all.py
