@@ -256,16 +256,21 @@ def test_too_early_refusal_says_when_to_come_back(browser: Any, live: LiveServer
 
 
 # --- printing reported by the API -------------------------------------------------------
+def queued_checkin(number: str, job: str, position: int, minutes: int) -> dict[str, Any]:
+    """A check-in's answer whose ticket print job is still queued (served by routing)."""
+    ticket = {"number": number, "office": "DPS", "service": "paspor-baru",
+              "slot": {"start": "09:00", "end": "10:00"}, "priority_group": None,
+              "status": "waiting", "station": "berkas", "counter": None, "position": position,
+              "estimated_wait_minutes": minutes, "status_url": f"/t/fake-token-{job}",
+              "issued_at": "2026-12-01T09:00:00+08:00"}
+    return {"ticket": ticket, "reprint": False,
+            "print": {"job": job, "status": "queued", "printer": "kiosk-1"}}
+
+
 def test_failed_print_tells_the_applicant_to_photograph_the_screen(kiosk: Kiosk,
                                                                   artifacts: Path) -> None:
     page = kiosk.page
-    ticket = {"number": "B007", "office": "DPS", "service": "paspor-baru",
-              "slot": {"start": "09:00", "end": "10:00"}, "priority_group": None,
-              "status": "waiting", "station": "berkas", "counter": None, "position": 3,
-              "estimated_wait_minutes": 12, "status_url": "/t/fake-token-for-print-test",
-              "issued_at": "2026-12-01T09:00:00+08:00"}
-    answer = {"ticket": ticket, "reprint": False,
-              "print": {"job": "job-7", "status": "queued", "printer": "kiosk-1"}}
+    answer = queued_checkin("B007", "job-7", position=3, minutes=12)
     polled: list[str] = []
 
     def print_job(route: Any) -> None:
@@ -385,13 +390,7 @@ def test_a_ticket_not_printed_in_time_says_so_before_the_screen_returns(
     page.clock.install()
     page.reload()
     page.wait_for_selector("#kiosk[data-ready='true']")
-    ticket = {"number": "B008", "office": "DPS", "service": "paspor-baru",
-              "slot": {"start": "09:00", "end": "10:00"}, "priority_group": None,
-              "status": "waiting", "station": "berkas", "counter": None, "position": 2,
-              "estimated_wait_minutes": 6, "status_url": "/t/fake-token-for-late-print",
-              "issued_at": "2026-12-01T09:00:00+08:00"}
-    answer = {"ticket": ticket, "reprint": False,
-              "print": {"job": "job-8", "status": "queued", "printer": "kiosk-1"}}
+    answer = queued_checkin("B008", "job-8", position=2, minutes=6)
     job = {"status": "queued"}
     page.route("**/api/v1/checkin*", lambda route: route.fulfill(
         status=201, content_type="application/json", body=json.dumps(answer)))
