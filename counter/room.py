@@ -6,15 +6,11 @@ from __future__ import annotations
 from flask import Flask
 
 from counter.admin_views import admin
+from counter.checks import check_config as check_config
 from counter.realtime import CounterNamespace
 from counter.views import counter
-from shared.config import Config
 from shared.core import Core
 from shared.realtime import socketio
-
-
-def check_config(config: Config) -> None:
-    """The counters are part of each office's core configuration: nothing of its own."""
 
 
 def register(app: Flask, core: Core) -> None:

@@ -12,11 +12,11 @@ from display.announce.blueprint import announce_blueprint
 from display.announce.calls import CallError, call_announcement, settings_for
 from display.announce.settings import announce_defaults
 from display.board import snapshot
+from display.checks import check_config
 from display.realtime import DisplayNamespace
 from display.soundcheck import install as install_board_sound
 from display.soundcheck import soundcheck
 from display.views import display
-from shared.config import Config
 from shared.core import Core
 from shared.events import TicketEvent
 from shared.limits import LimitedView, limit_view
@@ -28,10 +28,6 @@ log = logging.getLogger(__name__)
 SOUND_CHECKS_PER_MINUTE = 4
 
 __all__ = ["announcer", "check_config", "register", "snapshot"]
-
-
-def check_config(config: Config) -> None:
-    settings_for(config)
 
 
 def office_of_request() -> str:

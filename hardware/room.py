@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response
 
+from hardware.checks import check_config as check_config
 from hardware.printing import parse_printers, render_preview_png
-from hardware.serial.settings import parse_buses
 from hardware.wiring import start_hardware, ticket_print
 from shared import visits
-from shared.config import Config
 from shared.core import Core
 from shared.errors import Refusal
 
@@ -32,11 +31,6 @@ def ticket_preview(token: str) -> Response:
     data = visits.get_ticket_by_token(core, token)
     png = render_preview_png(ticket_print(core, data), width_mm=80)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
-
-
-def check_config(config: Config) -> None:
-    parse_printers(config.printers)
-    parse_buses(config.serial, config.offices)
 
 
 def register(app: Flask, core: Core) -> None:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from kiosk.checks import check_config as check_config
 from kiosk.ticket_realtime import install as install_ticket_push
 from kiosk.views import kiosk
-from shared.config import Config
 from shared.core import Core
-
-
-def check_config(config: Config) -> None:
-    """`[kiosk]` is read by the core's check-in (the code pattern): nothing of its own."""
 
 
 def register(app: Flask, core: Core) -> None:

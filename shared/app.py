@@ -1,16 +1,16 @@
 """The composition root: the Flask application factory and the list of rooms.
 
-This is the only module of `shared/` that imports the rooms (kiosk, display, counter,
+With shared.config_checks (the rooms' checks of config.toml alone, for the command line)
+this is the only module of `shared/` that imports the rooms (kiosk, display, counter,
 hardware); everything else in `shared/` knows none of them. Each room plugs itself in
-through its `room.py` (see shared.registry); `shared.cli` and `shared.wsgi` build the
-application through here.
+through its `room.py` (see shared.registry); `shared.wsgi` builds the application through
+here.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
@@ -21,8 +21,7 @@ import display.room
 import hardware.room
 import kiosk.room
 import shared.reports.room
-from shared import config as config_module
-from shared import roles
+from shared import config_checks, roles
 from shared.config import PING_TIMEOUT_SECONDS, Config, check_secrets
 from shared.core import Core
 from shared.errors import GuardedJSONProvider, Refusal
@@ -44,9 +43,8 @@ ROOMS: tuple[Room, ...] = (kiosk.room, display.room, counter.room, shared.report
                            hardware.room)
 
 
-def load_config(path: Path | None = None) -> Config:
-    """config.toml checked with every room's own sections (printers, serial, announce...)."""
-    return config_module.load_config(path, checks=[room.check_config for room in ROOMS])
+# config.toml checked with every room's own sections (printers, serial, announce...).
+load_config = config_checks.load_config
 
 MAX_BODY = 1024 * 1024            # API bodies
 NO_PAGES = ("/api/", "/socket.io")  # paths that never answer with an HTML page

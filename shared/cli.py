@@ -15,7 +15,7 @@ from shared.config import ConfigError
 
 
 def _core() -> Any:
-    from shared.app import load_config
+    from shared.config_checks import load_config
     from shared.core import Core
 
     try:
@@ -73,7 +73,7 @@ def serve(host: str | None, port: int | None, no_hardware: bool) -> None:
     from shared.config import check_secrets
 
     try:
-        from shared.app import load_config
+        from shared.config_checks import load_config
 
         config = load_config()  # fail here, with the message, not inside the worker
         check_secrets(config)

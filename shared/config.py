@@ -651,7 +651,7 @@ def load_config(path: Path | None = None, checks: Sequence[SectionCheck] = ()) -
     """Read the configured file (GILIRAN_CONFIG, default ./config.toml) and validate it.
 
     `checks` validate the sections the rooms own (printers, serial, announce, retention):
-    `shared.app.load_config` passes every room's `check_config` (shared.registry)."""
+    `shared.config_checks.load_config` passes every room's `check_config` (shared.registry)."""
     path = path or config_path()
     try:
         text = path.read_text(encoding="utf-8")

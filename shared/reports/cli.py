@@ -15,11 +15,11 @@ from shared.reports.render import FORMATS
 
 def _core() -> Any:
     """A core on a migrated database with the configured offices present."""
-    from shared.app import load_config
     from shared.config import ConfigError
+    from shared.config_checks import load_config
     from shared.core import Core
     from shared.migrate import upgrade
-    from shared.reports.retention import retention_settings
+    from shared.reports.retention_settings import retention_settings
 
     try:
         config = load_config()

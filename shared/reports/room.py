@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shared.config import Config
 from shared.core import Core
-from shared.reports.retention import retention_settings
+from shared.reports.checks import check_config as check_config
 from shared.reports.views import reports
-
-
-def check_config(config: Config) -> None:
-    retention_settings(config)
 
 
 def register(app: Flask, core: Core) -> None:

@@ -73,7 +73,7 @@ def test_the_voice_endpoints_in_the_docs_exist(core: object) -> None:
 
 def test_reports_doc_covers_every_report_route_format_and_definition(core: object) -> None:
     from shared.app import create_app
-    from shared.reports import planning, render, retention, skm
+    from shared.reports import planning, render, retention_settings, skm
 
     reports = (ROOT / "docs" / "reports.md").read_text(encoding="utf-8")
     app: Flask = create_app(core=core)  # type: ignore[arg-type]
@@ -84,7 +84,7 @@ def test_reports_doc_covers_every_report_route_format_and_definition(core: objec
         assert f"`{fmt}`" in reports, fmt
     for needle in ("office=", "with_names=1", "late_grace_minutes", "GET /api/v1/survey/",
                    "POST /api/v1/survey/", "YYYY-S1", "88.31", f"at least {planning.MIN_SERVICES}",
-                   f"(default {retention.DEFAULT_PERSONAL_DAYS})"):
+                   f"(default {retention_settings.DEFAULT_PERSONAL_DAYS})"):
         assert needle in reports, needle
     assert len(skm.ELEMENTS) == 9 and "U1…U9" in reports
     assert "docs/reports.md" in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -12,13 +12,8 @@ from shared.config import ConfigError
 from shared.core import Core
 from shared.models import Booking, TimelineEntry
 from shared.reports.figures import day_report
-from shared.reports.retention import (
-    Retention,
-    audit_entries,
-    mask_name,
-    purge,
-    retention_settings,
-)
+from shared.reports.retention import audit_entries, mask_name, purge
+from shared.reports.retention_settings import Retention, retention_settings
 from tests.reports.helpers import drive_day
 
 DAY = date(2026, 12, 1)
