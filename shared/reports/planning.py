@@ -16,7 +16,7 @@ import threading
 import time as timer
 from collections import OrderedDict
 from datetime import date, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -29,8 +29,10 @@ from shared.simulation.office import (
     scenario_for_office,
     service_history,
 )
-from shared.simulation.planner import MODES, Plan, plan_for_bookings
-from shared.simulation.scenario import Booking, Scenario, StationSpec
+from shared.simulation.scenario import MODES, Booking, Scenario, StationSpec
+
+if TYPE_CHECKING:
+    from shared.simulation.planner import Plan
 
 RUNS = 5
 SEED = 1
@@ -70,6 +72,9 @@ def _plan(scenario: Scenario, bookings: list[Booking], mode: str) -> tuple[Plan,
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
+    # The simulator needs numpy: imported here, on the first plan, not at the server's start.
+    from shared.simulation.planner import plan_for_bookings
+
     started = timer.perf_counter()
     result = plan_for_bookings(scenario, bookings, staff=scenario.counters, target=TARGET,
                                mode=mode, runs=RUNS, seed=SEED)

@@ -35,7 +35,7 @@ from shared.clock import parse_day
 from shared.core import Core
 from shared.errors import Refusal, loads
 from shared.reports import figures, planning, render, retention, skm
-from shared.simulation.planner import MODES
+from shared.simulation.scenario import MODES
 from shared.web import current_principal
 
 reports = Blueprint("reports", __name__, template_folder="templates",

@@ -6,8 +6,11 @@
     print(summarise([result]))
 """
 
-from shared.simulation.engine import DayResult, VisitRecord, run_day, run_days
-from shared.simulation.metrics import CONTRACT_KEYS, day_figures, summarise
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from shared.simulation.scenario import (
     Arrival,
     Booking,
@@ -20,6 +23,25 @@ from shared.simulation.scenario import (
     load_day,
     load_scenario,
 )
+
+if TYPE_CHECKING:
+    from shared.simulation.engine import DayResult, VisitRecord, run_day, run_days
+    from shared.simulation.metrics import CONTRACT_KEYS, day_figures, summarise
+
+# The engine and its metrics need numpy: they are imported when first asked for, so that
+# a server, which imports the scenarios for the supervisor's plan page, does not load
+# numpy (about 0.15 s and 10 MB) until somebody opens that page.
+_LAZY = {
+    "DayResult": "engine", "VisitRecord": "engine", "run_day": "engine", "run_days": "engine",
+    "CONTRACT_KEYS": "metrics", "day_figures": "metrics", "summarise": "metrics",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"shared.simulation.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'shared.simulation' has no attribute {name!r}")
+
 
 __all__ = [
     "CONTRACT_KEYS",

@@ -29,10 +29,9 @@ from typing import Any
 from shared.groups import PREGNANT
 from shared.simulation.engine import run_day
 from shared.simulation.metrics import CONTRACT_KEYS, average, day_figures
-from shared.simulation.scenario import Arrival, Booking, Scenario
+from shared.simulation.scenario import MODES, Arrival, Booking, Scenario
 
 ArrivalsFor = Callable[[int], Sequence[Arrival]]
-MODES = ("counters", "quota")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ from shared.groups import PRIORITY_GROUPS
 
 BEHAVIOURS = ("early", "on-time", "late", "walk-in")
 EXPRESS_PREFIX = "percepatan"
+# What the capacity planner varies: counters staffed, or the hourly booking quota
+# (shared.simulation.planner).
+MODES = ("counters", "quota")
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 _CODE = re.compile(r"^[A-Za-z0-9-]{6,32}$")

@@ -133,3 +133,16 @@ def test_the_command_line_checks_config_toml_without_building_the_application() 
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=True)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_a_server_loads_the_simulator_only_when_a_plan_is_asked_for() -> None:
+    """The simulator needs numpy (about 0.15 s of every start and 12 MB of every worker);
+    the supervisor's plan page imports it on the first plan, not the application."""
+    import subprocess
+    import sys
+
+    code = ("import sys, shared.app, shared.reports.planning, shared.simulation; "
+            "print('numpy' in sys.modules, shared.simulation.run_day.__module__)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.split() == ["False", "shared.simulation.engine"], result.stderr
