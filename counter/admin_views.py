@@ -222,11 +222,12 @@ def hardware_offices(core: Core, states: dict[str, dict[str, dict[str, Any]]],
     """"printer:<id>" / "serial:<id>" -> the office it serves (None: not known).
 
     A kiosk prints on the printer with its own id, a counter's printer is
-    `counter-<counter>`, a backup printer serves the office of the printer it backs up,
-    and a serial bus says its office in its state."""
+    `counter-<office>-<counter>` or `counter-<counter>` (shared.outbox), a backup printer
+    serves the office of the printer it backs up, and a serial bus says its office in its
+    state."""
     owners: dict[str, str | None] = {}
     kiosks = {d.id: d.office for d in devices if d.kind == roles.KIOSK}
-    counters = {outbox.counter_printer(counter): office.id
+    counters = {outbox.counter_printer(core.printers, office.id, counter): office.id
                 for office in core.config.offices.values() for counter in office.counters}
     printers = states.get("printer", {})
     for printer_id in printers:

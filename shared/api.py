@@ -85,7 +85,7 @@ def walkins() -> tuple[Response, int]:
     if counter is not None and (not isinstance(counter, str)
                                 or counter not in core().office(office).counters):
         raise Refusal(422, "invalid_request", "Unknown counter.")
-    printer = outbox.counter_printer(counter) if counter else None
+    printer = outbox.counter_printer(core().printers, office, counter) if counter else None
     issued = visits.issue_walk_in(core(), office, body.get("service"),
                                   body.get("priority_group"), principal.name, printer)
     payload: dict[str, Any] = {"ticket": issued.ticket}

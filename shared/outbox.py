@@ -22,7 +22,8 @@ does. Whichever process owns that printer performs it, wherever the request land
 The printer ids that exist come from the hardware's own configuration section, given to
 the core at start-up (`Core.printers`); where nothing is configured, nothing is queued.
 Which printer serves what is one rule: a kiosk prints on the printer with its own id; a
-counter on `counter-<counter id>`.
+counter on `counter-<office id>-<counter id>` if there is one, else `counter-<counter id>`
+(which the hardware's check of config.toml allows only for a counter id one office has).
 """
 
 from __future__ import annotations
@@ -50,8 +51,12 @@ def kiosk_printer(kiosk: str) -> str:
     return kiosk
 
 
-def counter_printer(counter: str) -> str:
-    return f"counter-{counter}"
+def counter_printer(printers: frozenset[str], office: str, counter: str) -> str:
+    """The printer of an office's counter: `counter-<office>-<counter>` where configured
+    (deployments serving several offices, whose counter ids repeat), else
+    `counter-<counter>`."""
+    own = f"counter-{office}-{counter}"
+    return own if own in printers else f"counter-{counter}"
 
 
 def kiosk_office(core: Core, kiosk: str) -> str | None:
@@ -66,16 +71,19 @@ def kiosk_office(core: Core, kiosk: str) -> str | None:
 
 def printer_offices(core: Core, printer: str) -> set[str]:
     """The offices whose printer this is, by the rule above: a kiosk's printer is in the
-    kiosk's office; `counter-<id>` in every office with a counter of that id (counter ids
-    are an office's own, so two offices may both have one); a backup (`[[printers]]
-    backup`) in the offices of the printers it backs up. Empty for a name none fits."""
+    kiosk's office; `counter-<office>-<id>` in that office if it has the counter;
+    `counter-<id>` in every office with a counter of that id (one, when it is a configured
+    printer); a backup (`[[printers]] backup`) in the offices of the printers it backs
+    up. Empty for a name none fits."""
 
     def named(name: str) -> set[str]:
         kiosk = kiosk_office(core, name)
-        counter = name.removeprefix(counter_printer(""))
-        return ({kiosk} if kiosk is not None else set()) | (
-            {o.id for o in core.config.offices.values() if counter in o.counters}
-            if counter != name else set())
+        found = {kiosk} if kiosk is not None else set()
+        for office in core.config.offices.values():
+            if any(name in (f"counter-{office.id}-{counter}", f"counter-{counter}")
+                   for counter in office.counters):
+                found.add(office.id)
+        return found
 
     found = named(printer)
     for entry in core.config.printers:

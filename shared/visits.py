@@ -1472,7 +1472,8 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
         reads += [read for read in (counted[1] if counted else None, recent_read) if read]
         slip = None
         if ticket.status == lifecycle.DONE and counter_before:
-            slip = outbox.prepare(change, outbox.counter_printer(counter_before), "slip",
+            printer = outbox.counter_printer(change.printers, office.id, counter_before)
+            slip = outbox.prepare(change, printer, "slip",
                                   _slip(office, ticket, now), ticket.id)
             if slip is not None:
                 reads.append(outbox.insert(slip))

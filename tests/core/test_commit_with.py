@@ -208,7 +208,7 @@ def test_the_slip_commits_with_the_last_finish(postgres_core: Core,
     office = postgres_core.office("DPS")
     foto = next(c.id for c in office.counters.values()
                 if "foto" in c.stations and not c.priority_only)
-    postgres_core.printers = frozenset({outbox.counter_printer(foto)})
+    postgres_core.printers = frozenset({outbox.counter_printer(frozenset(), "DPS", foto)})
     import_rows(postgres_core, enumerate([booking_row("SLIP-01")], start=1))
     ticket = visits.check_in(postgres_core, "DPS", "SLIP-01", "kiosk-1").ticket
     visits.act(postgres_core, ticket["id"], "transfer", "petugas", None, {"station": "foto"})

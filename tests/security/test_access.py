@@ -306,3 +306,43 @@ def test_a_reprint_or_check_in_prints_on_the_ticket_s_office_printers_only(two: 
     answer = two.call("POST", "/checkin", {"scan": "DPS-000001", "kiosk": "kiosk-dps"},
                       two.who["officer-dps"])
     assert answer.status_code == 201 and answer.get_json()["print"]["printer"] == "kiosk-dps"
+
+
+def test_counters_of_the_same_id_in_two_offices_print_each_at_their_own(two: Any) -> None:
+    """Counter ids are each office's own (DPS and JKT both have counter 1): a walk-in issued
+    at DPS's counter 1 prints on `counter-DPS-1`, not where JKT's counter 1 prints, and a
+    reprint on the other office's counter printer is refused."""
+    two.core.printers = frozenset({"counter-DPS-1", "counter-JKT-1"})
+    dps = two.call("POST", "/walkins", {"service": "paspor-baru", "counter": "1"},
+                   two.who["officer-dps"])
+    jkt = two.call("POST", "/walkins", {"service": "paspor-baru", "counter": "1"},
+                   two.who["officer-jkt"])
+    assert dps.status_code == jkt.status_code == 201, (dps.get_json(), jkt.get_json())
+    assert dps.get_json()["print"]["printer"] == "counter-DPS-1"
+    assert jkt.get_json()["print"]["printer"] == "counter-JKT-1"
+    ticket = dps.get_json()["ticket"]["id"]
+    refused = two.call("POST", f"/tickets/{ticket}/reprint", {"printer": "counter-JKT-1"},
+                       two.who["officer-dps"])
+    assert refused.status_code == 403, refused.get_json()
+    again = two.call("POST", f"/tickets/{ticket}/reprint", {"printer": "counter-DPS-1"},
+                     two.who["officer-dps"])
+    assert again.status_code == 200 and again.get_json()["print"]["printer"] == "counter-DPS-1"
+
+
+def test_a_counter_printer_named_for_two_offices_counters_is_refused(tmp_path: Path) -> None:
+    """`counter-1` where two offices have a counter 1 would print both offices' walk-ins and
+    slips in one of them: config.toml is refused, naming the per-office name instead."""
+    from shared.config import ConfigError
+    from shared.config_checks import load_config as load_checked
+    from tests.security.test_input import SECOND_OFFICE
+
+    base = (ROOT / "config.toml").read_text(encoding="utf-8") + SECOND_OFFICE
+    path = tmp_path / "config.toml"
+    path.write_text(base + '\n[[printers]]\nid = "counter-1"\nurl = "dummy://"\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_checked(path)
+    assert refused.value.key.startswith("printers[") and "counter-DPS-1" in str(refused.value)
+    path.write_text(base + '\n[[printers]]\nid = "counter-DPS-1"\nurl = "dummy://"\n'
+                    '\n[[printers]]\nid = "counter-JKT-1"\nurl = "dummy://"\n', encoding="utf-8")
+    assert {p["id"] for p in load_checked(path).printers} >= {"counter-DPS-1", "counter-JKT-1"}
