@@ -110,6 +110,12 @@ class LiveServer:
         assert self.process is not None
         os.killpg(self.process.pid, sig)
 
+    def close(self) -> None:
+        """Stop at the end of a test: gunicorn's quick shutdown (SIGINT). SIGTERM's graceful
+        stop waits for the worker's next one-second tick, then up to `graceful_timeout`
+        (3 s) for open websockets; a test's teardown checks nothing after it."""
+        self.stop(signal.SIGINT)
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, sig)

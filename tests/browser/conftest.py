@@ -20,7 +20,7 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
     server.prepare()
     server.start()
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture

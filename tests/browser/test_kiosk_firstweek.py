@@ -34,7 +34,7 @@ def late_live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveSe
     server.prepare()
     server.start()
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.mark.parametrize("late_live", ["demote"], indirect=True)

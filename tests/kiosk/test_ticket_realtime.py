@@ -25,7 +25,7 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
     server.prepare()
     server.start()
     yield server
-    server.stop()
+    server.close()
 
 
 class Phone:

@@ -136,7 +136,7 @@ def running_pair(database_url: str, redis_url: str, tmp_path: Path, *,
         yield servers[0], servers[1]
     finally:
         for server in servers:
-            server.stop()
+            server.close()
 
 
 def pg_redis_pair(postgres: object, redis_server: object, tmp_path: Path,

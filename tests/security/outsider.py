@@ -67,7 +67,7 @@ def office(tmp_path: Path) -> Iterator[Office]:
     try:
         yield started(server)
     finally:
-        server.stop()
+        server.close()
 
 
 def csrf_of(page: str) -> str:
