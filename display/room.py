@@ -51,10 +51,11 @@ def register(app: Flask, core: Core) -> None:
 
 
 def announcer(core: Core) -> Any:
-    """The clip URLs a board plays for a call, from the office's [announce] settings."""
+    """The clip URLs a board plays for a call and how many times it speaks them, from the
+    office's [announce] settings."""
     cached: dict[str, Any] = {"config": core.config, "settings": settings_for(core.config)}
 
-    def urls(office: str, event: TicketEvent) -> list[str]:
+    def urls(office: str, event: TicketEvent) -> tuple[list[str], int]:
         if cached["config"] is not core.config:  # the live configuration changed
             cached.update(config=core.config, settings=settings_for(core.config))
         try:
@@ -63,7 +64,7 @@ def announcer(core: Core) -> Any:
                                      str(event.counter), event.station, office)
         except CallError:
             log.warning("no announcement for %s at %s", event.ticket.get("number"), event.counter)
-            return []
-        return list(call.urls)
+            return [], 1
+        return list(call.urls), call.repeat
 
     return urls

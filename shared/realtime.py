@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 socketio = SocketIO()
 
 CALL_KINDS = lifecycle.CALL_EVENTS
-Announcer = Callable[[str, TicketEvent], list[str]]
+#: What a board plays for a call: the clip URLs, and how many times it speaks them
+#: (`[announce] repeat`).
+Announcer = Callable[[str, TicketEvent], tuple[list[str], int]]
 Snapshot = Callable[[Core, str], dict[str, Any]]
 
 #: Quiet time after an office's last change before its board snapshot is built, and the
@@ -84,6 +86,7 @@ def bridge(core: Core, announce: Announcer | None = None, *,
             socketio.emit("config_changed", {"office": event.office, "version": event.version},
                           namespace="/display", to=config_room(event.office))
         if event.kind in CALL_KINDS:
+            urls, repeat = announce(event.office, event) if announce else ([], 1)
             called: dict[str, Any] = {
                 "version": event.version,
                 "previous": sent.get(event.office, 0),
@@ -92,7 +95,8 @@ def bridge(core: Core, announce: Announcer | None = None, *,
                 "counter_name": event.counter_name,
                 "station": event.station,
                 "recall": event.kind == lifecycle.RECALL_EVENT,
-                "announce": announce(event.office, event) if announce else [],
+                "announce": urls,
+                "repeat": repeat,
             }
             socketio.emit("called", called, namespace="/display", to=event.office)
             sent[event.office] = max(sent.get(event.office, 0), event.version)

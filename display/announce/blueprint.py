@@ -58,7 +58,14 @@ def _remember_config(state: BlueprintSetupState) -> None:
 
 
 def _state() -> tuple[Config, AnnounceSettings]:
+    """The configuration in force and its `[announce]` settings. In the product that is
+    the core's live configuration (a counter the admin added, a changed `[announce]`), not
+    the one the blueprint was registered with."""
     state = current_app.extensions.setdefault(EXTENSION, _State())
+    core = current_app.extensions.get("giliran")
+    live = getattr(core, "config", None)
+    if isinstance(live, Config) and live is not state.config:
+        state.config, state.settings = live, None
     if state.config is None:
         state.config = load_config()
     if state.settings is None:

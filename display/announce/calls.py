@@ -11,13 +11,16 @@ from pathlib import Path
 
 from display.announce.clips import announce_urls, clip_url_prefix
 from display.announce.phrases import (
+    DEFAULT_SPOKEN,
     Announcement,
     PhraseError,
     announcement_for,
+    counter_label,
     is_ticket_number,
+    place_for,
 )
 from display.announce.settings import AnnounceSettings, parse_announce
-from shared.config import Config
+from shared.config import Config, Counter, Office
 
 
 class CallError(ValueError):
@@ -45,6 +48,35 @@ def settings_for(config: Config) -> AnnounceSettings:
     folder of the config file). Raises shared.config.ConfigError."""
     base = Path(config.source).resolve().parent if config.source else None
     return parse_announce(config.announce, base)
+
+
+def counter_place(office: Office, counter: Counter) -> str:
+    """Where a call sends the applicant, spoken: the place of the counter's stations
+    ("ruang wawancara"); "loket" for a counter serving stations of several places (a
+    priority counter that does every step at its own desk is not in the interview room).
+    Raises PhraseError for a spoken name that cannot be spoken."""
+    places = {place_for(office.stations[station].spoken)[0] for station in counter.stations
+              if station in office.stations}
+    return places.pop() if len(places) == 1 else DEFAULT_SPOKEN
+
+
+def _spoken_id(office: Office, counter: Counter) -> tuple[str, str] | None:
+    try:
+        return counter_place(office, counter), counter_label(counter.id)
+    except PhraseError:
+        return None
+
+
+def spoken_counter(office: Office, counter: Counter) -> tuple[str, str | None]:
+    """The spoken place of a counter and, when its short label ("W3" -> "3") would sound
+    like another counter's at the same place ("3A" and "3B", or "3" and "W3" in one
+    room), its whole id as the label ("3A"); None keeps the short label."""
+    own = _spoken_id(office, counter)
+    place = counter_place(office, counter)
+    if own is not None and any(other.id != counter.id and _spoken_id(office, other) == own
+                               for other in office.counters.values()):
+        return place, "".join(ch for ch in counter.id if ch.isalnum())[:16].upper()
+    return place, None
 
 
 def call_announcement(
@@ -85,9 +117,9 @@ def call_announcement(
             "Nomor antrean harus berupa 1-12 huruf dan angka, misalnya B012.",
             "The ticket number must be 1-12 letters and digits, for example B012.",
         )
-    station = office.stations[station_id]
     try:
-        announcement = announcement_for(number, counter.id, station.spoken, settings)
+        place, label = spoken_counter(office, counter)
+        announcement = announcement_for(number, counter.id, place, settings, label)
     except PhraseError as exc:
         # The number is fine, so the configured counter id or spoken name is at fault.
         raise CallError(

@@ -57,7 +57,8 @@ PLACES: dict[str, Place] = {
     "ruang sidik jari": Place("id/ruang-sidik-jari", "en/fingerprint-room", "fingerprint room"),
     "ruang foto": Place("id/ruang-foto", "en/photo-room", "photo room"),
 }
-DEFAULT_EN_PLACE = PLACES["loket"]
+DEFAULT_SPOKEN = "loket"  # a counter's own place: a desk in the hall
+DEFAULT_EN_PLACE = PLACES[DEFAULT_SPOKEN]
 
 
 def _vocabulary() -> dict[str, tuple[str, str]]:
@@ -87,6 +88,7 @@ VOCABULARY: dict[str, tuple[str, str]] = _vocabulary()
 _NUMBER_RE = re.compile(r"[A-Z0-9]{1,12}")
 _COUNTER_RE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 _SPOKEN_RE = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
+_LABEL_RE = re.compile(r"[A-Za-z0-9]{1,16}")
 
 
 class PhraseError(ValueError):
@@ -198,12 +200,15 @@ def build_announcement(
     numbers: NumberMode = "digits",
     english: bool = True,
     chime: bool = True,
+    label: str | None = None,
 ) -> Announcement:
     """The call "Nomor antrean B012, silakan menuju loket 3." as clip tokens and text.
 
     `number` is the ticket number (letters and digits, e.g. "B012"); `counter_id` a counter
     id from config.toml ("3", "W2"); `station_spoken` the station's `spoken` name ("loket",
-    "ruang wawancara"). Raises `PhraseError` for text that cannot be spoken.
+    "ruang wawancara"). `label` is what names the counter after the place, when not the
+    one `counter_label` makes of its id (1-16 letters and digits: "3A" where counters 3A
+    and 3B share a place). Raises `PhraseError` for text that cannot be spoken.
     """
     if numbers not in ("digits", "words"):
         raise PhraseError(f"numbers must be 'digits' or 'words', got {numbers!r}")
@@ -212,7 +217,11 @@ def build_announcement(
         raise PhraseError(f"ticket number must be 1-12 letters and digits: {number!r}")
     if not _COUNTER_RE.fullmatch(counter_id):
         raise PhraseError(f"counter id must be 1-16 letters, digits, - or _: {counter_id!r}")
-    label = counter_label(counter_id)
+    if label is None:
+        label = counter_label(counter_id)
+    elif not _LABEL_RE.fullmatch(label):
+        raise PhraseError(f"counter label must be 1-16 letters and digits: {label!r}")
+    label = label.upper()
     spoken, place = place_for(station_spoken)
 
     tokens: list[str] = [CHIME] if chime else []
@@ -236,9 +245,11 @@ def build_announcement(
 
 
 def announcement_for(
-    number: str, counter_id: str, station_spoken: str, settings: AnnounceSettings
+    number: str, counter_id: str, station_spoken: str, settings: AnnounceSettings,
+    label: str | None = None,
 ) -> Announcement:
     """`build_announcement` with the office's `[announce]` settings."""
     return build_announcement(
-        number, counter_id, station_spoken, numbers=settings.numbers, english=settings.english
+        number, counter_id, station_spoken, numbers=settings.numbers, english=settings.english,
+        label=label,
     )

@@ -3,7 +3,7 @@
  *
  * State comes from the server as versioned messages in the /display namespace:
  *   snapshot {version, now, now_serving, recent, waiting, stations, serving_slot, info}
- *   called   {version, number, counter, counter_name, station, recall, announce}
+ *   called   {version, number, counter, counter_name, station, recall, announce, repeat}
  * A snapshot is applied only when its version is >= the last one applied. A "called" whose
  * `previous` (the last version the server sent to the room) is newer than the board's
  * last version means messages were missed, so the board asks for a snapshot. Every
@@ -194,6 +194,11 @@
     if (!snap || typeof snap.version !== "number") return false;
     if (snap.version < state.lastVersion) return false;  // an older picture: keep ours
     state.lastVersion = snap.version;
+    // Calls announced beyond this picture belong to a history the server no longer has
+    // (it was restored from a backup): the same versions will be new calls, to be spoken.
+    for (const version of state.announced) {
+      if (version > snap.version) state.announced.delete(version);
+    }
     if (snap.now) syncClock(snap.now);
     render(snap);
     state.snapshot = snap;
@@ -209,7 +214,9 @@
     }
     const announcer = window.GiliranAnnouncer;
     if (announcer && Array.isArray(call.announce) && call.announce.length > 0) {
-      announcer.enqueue({number: call.number, urls: call.announce, recall: Boolean(call.recall)});
+      // `repeat`: the office's [announce] repeat (the announcer's own default without it).
+      announcer.enqueue({number: call.number, urls: call.announce, recall: Boolean(call.recall),
+                         repeat: call.repeat});
     }
   }
 
