@@ -53,7 +53,7 @@ def _admin_or_login() -> Principal | BaseResponse:
         target = request.full_path if request.query_string else request.path
         return redirect(url_for("pages.login", next=target))
     if principal.role != roles.ADMIN:
-        return Response(render_template("counter/forbidden.html"), status=403)
+        return Response(render_template("counter/forbidden.html", only="admin"), status=403)
     return principal
 
 
@@ -167,7 +167,8 @@ def settings_page() -> Any:
     if isinstance(principal, BaseResponse):
         return principal
     if principal.offices is not None:
-        return Response(render_template("counter/forbidden.html"), status=403)
+        return Response(render_template("counter/forbidden.html", only="all_offices_admin"),
+                        status=403)
     version, document = live_config.document(_core(), live_config.GLOBAL)
     return _page("admin/settings.html", principal, version=version, fields=GLOBAL_FIELDS,
                  titles=GLOBAL_TITLES, values=_global_values(document))

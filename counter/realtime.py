@@ -26,7 +26,9 @@ class CounterNamespace(Namespace):
     def on_disconnect(self, reason: Any = None) -> None:
         unregister(request.sid, self.namespace)  # type: ignore[attr-defined]
 
-    def on_join(self, data: Any) -> dict[str, Any]:
+    def on_join(self, data: Any = None) -> dict[str, Any]:
+        # `data` defaults: a client may emit "join" with no payload at all (refused below
+        # as unknown_office, not a handler error and a traceback in the log).
         core = current_app.extensions["giliran"]
         office = data.get("office") if isinstance(data, dict) else None
         principal = current_principal()

@@ -10,6 +10,10 @@ Socket.IO namespace says something changed:
 `GET /counter/api/overview[?office=X]`
     Every counter's state, per station the queue length and the longest current wait,
     and today's totals (no-shows among them). Supervisors and admins.
+`GET /counter/api/health[?office=X]`
+    `{db, printers, devices: {serial}}` of that office only, as every process knows them
+    (shared.device_states): the supervisor's "printers and devices". Supervisors and
+    admins.
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ from flask import (
     url_for,
 )
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
-from shared import lifecycle, offices, roles, visits
-from shared.auth import Principal, require
+from shared import device_states, lifecycle, offices, roles, visits
+from shared.auth import Principal, list_devices, require
 from shared.clock import to_local
 from shared.config import Office
 from shared.core import Core
@@ -104,6 +109,7 @@ TERMINAL_TEXT = {
     "calls": "called {count}x",
     "reason": "Reason",
     "idle": "Idle",
+    "counter_closed": "Counter closed",
     "confirm_cancel": "Cancel ticket {number}? This cannot be undone.",
     "priority_only": "Priority counter: only priority tickets are called here.",
     "closed": "This counter is closed by an administrator: it calls nobody until it is "
@@ -163,6 +169,13 @@ def _counter_dict(office: Office, counter_id: str) -> dict[str, Any]:
             "priority_only": cfg.priority_only, "open": cfg.open}
 
 
+def _office_arg(office: Office) -> str | None:
+    """The `office` the page's own links carry: the one the request named, so that a
+    person who may see several offices stays in the office they opened (a counter picked
+    on JKT's list is JKT's counter, not the default office's counter of the same id)."""
+    return office.id if request.args.get("office") else None
+
+
 # --- pages ---------------------------------------------------------------------------------
 @counter.get("/counter")
 def terminal() -> Any:
@@ -187,7 +200,7 @@ def terminal() -> Any:
     }
     return render_template(
         "counter/terminal.html", office=office, data=data, selected=selected,
-        unknown=unknown, principal=principal,
+        unknown=unknown, principal=principal, office_arg=_office_arg(office),
         counters=list(office.counters.values()),
         is_supervisor=principal.role in roles.SUPERVISORS,
     )
@@ -209,7 +222,7 @@ def supervisor() -> Any:
     from shared.public_url import public_url_warning
 
     return render_template("counter/supervisor.html", office=office, data=data,
-                           principal=principal,
+                           principal=principal, office_arg=_office_arg(office),
                            public_url_warning=public_url_warning(_core().config))
 
 
@@ -342,3 +355,45 @@ def overview_json() -> Response:
     principal = require(current_principal(), *roles.SUPERVISORS)
     office = offices.from_request(principal)
     return jsonify(overview(_core(), office))
+
+
+def _shown_state(state: dict[str, Any]) -> dict[str, Any]:
+    """A printer's or bus's state as the supervisor reads it: without the name of the
+    process that reported it, and `stale` only when it is."""
+    shown = {k: v for k, v in state.items() if k not in ("process", "stale")}
+    if state.get("stale"):
+        shown["stale"] = True
+    return shown
+
+
+@counter.get("/counter/api/health")
+def health_json() -> Response:
+    """The office's printers and serial buses for the supervisor view.
+
+    Not `GET /api/v1/health`, which answers for every office, and only with the
+    hardware of the process that happens to answer: a supervisor of one office saw the
+    other offices' printers and buses there, and on a web process without hardware
+    (`giliran serve --no-hardware`) none at all. Hardware of no known office is shown
+    only to someone who may see every office (as on the admin pages)."""
+    principal = require(current_principal(), *roles.SUPERVISORS)
+    office = offices.from_request(principal)
+    core = _core()
+    # admin_views imports this module (the overview): imported here, not at the top.
+    from counter.admin_views import hardware_offices
+
+    try:
+        states = device_states.shared_states(core)
+        owners = hardware_offices(core, states, list_devices(core))
+    except SQLAlchemyError:
+        return jsonify({"db": "down", "printers": {}, "devices": {}})
+
+    def mine(key: str) -> bool:
+        owner = owners.get(key)
+        return owner == office.id if owner is not None else principal.offices is None
+
+    printers = {pid: _shown_state(state) for pid, state in states["printer"].items()
+                if mine(f"printer:{pid}")}
+    serial = {bus: _shown_state(state) for bus, state in states["serial"].items()
+              if mine(f"serial:{bus}")}
+    return jsonify({"db": "ok", "printers": printers,
+                    "devices": {"serial": serial} if serial else {}})

@@ -1417,10 +1417,19 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
     A repeated `idempotency_key` (a request sent again after its answer was lost) acts no
     more: it answers with the ticket as it is now. Without one, a `finish` sent twice
     would finish the ticket at its next station too, the one another counter has just
-    called it to."""
+    called it to.
+
+    `body["counter"]` (optional) is the counter the action comes from: a ticket called or
+    served at another counter now is refused (409 `not_at_counter`). A terminal whose
+    picture is a moment old (its socket reconnecting) would otherwise recall, finish or
+    mark as a no-show the applicant another counter has just called."""
     if action not in lifecycle.ACTIONS:
         raise Refusal(404, "unknown_action", "Unknown action {action}.", action=action)
     body = body or {}
+    from_counter = body.get("counter")
+    if from_counter is not None and (not isinstance(from_counter, str)
+                                     or not 0 < len(from_counter) <= 64):
+        raise Refusal(422, "invalid_request", "Unknown counter.")
     office_id = _office_of_ticket(core, ticket_id)
     if office_id is None or (office_ids is not None and office_id not in office_ids):
         raise Refusal(404, "not_found", "No such ticket.")
@@ -1449,6 +1458,11 @@ def act(core: Core, ticket_id: int, action: str, staff: str | None,
                           "Ticket {number} is from {date}; it can no longer be changed, "
                           "only cancelled.", number=ticket.number,
                           date=ticket.service_day.strftime("%d-%m-%Y"))
+        if (from_counter is not None and ticket.counter not in (None, from_counter)
+                and ticket.status in (lifecycle.CALLED, lifecycle.SERVING)):
+            raise Refusal(409, "not_at_counter",
+                          "Ticket {number} is now at counter {counter}, not at this one.",
+                          number=ticket.number, counter=ticket.counter)
         if ticket.status not in lifecycle.sources_of(action):
             raise Refusal(409, "invalid_state",
                           "Ticket {number} is {state}; '{action}' is not possible now.",

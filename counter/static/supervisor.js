@@ -63,6 +63,10 @@
         status.append(el("span", "en",
           ` \u00b7 ${fill(TEXT.minutes, {minutes: c.current.minutes || 0}).id}`));
         card.append(status);
+      } else if (c.open === false) {
+        // Closed by an administrator: it calls nobody (not an idle counter to send people to).
+        card.classList.add("idle", "closed");
+        card.append(el("div", "cnumber", "\u2014"), bi("div", "cstatus", TEXT.counter_closed));
       } else {
         card.classList.add("idle");
         card.append(el("div", "cnumber", "\u2014"), bi("div", "cstatus", TEXT.idle));
@@ -121,6 +125,7 @@
     if (value === null || typeof value !== "object") {
       return !["ok", "up", "ready", "online", true].includes(value);
     }
+    if (value.stale) return true;  // the process that knew it stopped reporting
     if ("alert" in value) return Boolean(value.alert);  // the printers say it themselves
     if ("status" in value && typeof value.status !== "object") return isBad(value.status);
     if ("ok" in value) return !value.ok;
@@ -189,7 +194,10 @@
 
   async function refreshHealth() {
     try {
-      const answer = await getJson("/api/v1/health");  // 503 still carries the details
+      // This office's printers and buses, as every process knows them (not /api/v1/health:
+      // every office's, and only those of the process that answers).
+      const answer = await getJson(`/counter/api/health?office=${encodeURIComponent(OFFICE)}`);
+      if (answer.status !== 200) throw new Error(`HTTP ${answer.status}`);
       state.health = answer.body;
       renderHealth(answer.body);
     } catch (error) {

@@ -378,7 +378,10 @@
         state.actionKey = {intent, key: newKey()};
       }
       try {
-        await api("POST", `/api/v1/tickets/${ticketId}/${action}`, body || {},
+        // The counter it comes from: a ticket another counter has called since this
+        // screen last heard is refused (not_at_counter), not acted on.
+        await api("POST", `/api/v1/tickets/${ticketId}/${action}`,
+                  Object.assign({counter: COUNTER.id}, body || {}),
                   {"Idempotency-Key": state.actionKey.key});
       } catch (error) {
         // As for "next": only an answer ends the intent.

@@ -292,6 +292,31 @@ def test_double_click_calls_one_ticket(browser: Any, contexts: list[Any], live: 
     assert officer.waiting()[0] == "P001"
 
 
+def test_a_terminal_a_moment_behind_does_not_finish_another_counter_s_applicant(
+        browser: Any, contexts: list[Any], live: LiveServer, officer: Staff) -> None:
+    """Counter 1's screen still shows B001 (its refreshes are lost), while B001 was put on
+    hold, resumed and called to counter 2. Finish on counter 1 names its counter, so the
+    server refuses it in words instead of finishing the applicant counter 2 has just
+    called."""
+    terminal = open_terminal(browser, contexts, live, "1")
+    terminal.click("#btn-next")
+    terminal.wait_for_function(
+        "document.getElementById('current-number').textContent.trim() === 'B001'")
+    ticket = officer.current("1")
+    terminal.route("**/api/v1/counters/1*", lambda route: route.abort())  # no refresh
+    assert officer.post(f"/tickets/{ticket['id']}/hold", {"reason": "Fotokopi"}).ok
+    assert officer.post(f"/tickets/{ticket['id']}/resume").ok
+    assert officer.post("/counters/2/next").json()["ticket"]["number"] == "B001"
+    finish = f"**/api/v1/tickets/{ticket['id']}/finish*"
+    with terminal.expect_response(finish) as answer:
+        terminal.click("button[data-action=finish]")
+    assert answer.value.request.post_data_json["counter"] == "1"
+    assert answer.value.status == 409
+    terminal.wait_for_selector("#message.message-error:has-text('sekarang berada di loket 2')")
+    now = officer.get(f"/tickets/{ticket['id']}")["ticket"]
+    assert (now["status"], now["station"], now["counter"]) == ("called", "berkas", "2")
+
+
 def test_a_finish_tried_again_after_a_network_error_finishes_once(
         browser: Any, contexts: list[Any], live: LiveServer, officer: Staff) -> None:
     """The terminal's finish reached the server but its answer was lost, and the page could
