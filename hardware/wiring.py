@@ -4,8 +4,9 @@ Printers perform the print jobs the core queues in its outbox (shared.outbox): k
 tickets and reprints on the kiosk's printer, and at a counter that has its own printer
 (`[[printers]] id = "counter-<id>"`, or `counter-<office>-<id>`: shared.outbox) walk-in
 tickets issued there and the payment slip when a ticket finishes its last station. Serial
-buses drive LED displays and turn call-button presses into calls. Nothing here decides anything about the queue: it
-reacts to committed events and calls the same service functions as the web terminal.
+buses drive LED displays and turn call-button presses into calls. Nothing here decides
+anything about the queue: it reacts to committed events and calls the same service
+functions as the web terminal.
 """
 
 from __future__ import annotations

@@ -4,14 +4,68 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import stat
 import sys
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from shared import roles
 from shared.config import ConfigError
+
+
+class Unusable(Exception):
+    """Something of the installation (the environment, the database, a file) that a command
+    cannot use: one line in both languages and an exit status, never a traceback."""
+
+    def __init__(self, message_id: str, message_en: str, status: int = 1) -> None:
+        super().__init__(f"{message_id} / {message_en}")
+        self.status = status
+
+
+def _fail(message_id: str, message_en: str, status: int = 1) -> NoReturn:
+    click.echo(f"{message_id} / {message_en}", err=True)
+    sys.exit(status)
+
+
+#: The databases Giliran runs on (docs/deployment.md): SQLite and PostgreSQL (psycopg 3).
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+def check_environment() -> None:
+    """The environment variables a command reads before it builds a core: an unreadable
+    GILIRAN_CLOCK or GILIRAN_DATABASE_URL is a one-line message and status 2."""
+    raw_clock = os.environ.get("GILIRAN_CLOCK")
+    if raw_clock:
+        try:
+            datetime.fromisoformat(raw_clock)
+        except ValueError:
+            raise Unusable(
+                f"GILIRAN_CLOCK tidak terbaca: {raw_clock!r} (tanggal-waktu kantor, contoh "
+                "2026-12-01T08:30; kosongkan untuk jam sebenarnya)",
+                f"GILIRAN_CLOCK is not readable: {raw_clock!r} (an office local date-time, "
+                "e.g. 2026-12-01T08:30; unset it for the real time)", 2) from None
+    raw_url = os.environ.get("GILIRAN_DATABASE_URL")
+    if raw_url:
+        scheme = raw_url.split("://", 1)[0].lower() if "://" in raw_url else ""
+        if scheme not in DATABASE_SCHEMES:
+            shown = raw_url.split("@")[-1] if "@" in raw_url else raw_url
+            raise Unusable(
+                f"GILIRAN_DATABASE_URL tidak didukung: {shown!r} (gunakan "
+                "postgresql://user:sandi@host/nama atau sqlite:////jalur/berkas.sqlite3)",
+                f"GILIRAN_DATABASE_URL is not supported: {shown!r} (use "
+                "postgresql://user:password@host/name or sqlite:////path/file.sqlite3)", 2)
+
+
+def database_unusable(exc: Exception) -> Unusable:
+    """The one-line message for a database that cannot be reached or used."""
+    from shared.db import database_problem
+
+    message_id, message_en = database_problem(exc)
+    return Unusable(message_id, message_en, 1)
 
 
 def _core() -> Any:
@@ -23,6 +77,7 @@ def _core() -> Any:
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
+    check_environment()
     core = Core(config)
     return core
 
@@ -51,6 +106,34 @@ class _Main(click.Group):
         except ConfigError as exc:
             click.echo(str(exc), err=True)
             sys.exit(2)
+        except Unusable as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(exc.status)
+        except Exception as exc:
+            _explain(exc)
+            raise
+
+
+def _explain(exc: Exception) -> None:
+    """A failure a command can say in one line exits with it; others return (to be raised).
+    The modules that name these failures are imported here, on the error path only
+    (alembic's alone took 0.8 s of every command)."""
+    if isinstance(exc, click.ClickException | click.exceptions.Exit | click.Abort):
+        return
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from shared.errors import Refusal
+
+    if isinstance(exc, Refusal):  # an unknown office, user or device named on the line
+        _refused(exc)
+    if isinstance(exc, SQLAlchemyError | CommandError):
+        unusable = database_unusable(exc)
+        click.echo(str(unusable), err=True)
+        sys.exit(unusable.status)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        _fail(f"berkas {exc.filename} tidak dapat dipakai: {exc.strerror}",
+              f"cannot use the file {exc.filename}: {exc.strerror}")
 
 
 @click.group(cls=_Main)
@@ -60,7 +143,8 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (config [server] host).")
-@click.option("--port", default=None, type=int, help="Port (config [server] port).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535),
+              help="Port (config [server] port).")
 @click.option("--no-hardware", is_flag=True, help="Do not start printers and serial buses.")
 def serve(host: str | None, port: int | None, no_hardware: bool) -> None:
     """Apply migrations and start web, Socket.IO, printers and serial devices.
@@ -80,6 +164,10 @@ def serve(host: str | None, port: int | None, no_hardware: bool) -> None:
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
+    # The clock too: in the worker it would be a traceback of a hundred lines. A database
+    # that cannot be used is said by the worker in one line (shared.wsgi), without a
+    # connection made here before every start.
+    check_environment()
     if host or port or not os.environ.get("GILIRAN_BIND"):
         os.environ["GILIRAN_BIND"] = f"{host or config.host}:{port or config.port}"
     if no_hardware:
@@ -105,8 +193,44 @@ def secrets_init() -> None:
     path = secrets_path()
     if write_secrets_file(path):
         click.echo(f"wrote new signing keys to {path} (keep it private; back it up)")
-    else:
+        return
+    if not _check_secrets_file(path):
         click.echo(f"{path} exists; keys unchanged")
+
+
+def _check_secrets_file(path: Path) -> bool:
+    """An existing secrets file: readable, private, with both keys usable; the keys it
+    lacks are added (a key that is missing signed nothing), the others never replaced.
+    True when keys were added."""
+    import secrets
+
+    from shared.config import SECRET_KEYS, _secrets_file_values, secret_problem
+
+    values = _secrets_file_values()  # unreadable or not TOML: ConfigError, status 2
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(0o600)
+        click.echo(f"berkas {path} dapat dibaca pengguna lain (mode {mode:o}); kini mode 600 / "
+                   f"{path} was readable by other users (mode {mode:o}); now mode 600",
+                   err=True)
+    missing = [key for key in SECRET_KEYS if not values.get(key)]
+    if missing:
+        text = path.read_text(encoding="utf-8")
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(("\n" if text and not text.endswith("\n") else "")
+                         + "".join(f'{key} = "{secrets.token_urlsafe(48)}"\n'
+                                   for key in missing))
+        click.echo(f"{', '.join(missing)} baru ditambahkan ke {path} (kunci lain tidak "
+                   f"berubah) / added new {', '.join(missing)} to {path} (the other keys "
+                   "unchanged)")
+    for key in SECRET_KEYS:
+        problem = secret_problem(values.get(key, "")) if key not in missing else None
+        if problem:
+            _fail(f"{key} di {path} tidak dapat dipakai ({problem}); hapus baris itu lalu "
+                  "jalankan `giliran secrets init` lagi",
+                  f"{key} in {path} cannot be used ({problem}); delete that line and run "
+                  "`giliran secrets init` again", 2)
+    return bool(missing)
 
 
 @main.group()
@@ -220,11 +344,19 @@ def staff() -> None:
 def staff_add(user: str, role: str, office: str | None, token: bool,
               password: str | None) -> None:
     """Create a staff account."""
-    from shared.auth import create_staff
+    from shared.auth import MIN_PASSWORD, create_staff
+    from shared.errors import Refusal
 
+    # The admin console's rules (shared/admin_api.py): a name a login form and the
+    # console can take, a password of 8-256 characters.
+    if not re.fullmatch(r"[A-Za-z0-9._-]{2,64}", user):
+        _refused(Refusal(422, "invalid_request",
+                         "A username is 2-64 letters, digits, '.', '-' or '_'."))
     core = _prepared_core()
     if password is None and role not in roles.PASSWORDLESS:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    if role not in roles.PASSWORDLESS and not MIN_PASSWORD <= len(password or "") <= 256:
+        _refused(Refusal(422, "invalid_request", "A password is 8-256 characters."))
     api_token = create_staff(core, user, password, role, office, token)
     click.echo(f"staff {user} ({role}) saved")
     if api_token:
@@ -366,10 +498,16 @@ def device_rename(device_id: str, name: str) -> None:
 def device_add(kind: str, device_id: str, office: str | None, base_url: str | None) -> None:
     """Register a kiosk or board and print its one-time enrolment URL."""
     from shared.auth import create_device
+    from shared.errors import Refusal
 
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", device_id):  # as the admin console
+        _refused(Refusal(422, "invalid_request",
+                         "A device id is 1-64 letters, digits, '.', '-' or '_'."))
     core = _prepared_core()
     code = create_device(core, kind, device_id, office)
-    base = base_url or f"http://{core.config.host}:{core.config.port}"
+    # Where the kiosk or board reaches the server: --base-url, else [server] public_url
+    # (as the admin console's links), else host and port.
+    base = (base_url or core.config.base_url).rstrip("/")
     click.echo(f"{base}/enrol/{device_id}/{code}")
 
 
@@ -428,7 +566,7 @@ def demo_seed(base_url: str | None, sheet: Path) -> None:
     from shared.demo import seed
 
     core = _prepared_core()
-    base = base_url or f"http://{core.config.host}:{core.config.port}"
+    base = (base_url or core.config.base_url).rstrip("/")  # [server] public_url, if set
     result = seed(core, base, sheet)
     click.echo(json.dumps(result, indent=2) if os.environ.get("GILIRAN_DEMO_JSON")
                else result["text"])

@@ -182,7 +182,8 @@ def secret_problem(value: str) -> str | None:
 
 
 def check_secrets(config: Config) -> None:
-    """Refuse to serve with a missing, short or shipped signing key. Raises ConfigError.
+    """Refuse to serve with a missing, short or shipped signing key, or one key for both
+    uses. Raises ConfigError.
 
     The message names the key and how to set it: the environment variable, or the
     installation's secrets file (`giliran secrets init` writes one; `make run` calls it).
@@ -196,6 +197,15 @@ def check_secrets(config: Config) -> None:
                 f"{problem}. Set the environment variable {env} (e.g. {env}=$({generate})) "
                 f"or {key} in {secrets_path()} (mode 600; `giliran secrets init` writes "
                 "one). The server will not start with this key.")
+    keys = [getattr(config.security, key) for key in SECRET_KEYS]
+    if len(keys) == 2 and keys[0] and keys[0] == keys[1]:
+        # The booking system holds the QR key: with the same value it could sign staff
+        # sessions too.
+        raise ConfigError(
+            "security.secret_key",
+            f"is the same as qr_hmac_key; each key must be its own. Give "
+            f"{SECRET_KEYS['secret_key']} another value (`giliran secrets init` writes two "
+            "different keys). The server will not start with this key.")
 
 
 def write_secrets_file(path: Path | None = None) -> bool:
@@ -620,6 +630,9 @@ def config_from_data(data: Mapping[str, Any], source: str = "config.toml",
         if office_id not in offices:
             raise r.error(f"serial[{i}].office", f"unknown office {office_id!r}")
 
+    port = r.get(server, "port", int, "server", 5000)
+    if isinstance(port, bool) or not 1 <= port <= 65535:
+        raise r.error("server.port", "expected a port number from 1 to 65535")
     return Config(
         offices=offices,
         policy=policy,
@@ -627,7 +640,7 @@ def config_from_data(data: Mapping[str, Any], source: str = "config.toml",
         security=security,
         kiosk=kiosk,
         host=r.get(server, "host", str, "server", "127.0.0.1"),
-        port=r.get(server, "port", int, "server", 5000),
+        port=port,
         public_url=r.get(server, "public_url", str, "server", "").rstrip("/"),
         trusted_proxies=_trusted_proxies(r, server),
         ping_interval_seconds=_ping_interval(r, server),

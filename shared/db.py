@@ -49,6 +49,38 @@ def database_url() -> str:
     return f"sqlite:///{var / 'giliran.sqlite3'}"
 
 
+def shown_database_url() -> str:
+    """The configured database URL with its password hidden (for messages)."""
+    from sqlalchemy.engine import make_url
+
+    url = database_url()
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unreadable URL is shown as far as it is harmless
+        return url.split("@")[-1]
+
+
+def database_problem(exc: BaseException) -> tuple[str, str]:
+    """Why the database cannot be used, in one line (Bahasa Indonesia, English), for a
+    command or a server's start: unreachable, not a database, or at a schema revision a
+    newer Giliran wrote ("Can't locate revision")."""
+    import re
+
+    found = re.search(r"Can't locate revision identified by '([^']*)'", str(exc))
+    where = shown_database_url()
+    if found:
+        return (f"basis data {where} berada pada skema {found.group(1)!r}, yang tidak dikenal "
+                "versi Giliran ini (basis data itu dipakai versi yang lebih baru: pasang lagi "
+                "versi itu, atau pulihkan cadangan)",
+                f"the database {where} is at schema {found.group(1)!r}, which this version "
+                "of Giliran does not know (a newer version used it: install that version "
+                "again, or restore a backup)")
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = detail[0] if detail else type(exc).__name__
+    return (f"basis data {where} tidak dapat dipakai: {reason}",
+            f"the database {where} cannot be used: {reason}")
+
+
 #: How long a write waits for another process's SQLite write lock before failing.
 SQLITE_BUSY_SECONDS = 30.0
 #: Under gevent, SQLite's own (blocking) busy wait per try: short, the loop does the rest.

@@ -18,14 +18,21 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sys
 
+from alembic.util import CommandError
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.app import create_app, load_config
 from shared.core import Core
+from shared.db import database_problem
 from shared.migrate import migrate
 
 log = logging.getLogger("giliran.wsgi")
+
+#: gunicorn's exit status for a worker that could not start (its arbiter then stops too).
+WORKER_BOOT_ERROR = 3
 
 
 def build_app() -> Flask:
@@ -33,10 +40,17 @@ def build_app() -> Flask:
     logging.basicConfig(level=os.environ.get("GILIRAN_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     core = Core(load_config())
-    if os.environ.get("GILIRAN_MIGRATE", "1") != "0":
-        migrate(core)
-    else:
-        core.ensure_offices()
+    try:
+        if os.environ.get("GILIRAN_MIGRATE", "1") != "0":
+            migrate(core)
+        else:
+            core.ensure_offices()
+    except (SQLAlchemyError, CommandError) as exc:
+        # Unreachable, not a database, or written by a newer Giliran: one line, not a
+        # worker's traceback. gunicorn then stops with "Worker failed to boot" (status 3),
+        # which systemd retries (deploy/giliran.service): the database may come up.
+        print("giliran: {} / {}".format(*database_problem(exc)), file=sys.stderr, flush=True)
+        sys.exit(WORKER_BOOT_ERROR)
     hardware = os.environ.get("GILIRAN_HARDWARE", "1") != "0"
     flask_app = create_app(core=core, start_hardware=hardware)
     # Everything built so far (modules, the application, SQLAlchemy's mappers) lives as

@@ -15,10 +15,11 @@ from shared.reports.render import FORMATS
 
 def _core() -> Any:
     """A core on a migrated database with the configured offices present."""
+    from shared.cli import check_environment
     from shared.config import ConfigError
     from shared.config_checks import load_config
     from shared.core import Core
-    from shared.migrate import upgrade
+    from shared.migrate import migrate
     from shared.reports.retention_settings import retention_settings
 
     try:
@@ -27,16 +28,17 @@ def _core() -> Any:
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
+    check_environment()  # GILIRAN_CLOCK, GILIRAN_DATABASE_URL: a message, not a traceback
     core = Core(config)
-    upgrade()
-    core.ensure_offices()
+    migrate(core)  # on PostgreSQL under the servers' migration lock (docs/deployment.md)
     return core
 
 
 def _office(core: Any, office: str | None) -> str:
     office_id = office or core.config.default_office.id
     if office_id not in core.config.offices:
-        raise click.BadParameter(f"unknown office {office_id}", param_hint="--office")
+        raise click.BadParameter(f"kantor {office_id} tidak dikenal / unknown office "
+                                 f"{office_id}", param_hint="--office")
     return str(office_id)
 
 
@@ -46,7 +48,8 @@ def _day(text: str | None, core: Any, office_id: str, hint: str) -> date:
     try:
         return parse_day(text)
     except ValueError:
-        raise click.BadParameter("use YYYY-MM-DD", param_hint=hint) from None
+        raise click.BadParameter(f"{text!r}: gunakan TTTT-BB-HH / use YYYY-MM-DD",
+                                 param_hint=hint) from None
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -118,9 +121,11 @@ def report_range(first: str, last: str, office: str | None, fmt: str, output: Pa
     start = _day(first, core, office_id, "--from")
     end = _day(last, core, office_id, "--to")
     if end < start:
-        raise click.BadParameter("--to is before --from", param_hint="--to")
+        raise click.BadParameter("--to sebelum --from / --to is before --from",
+                                 param_hint="--to")
     if (end - start).days > 366:
-        raise click.BadParameter("at most one year at a time", param_hint="--to")
+        raise click.BadParameter("paling lama satu tahun sekaligus / at most one year at "
+                                 "a time", param_hint="--to")
     _export(core, "range", office_id, start, end, fmt, with_names, output)
 
 
@@ -142,7 +147,8 @@ def report_skm(period: str | None, office: str | None, fmt: str, output: Path | 
     try:
         kind, year, number = parse_period(period or str(core.today(core.office(office_id)).year))
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--period") from None
+        raise click.BadParameter(f"periode adalah TTTT, TTTT-S1, TTTT-S2 atau TTTT-BB / "
+                                 f"{exc}", param_hint="--period") from None
     table = period_report(core, office_id, kind, year, number)
     record(core, "cli", "export", {"report": "skm", "office": office_id,
                                    "period": table["period"], "format": fmt})
