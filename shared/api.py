@@ -87,7 +87,8 @@ def walkins() -> tuple[Response, int]:
         raise Refusal(422, "invalid_request", "Unknown counter.")
     printer = outbox.counter_printer(core().printers, office, counter) if counter else None
     issued = visits.issue_walk_in(core(), office, body.get("service"),
-                                  body.get("priority_group"), principal.name, printer)
+                                  body.get("priority_group"), principal.name, printer,
+                                  idempotency_key())
     payload: dict[str, Any] = {"ticket": issued.ticket}
     if issued.print is not None:
         payload["print"] = issued.print

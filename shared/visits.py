@@ -1145,8 +1145,13 @@ def walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,
 
 
 def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: Any,
-                  staff: str | None, printer: str | None = None) -> Issued:
-    """A walk-in ticket, printed on `printer` (a kiosk's, or `counter-<id>`) if it exists."""
+                  staff: str | None, printer: str | None = None,
+                  idempotency_key: str | None = None) -> Issued:
+    """A walk-in ticket, printed on `printer` (a kiosk's, or `counter-<id>`) if it exists.
+
+    A repeated `idempotency_key` (the officer's form sent again after its answer was lost)
+    issues nothing: it answers with the ticket, and print job, of the first request.
+    Without one, the applicant would get two numbers and the queue a ghost."""
     office = core.office(office_id)
     if not isinstance(service_id, str) or service_id not in office.services:
         raise Refusal(422, "invalid_request", "Unknown service.")
@@ -1156,7 +1161,12 @@ def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: A
         raise Refusal(422, "invalid_request", "Unknown priority group.")
     service = office.services[service_id]
     _refuse_closed_day(core, office)
-    with core.change(office.id) as change:
+    stored = (_STORED_BODY, {"office": office.id, "scope": WALK_IN_SCOPE,
+                             "key": idempotency_key}) if idempotency_key else None
+    with core.change(office.id, first=stored) as change:
+        if stored is not None and change.first_rows:  # issued already: the same answer
+            first = json.loads(change.first_rows[0].body)
+            return Issued(first["ticket"], first.get("print"))
         now = change.now
         local_now = to_local(now, office.tz).time()
         if service.express and (
@@ -1181,6 +1191,11 @@ def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: A
             flow=list(service.flow),
         ), staff=staff, detail={"walkin": True})
         job = outbox.request(change, printer, "ticket", data, ticket.id)
+        if idempotency_key:
+            change.run([(_REMEMBER_ANSWER, {
+                "office_id": office.id, "scope": WALK_IN_SCOPE, "key": idempotency_key,
+                "status_code": 201, "body": json.dumps({"ticket": data, "print": job}),
+                "created_at": now})], last=False)
         change.emit(CHECK_IN.event, _ticket_for_event(ticket), station=ticket.station,
                     staff=staff)
         return Issued(data, job)
@@ -1381,6 +1396,9 @@ _BEFORE_CALL = select(
 _REMEMBER_ANSWER = insert(_IK)
 # A ticket action's key, if it was used before (act: the action is not repeated).
 _STORED_ACTION = select(_IK.c.status_code).where(*_STORED)
+# A walk-in's key: the answer it was given (issue_walk_in).
+_STORED_BODY = select(_IK.c.body).where(*_STORED)
+WALK_IN_SCOPE = "walkin"
 # A call's answer, written only if the call before it in the same transaction was.
 _REMEMBER_CALLED = insert(_IK).from_select(
     ["office_id", "scope", "key", "status_code", "body", "created_at"],

@@ -131,6 +131,7 @@
     busy: false,        // an action is in flight
     nextKey: null,      // the Idempotency-Key of the "next" intent not yet answered
     actionKey: null,    // {intent: "<ticket>:<action>", key} of an action not yet answered
+    walkinKey: null,    // {intent: the form's body, key} of a walk-in not yet answered
     refreshSeq: 0,
     refreshTimer: null,
     connected: false,
@@ -468,8 +469,22 @@
     // The ticket prints on this counter's printer when one is configured (counter-<id>).
     const body = {service: form.service.value, priority_group: form.priority_group.value || null,
                   counter: COUNTER.id};
+    // One key per ticket asked for, kept across a network error: the form sent again
+    // after a lost answer gets the same ticket, not a second number.
+    const intent = JSON.stringify(body);
+    if (!state.walkinKey || state.walkinKey.intent !== intent) {
+      state.walkinKey = {intent, key: newKey()};
+    }
     run(async () => {
-      const answer = await api("POST", "/api/v1/walkins", body);
+      let answer;
+      try {
+        answer = await api("POST", "/api/v1/walkins", body,
+                           {"Idempotency-Key": state.walkinKey.key});
+      } catch (error) {
+        if (error instanceof ApiError) state.walkinKey = null;
+        throw error;
+      }
+      state.walkinKey = null;
       showMessage(fill(TEXT.walkin_issued, {number: answer.ticket.number}), "ok");
     });
   });

@@ -292,6 +292,32 @@ def test_double_click_calls_one_ticket(browser: Any, contexts: list[Any], live: 
     assert officer.waiting()[0] == "P001"
 
 
+def test_a_walk_in_sent_again_after_a_network_error_issues_one_ticket(
+        browser: Any, contexts: list[Any], live: LiveServer, officer: Staff) -> None:
+    """The walk-in form reached the server, which issued P001, but the answer was lost. The
+    officer sends the form again: the same key, so still one P001 and no P002."""
+    terminal = open_terminal(browser, contexts, live, "1")
+    sent: list[str | None] = []
+
+    def lost_answer(route: Any) -> None:
+        sent.append(route.request.headers.get("idempotency-key"))
+        route.fetch()  # the server issues the ticket ...
+        route.abort()  # ... and the page never hears of it
+
+    terminal.route("**/api/v1/walkins*", lost_answer)
+    terminal.click("#walkin summary")
+    terminal.select_option("#walkin-form select[name=priority_group]", "lansia")
+    terminal.click("#walkin-form button[type=submit]")
+    terminal.wait_for_selector("#message.message-error", state="visible")
+    terminal.unroute("**/api/v1/walkins*")
+    terminal.route("**/api/v1/walkins*", lambda route: (sent.append(
+        route.request.headers.get("idempotency-key")), route.continue_()))
+    terminal.click("#walkin-form button[type=submit]")
+    terminal.wait_for_selector("#message-id:has-text('Tiket P001 diterbitkan.')")
+    assert len(sent) == 2 and sent[0] and sent[0] == sent[1]
+    assert [n for n in officer.waiting() if n.startswith("P")] == ["P001"]
+
+
 def test_a_terminal_a_moment_behind_does_not_finish_another_counter_s_applicant(
         browser: Any, contexts: list[Any], live: LiveServer, officer: Staff) -> None:
     """Counter 1's screen still shows B001 (its refreshes are lost), while B001 was put on

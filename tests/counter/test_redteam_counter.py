@@ -229,3 +229,22 @@ def test_the_supervisor_sees_a_closed_counter_as_closed(browser: Any, live: Any)
         assert "Loket ditutup" not in str(still_open.text_content())
     finally:
         context.close()
+
+
+def test_a_walk_in_sent_again_with_its_key_issues_one_ticket(world: World) -> None:
+    """The officer's walk-in form was sent, the ticket issued, the answer lost; the form is
+    sent again with the same key: the same ticket answers, and the queue has one."""
+    def issue(key: str) -> Any:
+        return world.client.post("/api/v1/walkins",
+                                 json={"service": "paspor-baru", "priority_group": "lansia"},
+                                 headers={**world.who["petugas"], "Idempotency-Key": key})
+
+    first, again = issue("walkin-1"), issue("walkin-1")
+    assert first.status_code == again.status_code == 201, (first.get_json(), again.get_json())
+    assert again.get_json()["ticket"] == first.get_json()["ticket"]
+    other = issue("walkin-2")
+    assert other.status_code == 201
+    assert other.get_json()["ticket"]["number"] != first.get_json()["ticket"]["number"]
+    waiting = world.get("/api/v1/stations/berkas/queue", "petugas").get_json()["waiting"]
+    assert sorted(t["number"] for t in waiting) == sorted(
+        [first.get_json()["ticket"]["number"], other.get_json()["ticket"]["number"]])
