@@ -53,6 +53,8 @@
     infoText: null,
     connected: false,
     gapRequests: 0,
+    officeDay: null,       // the office's date the picture is of (a TV stays on overnight)
+    dayRequests: 0,
     joined: false,
     soundReports: [],
   };
@@ -90,10 +92,26 @@
     const day = local.getUTCDate();
     const month = local.getUTCMonth();
     const year = local.getUTCFullYear();
+    newDay(`${year}-${month + 1}-${day}`);
     els.clockDate.textContent = "";
     els.clockDate.append(
       `${DATA.days_id[weekday]}, ${day} ${DATA.months_id[month]} ${year}`,
       el("span", "en", ` / ${DAYS_EN[weekday]}, ${day} ${MONTHS_EN[month]} ${year}`));
+  }
+
+  // At the office's midnight yesterday's calls leave the screen: the board asks for
+  // today's picture (nothing changes in the office overnight, so no snapshot would come
+  // until the first check-in of the morning, and early arrivals would read yesterday's
+  // numbers as called).
+  function newDay(officeDay) {
+    if (state.officeDay === null || !state.snapshot) {
+      state.officeDay = officeDay;
+      return;
+    }
+    if (officeDay === state.officeDay || !state.socket || !state.joined) return;
+    state.officeDay = officeDay;
+    state.dayRequests += 1;
+    state.socket.emit("snapshot", {office: OFFICE});
   }
 
   // --- rendering ----------------------------------------------------------------------

@@ -221,6 +221,25 @@ def test_a_board_back_on_a_restored_server_speaks_its_calls(board: Any) -> None:
     assert [c["number"] for c in spoken(board)] == ["B011", "B012", "C001", "C002"]
 
 
+@pytest.mark.browser
+def test_at_the_office_s_midnight_the_board_asks_for_today_s_picture(board: Any) -> None:
+    """A TV left on overnight showed yesterday's last calls until the first change of the
+    morning (nothing changes in the office at night, so no snapshot came): early arrivals
+    read yesterday's numbers as called. At the office's midnight it asks for today's."""
+    late = board_snapshot(7, serving=[("B045", "3")])
+    late["now"] = "2026-12-01T23:59:58+08:00"
+    connect(board, late)
+    assert board.evaluate("document.getElementById('hero-number').textContent") == "B045"
+    board.wait_for_function("sent.some(([name]) => name === 'snapshot')", timeout=15000)
+    morning = board_snapshot(7)  # nothing called yet today; the same version
+    morning["now"] = "2026-12-02T00:00:01+08:00"
+    serve(board, "snapshot", morning)
+    board.wait_for_function("document.getElementById('hero').classList.contains('idle')")
+    assert board.evaluate("giliranBoard.dayRequests") == 1
+    assert [m for m in board.evaluate("sent") if m[0] == "snapshot"] == [
+        ["snapshot", {"office": "DPS"}]]
+
+
 # --- a call names one counter -------------------------------------------------------------------
 CONFIG_TOML = Path(__file__).resolve().parents[2] / "config.toml"
 
