@@ -53,7 +53,8 @@ def _admin_or_login() -> Principal | BaseResponse:
         target = request.full_path if request.query_string else request.path
         return redirect(url_for("pages.login", next=target))
     if principal.role != roles.ADMIN:
-        return Response(render_template("counter/forbidden.html", only="admin"), status=403)
+        return Response(render_template("counter/forbidden.html", only="administrators"),
+                        status=403)
     return principal
 
 
@@ -187,7 +188,7 @@ def staff_page() -> Any:
     staff = [staff_view(s, presence) for s in list_staff(_core(), office)
              if principal.offices is None or s.office in principal.offices]
     return _page("admin/staff.html", principal, staff=staff,
-                 manage=principal.role == roles.ADMIN, roles=roles.ACCOUNT_ROLES)
+                 manage=principal.role == roles.ADMIN, account_roles=roles.ACCOUNT_ROLES)
 
 
 @admin.get("/admin/devices")

@@ -36,3 +36,14 @@ ADMITTED_TO_BOARD: tuple[str, ...] = (DISPLAY, KIOSK, *STAFF)
 BOARD_PAGE: tuple[str, ...] = (DISPLAY, *STAFF)
 # An account that logs in without a password (it holds an API token only).
 PASSWORDLESS: tuple[str, ...] = (BOOKING,)
+
+# What people read for a role (through the translation catalogue: "Petugas / Officer");
+# the role's own name stays the identifier in forms, the API and the command line.
+LABELS: dict[str, str] = {
+    OFFICER: "Officer",
+    SUPERVISOR: "Supervisor",
+    ADMIN: "Administrator",
+    BOOKING: "Booking system",
+    KIOSK: "Kiosk",
+    DISPLAY: "Board",
+}

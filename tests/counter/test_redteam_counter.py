@@ -248,3 +248,17 @@ def test_a_walk_in_sent_again_with_its_key_issues_one_ticket(world: World) -> No
     waiting = world.get("/api/v1/stations/berkas/queue", "petugas").get_json()["waiting"]
     assert sorted(t["number"] for t in waiting) == sorted(
         [first.get_json()["ticket"]["number"], other.get_json()["ticket"]["number"]])
+
+
+def test_the_pages_name_the_role_in_both_languages(world: World) -> None:
+    """The header said "(officer)": a role's code, in English only, where people read."""
+    for path, who, label in (("/counter?c=1", "petugas", "Petugas"),
+                             ("/counter/supervisor", "kepala-dps", "Supervisor"),
+                             ("/reports/day", "kepala-dps", "Supervisor"),
+                             ("/admin/staff", "admin-all", "Administrator")):
+        answer = world.get(path, who)
+        assert answer.status_code == 200, (path, answer.status_code)
+        page = answer.get_data(as_text=True)
+        who_is = re.search(r'class="(?:who|reports-user)">([^<]*)', page)
+        assert who_is is not None and f"({label}" in who_is.group(1), (path, who_is)
+        assert "(officer)" not in page and "(supervisor)" not in page and "(admin)" not in page
