@@ -19,13 +19,17 @@ from display.soundcheck import soundcheck
 from display.views import display
 from shared.core import Core
 from shared.events import TicketEvent
-from shared.limits import LimitedView, limit_view
+from shared.limits import LimitedView, caller_key, limit_view
 from shared.realtime import socketio
 
 log = logging.getLogger(__name__)
 
 #: Sound checks one office's boards play per minute at most.
 SOUND_CHECKS_PER_MINUTE = 4
+#: Whole calls one caller may ask for per minute, of announce.wav and of announce.json
+#: each: a PA system asks once per call; these routes are public, and each new call is
+#: rendered on the server.
+ANNOUNCEMENTS_PER_MINUTE = 120
 
 __all__ = ["announcer", "check_config", "register", "snapshot"]
 
@@ -46,6 +50,9 @@ def register(app: Flask, core: Core) -> None:
                LimitedView("sound_check", office_of_request, ["POST"],
                            counts=lambda response: response.status_code == 202),
                SOUND_CHECKS_PER_MINUTE)
+    for endpoint in ("announce.announce_wav", "announce.announce_json"):
+        limit_view(app, endpoint, LimitedView("announcement", caller_key, ["GET"]),
+                   ANNOUNCEMENTS_PER_MINUTE)
     install_board_sound(app, core)
     core.table_defaults["announce"] = announce_defaults()
 

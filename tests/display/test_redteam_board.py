@@ -314,3 +314,26 @@ def test_announce_routes_know_a_counter_added_by_the_admin(office: Rooms) -> Non
     assert answer.get_json()["text"]["id"] == "Nomor antrean B012, silakan menuju loket 9."
     wav = web.get("/display/announce.wav?number=B012&counter=9&office=DPS")
     assert wav.status_code == 200 and wav.mimetype == "audio/wav"
+
+
+def test_whole_calls_are_limited_per_caller(office: Rooms) -> None:
+    """announce.wav and .json are public and render each new call on the server: one
+    caller gets a PA system's share a minute of each, then 429 with Retry-After; other
+    callers go on."""
+    from display.room import ANNOUNCEMENTS_PER_MINUTE
+
+    web = office.app.test_client()
+    anonymous = {"REMOTE_ADDR": "192.0.2.7"}
+    for kind in ("wav", "json"):
+        for index in range(ANNOUNCEMENTS_PER_MINUTE):
+            answer = web.get(f"/display/announce.{kind}?number=B{index:03d}&counter=1",
+                             environ_base=anonymous)
+            assert answer.status_code == 200, (kind, index, answer.status_code)
+        refused = web.get(f"/display/announce.{kind}?number=B999&counter=1",
+                          environ_base=anonymous)
+        assert refused.status_code == 429 and refused.headers.get("Retry-After"), kind
+        page = refused.get_data(as_text=True)  # a page: the path is not the API's
+        assert "Too many requests" in page and "Terlalu banyak" in page
+    other = web.get("/display/announce.wav?number=B999&counter=1",
+                    environ_base={"REMOTE_ADDR": "192.0.2.8"})
+    assert other.status_code == 200
