@@ -265,8 +265,15 @@ class Config:
 
     @property
     def base_url(self) -> str:
-        """Where phones reach the server (the QR on a ticket): [server] public_url."""
-        return self.public_url or f"http://{self.host}:{self.port}"
+        """Where phones reach the server (the QR on a ticket): [server] public_url, else
+        the address this server listens on (`giliran serve --host/--port` set
+        GILIRAN_BIND), else [server] host and port."""
+        if self.public_url:
+            return self.public_url
+        bind = os.environ.get("GILIRAN_BIND", "")
+        if re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+:\d{1,5}", bind):
+            return f"http://{bind}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def default_office(self) -> Office:

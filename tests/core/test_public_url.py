@@ -27,6 +27,19 @@ def _with(config: Config, **server: object) -> Config:
     return dataclasses.replace(config, **server)  # type: ignore[arg-type]
 
 
+def test_without_public_url_the_qr_points_where_the_server_listens(
+        config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`giliran serve --port 5978` listens on 5978 (GILIRAN_BIND): tickets and the start-up
+    warning named config.toml's port 5000, where nothing answers."""
+    monkeypatch.setenv("GILIRAN_BIND", "192.168.1.20:5978")
+    bare = _with(config, public_url="", host="127.0.0.1", port=5000)
+    assert bare.base_url == "http://192.168.1.20:5978"
+    assert _with(config, public_url="https://antrean.example.go.id").base_url == (
+        "https://antrean.example.go.id")
+    monkeypatch.setenv("GILIRAN_BIND", "unix:/run/giliran.sock")  # no address phones use
+    assert bare.base_url == "http://127.0.0.1:5000"
+
+
 def test_warning_for_empty_and_loopback_public_url(config: Config) -> None:
     empty = public_url_warning(_with(config, public_url="", host="127.0.0.1", port=5000))
     assert empty is not None and empty["code"] == "public_url_empty"
