@@ -15,7 +15,7 @@ from shared.reports.render import FORMATS
 
 def _core() -> Any:
     """A core on a migrated database with the configured offices present."""
-    from shared.cli import check_environment
+    from shared.command_line import check_environment
     from shared.config import ConfigError
     from shared.config_checks import load_config
     from shared.core import Core
