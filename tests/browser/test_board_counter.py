@@ -338,7 +338,10 @@ def test_a_terminal_a_moment_behind_does_not_finish_another_counter_s_applicant(
         terminal.click("button[data-action=finish]")
     assert answer.value.request.post_data_json["counter"] == "1"
     assert answer.value.status == 409
-    terminal.wait_for_selector("#message.message-error:has-text('sekarang berada di loket 2')")
+    # Said in words (the page's own message may be replaced at once by its failed refresh).
+    refusal = answer.value.json()["error"]
+    assert refusal["code"] == "not_at_counter"
+    assert "sekarang berada di loket 2" in refusal["message"]["id"]
     now = officer.get(f"/tickets/{ticket['id']}")["ticket"]
     assert (now["status"], now["station"], now["counter"]) == ("called", "berkas", "2")
 
