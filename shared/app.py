@@ -47,7 +47,9 @@ ROOMS: tuple[Room, ...] = (kiosk.room, display.room, counter.room, shared.report
 load_config = config_checks.load_config
 
 MAX_BODY = 1024 * 1024            # API bodies
-NO_PAGES = ("/api/", "/socket.io")  # paths that never answer with an HTML page
+# Paths that never answer with an HTML page: the API, Socket.IO, and the board's calls for
+# other players (display/announce/blueprint.py answers its errors in JSON; so does a 429).
+NO_PAGES = ("/api/", "/socket.io", "/display/announce")
 MAX_BOOKINGS_BODY = 64 * 1024 * 1024
 
 HTTP_CODES = {
@@ -138,7 +140,7 @@ def create_app(config: Config | None = None, core: Core | None = None,
         if code not in HTTP_CODES:
             return exc
         name, message = HTTP_CODES[code]
-        if request.path.startswith("/api/") or request.is_json:
+        if request.path.startswith(NO_PAGES) or request.is_json:
             answer = error_response(Refusal(code, name, message))
         else:
             text = bilingual(message)

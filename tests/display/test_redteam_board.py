@@ -332,8 +332,8 @@ def test_whole_calls_are_limited_per_caller(office: Rooms) -> None:
         refused = web.get(f"/display/announce.{kind}?number=B999&counter=1",
                           environ_base=anonymous)
         assert refused.status_code == 429 and refused.headers.get("Retry-After"), kind
-        page = refused.get_data(as_text=True)  # a page: the path is not the API's
-        assert "Too many requests" in page and "Terlalu banyak" in page
+        refusal = refused.get_json()["error"]  # JSON, as the routes' other errors
+        assert refusal["code"] == "rate_limited" and "Terlalu banyak" in refusal["message"]["id"]
     other = web.get("/display/announce.wav?number=B999&counter=1",
                     environ_base={"REMOTE_ADDR": "192.0.2.8"})
     assert other.status_code == 200
