@@ -22,7 +22,6 @@ from shared import device_states, lifecycle, live_config, office_changes, outbox
 from shared import offices as office_rules
 from shared.api import core, json_body
 from shared.auth import (
-    MIN_PASSWORD,
     DeviceInfo,
     Principal,
     StaffInfo,
@@ -37,6 +36,9 @@ from shared.auth import (
     set_password,
     set_role,
     set_staff_active,
+    valid_device_id,
+    valid_password,
+    valid_username,
 )
 from shared.errors import Refusal
 from shared.models import Ticket
@@ -508,13 +510,12 @@ def staff_add() -> tuple[Response, int]:
     if unknown:
         raise Refusal(422, "invalid_request", "Unknown field {field}.", field=sorted(unknown)[0])
     username, role, password = body.get("username"), body.get("role"), body.get("password")
-    if not isinstance(username, str) or not re.fullmatch(r"[A-Za-z0-9._-]{2,64}", username):
+    if not valid_username(username):
         raise Refusal(422, "invalid_request",
                       "A username is 2-64 letters, digits, '.', '-' or '_'.", field="username")
     if role not in roles.ACCOUNT_ROLES:
         raise Refusal(422, "invalid_request", "Unknown role.", field="role")
-    if role not in roles.PASSWORDLESS and (not isinstance(password, str)
-                              or not MIN_PASSWORD <= len(password) <= 256):
+    if role not in roles.PASSWORDLESS and not valid_password(password):
         raise Refusal(422, "invalid_request", "A password is 8-256 characters.",
                       field="password")
     office = _offices_of(body.get("offices"))
@@ -647,7 +648,7 @@ def device_add() -> tuple[Response, int]:
                                     else core().config.default_office.id)
     if kind not in roles.DEVICE_KINDS:
         raise Refusal(422, "invalid_request", "kind is kiosk or display.", field="kind")
-    if not isinstance(device_id, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", device_id):
+    if not valid_device_id(device_id):
         raise Refusal(422, "invalid_request",
                       "A device id is 1-64 letters, digits, '.', '-' or '_'.", field="id")
     if not isinstance(office, str):

@@ -17,13 +17,14 @@ set a password, end sessions) are what the CLI and the admin console call.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, TypeGuard, TypeVar, cast
 
 from sqlalchemy import (
     DateTime,
@@ -49,6 +50,22 @@ from shared.models import Device, DeviceState, Staff
 DEVICE_COOKIE = "giliran_device"
 MIN_PASSWORD = 8
 DEVICE_NAME_MAX = 100
+_USERNAME = re.compile(r"[A-Za-z0-9._-]{2,64}")
+_DEVICE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+# The rules for what staff type, the same in the admin console and on the command line:
+# a name a login form and a URL carry as it is, a password of 8-256 characters.
+def valid_username(username: object) -> TypeGuard[str]:
+    return isinstance(username, str) and _USERNAME.fullmatch(username) is not None
+
+
+def valid_password(password: object) -> TypeGuard[str]:
+    return isinstance(password, str) and MIN_PASSWORD <= len(password) <= 256
+
+
+def valid_device_id(device_id: object) -> TypeGuard[str]:
+    return isinstance(device_id, str) and _DEVICE_ID.fullmatch(device_id) is not None
 LAST_SEEN_EVERY = timedelta(seconds=60)  # how often a device's last use is written
 
 
@@ -504,7 +521,7 @@ def set_role(core: Core, username: str, role: str, office: str | None) -> StaffI
 
 def set_password(core: Core, username: str, password: str) -> StaffInfo:
     """Set a new password (at least 8 characters); every session of the account ends."""
-    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 256:
+    if not valid_password(password):
         raise Refusal(400, "invalid_request", "A password is 8-256 characters.")
     with _account_write(core) as session:
         staff = _staff(session, username)

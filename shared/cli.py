@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 import sys
 from datetime import datetime
@@ -306,18 +305,18 @@ def staff() -> None:
 def staff_add(user: str, role: str, office: str | None, token: bool,
               password: str | None) -> None:
     """Create a staff account."""
-    from shared.auth import MIN_PASSWORD, create_staff
+    from shared.auth import create_staff, valid_password, valid_username
     from shared.errors import Refusal
 
-    # The admin console's rules (shared/admin_api.py): a name a login form and the
-    # console can take, a password of 8-256 characters.
-    if not re.fullmatch(r"[A-Za-z0-9._-]{2,64}", user):
+    # The admin console's rules (shared.auth): a name a login form and the console can
+    # take, a password of 8-256 characters.
+    if not valid_username(user):
         _refused(Refusal(422, "invalid_request",
                          "A username is 2-64 letters, digits, '.', '-' or '_'."))
     core = _prepared_core()
     if password is None and role not in roles.PASSWORDLESS:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    if role not in roles.PASSWORDLESS and not MIN_PASSWORD <= len(password or "") <= 256:
+    if role not in roles.PASSWORDLESS and not valid_password(password):
         _refused(Refusal(422, "invalid_request", "A password is 8-256 characters."))
     api_token = create_staff(core, user, password, role, office, token)
     click.echo(f"staff {user} ({role}) saved")
@@ -459,10 +458,10 @@ def device_rename(device_id: str, name: str) -> None:
 @click.option("--base-url", default=None, help="Base URL of the server for the printed link.")
 def device_add(kind: str, device_id: str, office: str | None, base_url: str | None) -> None:
     """Register a kiosk or board and print its one-time enrolment URL."""
-    from shared.auth import create_device
+    from shared.auth import create_device, valid_device_id
     from shared.errors import Refusal
 
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", device_id):  # as the admin console
+    if not valid_device_id(device_id):  # as the admin console
         _refused(Refusal(422, "invalid_request",
                          "A device id is 1-64 letters, digits, '.', '-' or '_'."))
     core = _prepared_core()

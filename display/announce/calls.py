@@ -91,7 +91,7 @@ def spoken_counter(office: Office, counter: Counter) -> tuple[str, str | None]:
 
 def _spoken_counter(office: Office, counter: Counter) -> tuple[str, str | None]:
     own = _spoken_id(office, counter)
-    place = counter_place(office, counter)
+    place = own[0] if own is not None else counter_place(office, counter)
     if own is not None and any(other.id != counter.id and _spoken_id(office, other) == own
                                for other in office.counters.values()):
         return place, "".join(ch for ch in counter.id if ch.isalnum())[:16].upper()
