@@ -36,6 +36,7 @@ from harness import (  # noqa: E402
     save_figures,
     table,
     workdir,
+    worker_pid,
 )
 
 KIOSKS = 8
@@ -56,7 +57,8 @@ def _run(directory: Path, url: str, label: str, count: int, model: str) -> Check
     server = site.server("server", MODELS[model])
     server.start()
     try:
-        return checkin_run(f"{label}, {model}", [server.url], site, count, kiosks=KIOSKS)
+        return checkin_run(f"{label}, {model}", [server.url], site, count, kiosks=KIOSKS,
+                           pids=[worker_pid(server.process.pid)])
     finally:
         server.stop()
 
@@ -79,8 +81,9 @@ def _floor(directory: Path, site: Any, count: int, model: str, url: str | None,
     server = FloorServer(directory / "floor", model, database_url=url)
     server.start()
     try:
+        assert server.process is not None
         return checkin_run(f"{label}, {model}", [server.url], site, count, kiosks=KIOSKS,
-                           check_database=False)
+                           check_database=False, pids=[worker_pid(server.process.pid)])
     finally:
         server.stop()
 

@@ -109,7 +109,8 @@ def floor_checkin(count: int, redis: str) -> CheckinRun:
                             displays=0, kiosks=8, booking_count=0, checked_in=0)
         with running(*_floors(directory, url, redis)) as (first, second):
             return checkin_run("floor: postgresql, kiosks on A and B",
-                               [first.url, second.url], site, count, check_database=False)
+                               [first.url, second.url], site, count, check_database=False,
+                               pids=_workers(first, second))
 
 
 def checkin(count: int, redis: str) -> CheckinRun:
@@ -120,7 +121,12 @@ def checkin(count: int, redis: str) -> CheckinRun:
         env = {"GILIRAN_REDIS_URL": redis}
         with running(site.server("a", env), site.server("b", env)) as (first, second):
             return checkin_run("postgresql, kiosks on A and B", [first.url, second.url], site,
-                               count)
+                               count, pids=_workers(first, second))
+
+
+def _workers(*servers: Any) -> list[int]:
+    """The gunicorn workers of these servers (Giliran's or the floor's)."""
+    return [worker_pid(server.process.pid) for server in servers]
 
 
 def main() -> int:

@@ -93,6 +93,12 @@ def memory_kb(pid: int) -> dict[str, int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # --- configuration and data ---------------------------------------------------------------
 def bench_config(directory: Path, counters: int, checkin_rate: int = 100_000) -> Path:
     """config.toml with `counters` extra counters B1..Bn at `berkas`, a kiosk rate limit
@@ -574,23 +580,29 @@ class CheckinRun:
     # False for the floor: it numbers tickets by row id (a PostgreSQL sequence skips the ids
     # of inserts that met a conflict), so "gapless" says nothing about it.
     numbered: bool = True
+    # The servers' CPU (all their processes) per scan, in ms: steadier from run to run
+    # than the rate on a machine whose load varies, so it shows what a change saved.
+    cpu_ms_per_scan: float | None = None
 
     def row(self) -> list[str]:
         gapless = ("yes" if self.gapless else "**no**") if self.numbered else "–"
+        cpu = "–" if self.cpu_ms_per_scan is None else f"{self.cpu_ms_per_scan:.2f}"
         return [self.label, str(self.scans), f"{self.scans / self.seconds:.0f}",
                 ms(percentile(self.latencies_ms, 0.5)), ms(percentile(self.latencies_ms, 0.99)),
-                str(self.created), str(self.reprints), str(self.duplicate_tickets), gapless,
-                ", ".join(f"{k}: {v}" for k, v in self.failures.items()) or "0"]
+                cpu, str(self.created), str(self.reprints), str(self.duplicate_tickets),
+                gapless, ", ".join(f"{k}: {v}" for k, v in self.failures.items()) or "0"]
 
 
-CHECKIN_HEADER = ["run", "scans", "check-ins/s", "p50 ms", "p99 ms", "tickets", "reprints",
-                  "duplicate tickets", "gapless per letter", "failures"]
+CHECKIN_HEADER = ["run", "scans", "check-ins/s", "p50 ms", "p99 ms", "server CPU ms/scan",
+                  "tickets", "reprints", "duplicate tickets", "gapless per letter",
+                  "failures"]
 
 
 def checkin_run(label: str, urls: list[str], site: Site, booking_count: int,
                 duplicate_share: float = 0.1, kiosks: int = 8,
-                check_database: bool = True) -> CheckinRun:
-    """`kiosks` kiosks (spread over `urls`) scanning every booking once and a share twice."""
+                check_database: bool = True, pids: list[int] | None = None) -> CheckinRun:
+    """`kiosks` kiosks (spread over `urls`) scanning every booking once and a share twice.
+    `pids`: the serving processes (gunicorn workers), whose CPU per scan is measured."""
     import random
 
     import requests
@@ -633,12 +645,15 @@ def checkin_run(label: str, urls: list[str], site: Site, booking_count: int,
                     failures[str(answer.status_code)] += 1
 
     threads = [threading.Thread(target=kiosk, args=(i,)) for i in range(kiosks)]
+    cpu_before = sum(cpu_seconds(pid) for pid in pids or [])
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
+    cpu_ms = ((sum(cpu_seconds(pid) for pid in pids) - cpu_before) * 1000 / len(scans)
+              if pids else None)
     duplicates = sum(len(ids) - 1 for ids in tickets.values())
     by_letter: dict[str, list[int]] = {}
     for number in numbers.values():
@@ -648,7 +663,7 @@ def checkin_run(label: str, urls: list[str], site: Site, booking_count: int,
         gapless = gapless and _gapless_in_database(site)
     gapless = gapless and created == booking_count
     return CheckinRun(label, len(scans), seconds, latencies, created, reprints, failures,
-                      duplicates, gapless, numbered=check_database)
+                      duplicates, gapless, numbered=check_database, cpu_ms_per_scan=cpu_ms)
 
 
 def _gapless_in_database(site: Site) -> bool:

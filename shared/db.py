@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import driver
-from shared.green import is_green
+from shared.green import install_psycopg_wait, is_green
 from shared.green import sleep as cooperative_sleep
 from shared.models import OfficeRow
 
@@ -143,6 +143,7 @@ def make_engine(url: str | None = None) -> Engine:
                 connection.exec_driver_sql("BEGIN")
 
         return engine
+    install_psycopg_wait()  # under gevent: psycopg waits on the hub's own watchers
     # No `pool_pre_ping`: its `SELECT 1` was one more round trip at every checkout, and a
     # write checks its connection out inside the office's lock. Instead: a connection that
     # sat idle in the pool for IDLE_PING_SECONDS is pinged when checked out (a server

@@ -88,3 +88,64 @@ def run_in_os_thread(target: Callable[[], Any], name: str) -> Callable[[float], 
 
     threading.Thread(target=run, name=name, daemon=True).start()
     return finished.wait
+
+
+def psycopg_wait(gen: Any, fileno: int, interval: float = 0.0,
+                 timeout: float | None = None) -> Any:
+    """psycopg's wait function on gevent's own watchers (`install_psycopg_wait`).
+
+    psycopg drives each operation as a generator that yields what it waits for on the
+    socket (read, write or both) and is sent what became ready. Under gevent psycopg
+    picks `wait_poll`, which goes through gevent's emulation of `select.poll`: a poll
+    object, its watchers, a result and a timeout built again at every wait, about 0.1 ms
+    of the worker's CPU per pipelined round trip on the benchmarks' machine
+    (docs/benchmarks.md, fifteenth round). Here one io watcher waits, and the hub hands
+    back which events fired.
+
+    `interval` (psycopg's periodic wake-up, so that a thread notices a signal) is not
+    needed under gevent, where the hub delivers signals; `timeout` is kept: past it,
+    psycopg's own `_WaitTimeout` is raised, as its wait functions do (`notifies(timeout=)`
+    relies on it)."""
+    from time import monotonic
+
+    from gevent.hub import Waiter, get_hub
+    from psycopg import errors
+
+    hub = get_hub()
+    loop = hub.loop
+    deadline = None if timeout is None else monotonic() + timeout
+    try:
+        wanted = next(gen)
+        while True:
+            waiter = Waiter(hub)
+            # psycopg's Wait.R / W / RW are 1 / 2 / 3, as libev's READ / WRITE flags;
+            # what fired comes back the same way, as psycopg's Ready.R / W / RW.
+            watcher = loop.io(fileno, int(wanted))
+            watcher.start(waiter.switch, pass_events=True)
+            timer = None
+            if deadline is not None:
+                timer = loop.timer(max(0.0, deadline - monotonic()))
+                timer.start(waiter.switch, 0)
+            try:
+                fired = waiter.get()
+            finally:
+                watcher.stop()
+                if timer is not None:
+                    timer.stop()
+            ready = fired & 3
+            if not ready:
+                raise errors._WaitTimeout("wait timeout expired")
+            # A socket in error (the server went away) fires as readable and writable:
+            # psycopg then reads, and libpq reports what happened.
+            wanted = gen.send(ready)
+    except StopIteration as stopped:
+        return stopped.value
+
+
+def install_psycopg_wait() -> None:
+    """Under gevent, let psycopg wait through `psycopg_wait`; otherwise nothing (psycopg's
+    C wait, which blocks the thread, is the right one for OS threads)."""
+    if is_green():
+        import psycopg.waiting
+
+        psycopg.waiting.wait = psycopg_wait

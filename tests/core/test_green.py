@@ -234,3 +234,63 @@ def test_a_change_lets_the_dispatcher_send_its_events_before_the_request_goes_on
         print("OK")
     """, tmp_path)
     assert "OK" in out
+
+
+def test_psycopg_waits_on_the_hub_cooperatively_with_timeouts_and_lost_servers(
+        tmp_path: Path, postgres: object) -> None:
+    """Under gevent the engine makes psycopg wait through shared.green.psycopg_wait (the
+    hub's watchers, not gevent's emulation of poll): slow statements of two greenlets
+    overlap, a pipeline's results come back, `notifies(timeout=)` ends on time and a
+    connection whose server side is killed fails instead of hanging."""
+    from tests.services import Postgres
+
+    assert isinstance(postgres, Postgres)
+    url = postgres.create_database("t_green_wait")
+    out = run_green(f"""
+        import time
+        import gevent, psycopg, psycopg.waiting
+        from sqlalchemy import text
+        from shared import green
+        from shared.db import make_engine
+
+        engine = make_engine({url!r})
+        assert psycopg.waiting.wait is green.psycopg_wait
+
+        def slow(n):
+            with engine.connect() as connection:
+                return connection.execute(text("SELECT pg_sleep(0.4), :n"), {{"n": n}}).all()
+        started = time.monotonic()
+        jobs = [gevent.spawn(slow, n) for n in range(3)]
+        ticks = []
+        ticker = gevent.spawn(lambda: [ticks.append(gevent.sleep(0.05)) for _ in range(6)])
+        gevent.joinall(jobs + [ticker], raise_error=True)
+        took = time.monotonic() - started
+        assert sorted(job.value[0][1] for job in jobs) == [0, 1, 2]
+        assert took < 1.0, took  # together, not one after the other (1.2 s)
+        assert len(ticks) == 6  # the hub ran other greenlets meanwhile
+
+        args, params = engine.dialect.create_connect_args(engine.url)
+        raw = engine.dialect.connect(*args, **params)
+        raw.autocommit = True
+        with raw.pipeline():
+            first = raw.execute("SELECT 1")
+            second = raw.execute("SELECT 2")
+        assert (first.fetchone(), second.fetchone()) == ((1,), (2,))
+
+        raw.execute("LISTEN nothing_here")
+        started = time.monotonic()
+        assert list(raw.notifies(timeout=0.3)) == []
+        assert 0.25 < time.monotonic() - started < 1.0
+
+        victim = engine.dialect.connect(*args, **params)
+        victim.autocommit = True
+        pid = victim.execute("SELECT pg_backend_pid()").fetchone()[0]
+        raw.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        try:
+            with gevent.Timeout(10):
+                victim.execute("SELECT 1")
+        except psycopg.OperationalError:
+            print("lost server noticed")
+        engine.dispose()
+        """, tmp_path)
+    assert "lost server noticed" in out
