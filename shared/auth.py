@@ -329,7 +329,8 @@ def list_devices(core: Core, office: str | None = None) -> list[DeviceInfo]:
 def _device(session: Any, device_id: str) -> Device:
     device = session.get(Device, device_id) if len(device_id) <= 64 else None
     if device is None:
-        raise Refusal(404, "not_found", "Not found.")
+        # named (shortened), so that a typo on the command line or in the console shows
+        raise Refusal(404, "not_found", "There is no device {device}.", device=device_id[:64])
     return device  # type: ignore[no-any-return]
 
 
@@ -459,7 +460,7 @@ def _staff(session: Any, username: str) -> Staff:
         select(Staff).where(Staff.username == username)
     ).scalar_one_or_none() if len(username) <= 64 else None
     if staff is None:
-        raise Refusal(404, "not_found", "Not found.")
+        raise Refusal(404, "not_found", "There is no staff account {user}.", user=username[:64])
     return staff  # type: ignore[no-any-return]
 
 

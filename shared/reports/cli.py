@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -52,12 +53,24 @@ def _day(text: str | None, core: Any, office_id: str, hint: str) -> date:
                                  param_hint=hint) from None
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str, output: Path | None, audit: Callable[[], None]) -> None:
+    """Record the export (`audit`), then hand it out: the audit log names every export
+    before anybody reads it, and none that failed. A file that cannot be opened fails
+    first (the command line says so in one line), with nothing recorded; if recording
+    fails, the file opened for it is removed."""
     if output is None:
+        audit()
         click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"written to {output}", err=True)
+        return
+    with output.open("w", encoding="utf-8") as handle:
+        try:
+            audit()
+        except BaseException:
+            handle.close()
+            output.unlink(missing_ok=True)
+            raise
+        handle.write(text)
+    click.echo(f"written to {output}", err=True)
 
 
 def _export(core: Any, kind: str, office_id: str, first: date, last: date, fmt: str,
@@ -70,11 +83,11 @@ def _export(core: Any, kind: str, office_id: str, first: date, last: date, fmt: 
     if kind == "day":
         report["date"] = first.isoformat()
     text = render_report(report, fmt)
-    record(core, "cli", "export", {"report": kind, "office": office_id,
-                                   "from": first.isoformat(), "to": last.isoformat(),
-                                   "format": fmt, "with_names": with_names,
-                                   "output": str(output) if output else "stdout"})
-    _emit(text, output)
+    _emit(text, output, lambda: record(
+        core, "cli", "export", {"report": kind, "office": office_id,
+                                "from": first.isoformat(), "to": last.isoformat(),
+                                "format": fmt, "with_names": with_names,
+                                "output": str(output) if output else "stdout"}))
 
 
 format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv",
@@ -150,9 +163,10 @@ def report_skm(period: str | None, office: str | None, fmt: str, output: Path | 
         raise click.BadParameter(f"periode adalah TTTT, TTTT-S1, TTTT-S2 atau TTTT-BB / "
                                  f"{exc}", param_hint="--period") from None
     table = period_report(core, office_id, kind, year, number)
-    record(core, "cli", "export", {"report": "skm", "office": office_id,
-                                   "period": table["period"], "format": fmt})
-    _emit(render_skm(table, fmt), output)
+    _emit(render_skm(table, fmt), output, lambda: record(
+        core, "cli", "export", {"report": "skm", "office": office_id,
+                                "period": table["period"], "format": fmt,
+                                "output": str(output) if output else "stdout"}))
 
 
 @report.command("purge")

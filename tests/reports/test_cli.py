@@ -80,6 +80,24 @@ def test_report_day_csv_json_html(migrated: Core, tmp_path: Path) -> None:
     assert entries[0]["detail"]["with_names"] is False
 
 
+def test_an_export_that_could_not_be_written_is_not_audited(migrated: Core,
+                                                            tmp_path: Path) -> None:
+    """Before: the audit log said a report with names went to a file that was never
+    written (a folder that does not exist). Now the file is opened first."""
+    drive_day(migrated)
+    before = len(audit_entries(migrated))
+    target = tmp_path / "tidak-ada" / "laporan.csv"
+    for args in (("day", "--date", DAY, "--with-names"), ("skm", "--period", "2026")):
+        result = CliRunner().invoke(main, ["report", *args, "--output", str(target)])
+        assert result.exit_code == 1, result.output
+        assert not target.exists()
+    assert len(audit_entries(migrated)) == before
+    written = tmp_path / "skm.csv"
+    run("skm", "--period", "2026", "--output", str(written))
+    assert "nilai SKM" in written.read_text(encoding="utf-8")
+    assert audit_entries(migrated)[0]["detail"]["output"] == str(written)
+
+
 def test_report_day_defaults_to_the_office_today(migrated: Core) -> None:
     drive_day(migrated)
     data = json.loads(run("day", "--format", "json"))

@@ -70,7 +70,12 @@ def test_staff_cli_disable_enable_password_and_list(office: Office) -> None:
     assert cli(office, "staff", "logout", "petugas").returncode == 0
     assert browser.get(f"{office.url}{QUEUE}", timeout=10).status_code == 401
     unknown = cli(office, "staff", "disable", "nobody")
-    assert unknown.returncode == 1 and "Not found" in unknown.stderr
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == ("Tidak ada akun petugas nobody. / "
+                                      "There is no staff account nobody.")
+    gone = cli(office, "device", "revoke", "kiosk-99")
+    assert gone.returncode == 1
+    assert gone.stderr.strip() == "Tidak ada perangkat kiosk-99. / There is no device kiosk-99."
     short = cli(office, "staff", "password", "petugas", "--password", "short")
     assert short.returncode == 1 and "8-256" in short.stderr
 
