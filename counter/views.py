@@ -110,6 +110,7 @@ TERMINAL_TEXT = {
     "reason": "Reason",
     "idle": "Idle",
     "counter_closed": "Counter closed",
+    "no_open_counter": "No open counter calls this ticket here: it waits until one opens.",
     "confirm_cancel": "Cancel ticket {number}? This cannot be undone.",
     "priority_only": "Priority counter: only priority tickets are called here.",
     "closed": "This counter is closed by an administrator: it calls nobody until it is "

@@ -193,14 +193,21 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "CounterState": {
-        "type": "object", "required": ["counter", "current", "waiting"],
+        "type": "object", "required": ["counter", "current", "waiting", "open_counters"],
         "properties": {
             "counter": {"type": "object", "properties": {
                 "id": {"type": "string"}, "name": {"type": "string"},
                 "stations": {"type": "array", "items": {"type": "string"}},
-                "priority_only": {"type": "boolean"}}},
+                "priority_only": {"type": "boolean"}, "open": {"type": "boolean"}}},
             "current": {"oneOf": [_ref("Ticket"), {"type": "null"}]},
             "waiting": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "open_counters": {
+                "description": "Per station of the office, the open counters that would "
+                               "call a regular or a priority ticket there.",
+                "type": "object", "additionalProperties": {
+                    "type": "object", "required": ["regular", "priority"],
+                    "properties": {"regular": {"type": "integer"},
+                                   "priority": {"type": "integer"}}}},
         },
     },
     "Health": {

@@ -1642,4 +1642,23 @@ def counter_state(core: Core, office_id: str, counter_id: str) -> dict[str, Any]
                         "priority_only": counter.priority_only, "open": counter.open},
             "current": ticket_dict(core, session, current) if current else None,
             "waiting": {s: waiting.get(s, 0) for s in counter.stations},
+            "open_counters": open_counters(office),
         }
+
+
+def open_counters(office: Office) -> dict[str, dict[str, int]]:
+    """Per station of the office, how many open counters would call a regular ticket
+    there and how many a priority one (a priority-only counter calls only those): a
+    ticket transferred where nobody would call it waits until a counter opens, and the
+    terminal says so before the officer sends it there."""
+    found: dict[str, dict[str, int]] = {
+        station: {"regular": 0, "priority": 0} for station in office.stations}
+    for counter in office.counters.values():
+        if not counter.open:
+            continue
+        for station in counter.stations:
+            if station in found:
+                found[station]["priority"] += 1
+                if not counter.priority_only:
+                    found[station]["regular"] += 1
+    return found

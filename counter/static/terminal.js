@@ -296,6 +296,7 @@
         api("GET", `/counter/api/tickets?status=held,missed&station=${stations.map(encodeURIComponent).join(",")}`),
       ]);
       followCounter(counterState.counter);
+      state.openCounters = counterState.open_counters || {};
       const current = counterState.current;
       const timeline = current
         ? (await api("GET", `/api/v1/tickets/${current.id}/timeline`)).timeline : [];
@@ -404,6 +405,28 @@
     });
   }
 
+  // Which stations have an open counter that would call this ticket: read again as the
+  // dialog opens (an administrator may have closed one a moment ago).
+  async function freshOpenCounters() {
+    try {
+      const answer = await api("GET", `/api/v1/counters/${encodeURIComponent(COUNTER.id)}`);
+      state.openCounters = answer.open_counters || state.openCounters;
+    } catch (error) { /* the last refresh's figures */ }
+  }
+
+  // A station where no open counter would call the ticket stays a choice (a counter may
+  // open later), but says that the ticket would wait there until one does.
+  function markStations(dialog, ticket) {
+    const lane = ticket.priority_group ? "priority" : "regular";
+    for (const button of dialog.querySelectorAll(".station-buttons button[value]")) {
+      button.querySelector(".no-counter-note")?.remove();
+      const counts = (state.openCounters || {})[button.value];
+      const none = Boolean(counts) && counts[lane] === 0;
+      button.classList.toggle("no-counter", none);
+      if (none) button.append(bi("small", "no-counter-note", TEXT.no_open_counter));
+    }
+  }
+
   async function onAction(action) {
     if (action === "next") return callNext();
     const ticket = state.current;
@@ -419,7 +442,8 @@
       return act(ticket.id, "hold", reason ? {reason} : {});
     }
     if (action === "transfer") {
-      const station = await ask("dlg-transfer");
+      await freshOpenCounters();
+      const station = await ask("dlg-transfer", (d) => markStations(d, ticket));
       if (!station || station === "cancel") return undefined;
       return act(ticket.id, "transfer", {station});
     }
