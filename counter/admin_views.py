@@ -29,8 +29,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from counter.views import overview as office_overview
 from shared import device_states, live_config, offices, outbox, roles
-from shared.admin_api import device_view, hardware_states, staff_presence, staff_view
-from shared.auth import DeviceInfo, Principal, list_devices, list_staff, require
+from shared.admin_api import device_view, hardware_states, visible_staff
+from shared.auth import DeviceInfo, Principal, list_devices, require
 from shared.config import PRIORITY_GROUPS, Office
 from shared.core import Core
 from shared.errors import Refusal
@@ -183,11 +183,7 @@ def staff_page() -> Any:
         return redirect(url_for("pages.login", next=request.path))
     if principal.role not in roles.SUPERVISORS:
         return Response(render_template("counter/forbidden.html"), status=403)
-    office = principal.offices[0] if principal.offices else None
-    presence = staff_presence()
-    staff = [staff_view(s, presence) for s in list_staff(_core(), office)
-             if principal.offices is None or s.office in principal.offices]
-    return _page("admin/staff.html", principal, staff=staff,
+    return _page("admin/staff.html", principal, staff=visible_staff(principal),
                  manage=principal.role == roles.ADMIN, account_roles=roles.ACCOUNT_ROLES)
 
 

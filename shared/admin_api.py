@@ -487,19 +487,23 @@ def _may_manage(principal: Principal, info: StaffInfo) -> None:
 def _one_staff(name: str) -> StaffInfo:
     found = [s for s in list_staff(core()) if s.username == name]
     if not found:
-        raise Refusal(404, "not_found", "Not found.")
+        raise Refusal(404, "not_found", "There is no staff account {user}.", user=name[:64])
     return found[0]
+
+
+def visible_staff(principal: Principal) -> list[dict[str, Any]]:
+    """The accounts a supervisor or admin sees, with where each was last seen: every
+    account for one of every office, else the accounts of their own offices (not the
+    accounts for every office)."""
+    presence = staff_presence()
+    return [staff_view(s, presence) for s in list_staff(core())
+            if principal.offices is None or s.office in principal.offices]
 
 
 @admin_api.get("/staff")
 def staff_list() -> Response:
     """Accounts with where each person was last seen (supervisors read, admins manage)."""
-    principal = require(current_principal(), *roles.SUPERVISORS)
-    office = principal.offices[0] if principal.offices else None
-    presence = staff_presence()
-    return jsonify({"staff": [staff_view(s, presence) for s in list_staff(core(), office)
-                              if principal.offices is None
-                              or s.office in principal.offices]})
+    return jsonify({"staff": visible_staff(require(current_principal(), *roles.SUPERVISORS))})
 
 
 @admin_api.post("/staff")
