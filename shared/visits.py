@@ -1169,6 +1169,11 @@ def issue_walk_in(core: Core, office_id: str, service_id: Any, priority_group: A
             return Issued(first["ticket"], first.get("print"))
         now = change.now
         local_now = to_local(now, office.tz).time()
+        if local_now > office.closes:
+            # Nobody would call it: the ticket would wait until the day's end and count as
+            # a no-show. (Before opening, staff may issue numbers to an early queue.)
+            raise Refusal(409, "closed", "The office has closed for today (closes {time}).",
+                          time=office.closes.strftime("%H:%M"))
         if service.express and (
             (service.walkin_from and local_now < service.walkin_from)
             or (service.walkin_until and local_now > service.walkin_until)

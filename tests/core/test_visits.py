@@ -516,3 +516,22 @@ def test_the_mean_service_time_leaves_out_holds_no_shows_and_earlier_visits(
     with core.db.read() as session:
         assert visits.mean_service_minutes(core, session, "DPS", "berkas") == \
             pytest.approx((3 + 7 + 4) / 3)
+
+
+def test_no_walk_in_after_the_office_closes(core: Core) -> None:
+    """Before: at 17:00 an officer could still issue a walk-in. Nobody would call it; it
+    waited until the day's end and counted as a no-show. Before opening an early queue may
+    still get its numbers."""
+    at(core, "07:30")
+    early = visits.walk_in(core, "DPS", "paspor-baru", "lansia", "petugas")
+    assert early["number"].startswith("P")
+    at(core, "16:00")
+    visits.walk_in(core, "DPS", "paspor-baru", None, "petugas")  # at the closing minute
+    at(core, "16:01")
+    for group in (None, "lansia"):
+        with pytest.raises(Refusal) as refused:
+            visits.walk_in(core, "DPS", "paspor-baru", group, "petugas")
+        assert refused.value.code == "closed" and refused.value.status == 409
+        assert refused.value.message == {
+            "id": "Kantor sudah tutup untuk hari ini (tutup pukul 16:00).",
+            "en": "The office has closed for today (closes 16:00)."}
