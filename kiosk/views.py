@@ -285,7 +285,10 @@ def status_address(data: str) -> str | None:
     """
     if not data or len(data) > MAX_QR_DATA:
         return None
-    parts = urlsplit(data)
+    try:
+        parts = urlsplit(data)
+    except ValueError:  # "http://[::1/t/…" and the like: not an address at all
+        return None
     if parts.query or parts.fragment or parts.username or parts.password:
         return None
     base = public_base()

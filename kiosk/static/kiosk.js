@@ -23,10 +23,15 @@
   // still says so. Never later than three quarters of the screen's time.
   const PRINT_LATE_SECONDS = 15;
   const CAMERA_REPEAT_MS = 15000;   // the same QR still in front of the camera is not a new scan
+  // The scanner reading the same QR again this soon after its ticket came up is the same
+  // scan (a scanner in presentation mode reads a code held still twice): no second paper.
+  // Later, or with the Reprint button, it is printed again.
+  const SCANNER_REPEAT_MS = 10000;
   const ALIVE_SECONDS = 30;         // the kiosk's sign of life on its socket
 
   const state = {
-    name: "welcome", lang: "id", buffer: "", lastKeyAt: 0, lastScan: null,
+    name: "welcome", lang: "id", buffer: "", lastKeyAt: 0, lastScan: null, ticketAt: 0,
+    dropping: false, ignoredRepeats: 0,
     ticket: null, reprint: false, print: null, refusal: null, cameraBroken: false, requests: 0,
     cameraRead: { text: "", at: 0 },
   };
@@ -134,12 +139,23 @@
     byId("keypad-display").textContent = state.name === "keypad" ? state.buffer.toUpperCase() : "";
   }
 
+  // The same code again while its ticket is still on the screen, a moment after it came
+  // up: the scanner read it twice.
+  function isRepeatedScan(text) {
+    return state.name === "ticket" && text === state.lastScan
+      && Date.now() - state.ticketAt < SCANNER_REPEAT_MS;
+  }
+
   function pressKey(key) {
     touched();
     if (key === "Enter" || key === "OK") {
       const text = state.buffer.trim();
       state.buffer = "";
       updateKeypad();
+      if (text && isRepeatedScan(text)) {
+        state.ignoredRepeats += 1;
+        return;
+      }
       if (text) submitScan(text);
       return;
     }
@@ -157,11 +173,27 @@
   document.addEventListener("keydown", (event) => {
     if (isStaffControl(event.target)) return;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const now = Date.now();
     if (state.name === "busy") {
+      // A scan typed while the last one is being answered is lost: what is left of it
+      // after the answer must not be taken for a scan of its own (the tail of a second
+      // read of the same QR would replace the new ticket by "code not found").
       event.preventDefault();
+      if (event.key === "Enter") state.dropping = false;
+      else if (event.key.length === 1) state.dropping = true;
+      state.lastKeyAt = now;
       return;
     }
-    const now = Date.now();
+    if (state.dropping) {
+      if (now - state.lastKeyAt > STALE_KEY_MS) {
+        state.dropping = false;  // a pause: this is a new scan
+      } else {
+        event.preventDefault();
+        state.lastKeyAt = now;
+        if (event.key === "Enter") state.dropping = false;  // the end of the lost scan
+        return;
+      }
+    }
     if (state.name !== "keypad" && now - state.lastKeyAt > STALE_KEY_MS) state.buffer = "";
     state.lastKeyAt = now;
     if (event.key === "Enter" || event.key === "Backspace" || event.key.length === 1) {
@@ -255,10 +287,26 @@
       qr.hidden = true;
     }
     showDemoted(ticket);
+    showState(ticket);
     byId("notice-reprint").hidden = !state.reprint;
     byId("btn-reprint").hidden = !state.lastScan;
     showPrint(data.print);
+    state.ticketAt = Date.now();
     show("ticket");
+  }
+
+  // A scan again of a ticket no longer waiting (called while the applicant was away, held,
+  // being served): say where it stands and which counter calls it, not only its station.
+  function showState(ticket) {
+    const notice = byId("notice-state");
+    notice.hidden = !ticket.status || ticket.status === settings.states.waiting;
+    if (notice.hidden) return;
+    if (ticket.status === settings.states.called && ticket.counter) {
+      const counter = settings.names.counters[ticket.counter] || ticket.counter;
+      setPair(notice, msg("Called: go to {counter}", { counter }));
+    } else {
+      setPair(notice, settings.status_words[ticket.status]);
+    }
   }
 
   // A late arrival queued at its arrival time: say that the booked slot was missed and
@@ -437,6 +485,7 @@
   });
   byId("camera-start").addEventListener("click", () => {
     state.cameraBroken = false;
+    state.cameraRead = { text: "", at: 0 };  // asked for: the QR held up is a new scan
     startCamera();
   });
   byId("camera-stop").addEventListener("click", () => show("welcome"));
@@ -446,7 +495,12 @@
     show("keypad");
   });
   byId("btn-done").addEventListener("click", home);
-  byId("btn-retry").addEventListener("click", home);
+  // "Try again" after a refusal (the network, the server away): the QR still held in
+  // front of the camera is read again, not taken for the scan that was refused.
+  byId("btn-retry").addEventListener("click", () => {
+    state.cameraRead = { text: "", at: 0 };
+    home();
+  });
   byId("btn-reprint").addEventListener("click", () => {
     if (state.lastScan) submitScan(state.lastScan);
   });
