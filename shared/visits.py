@@ -955,8 +955,10 @@ def check_in(core: Core, office_id: str, scan: Any, kiosk: str | None) -> Checki
         raise Refusal(400, "invalid_scan",
                       "The code could not be read. Please scan again.") from None
     if scanned.office and scanned.office != office.id:
-        raise Refusal(409, "wrong_office",
-                      "This booking is for another office ({office}).", office=scanned.office)
+        # The signed token names its office: the applicant reads its name, not its id.
+        other = core.config.offices.get(scanned.office)
+        raise Refusal(409, "wrong_office", "This booking is for another office ({office}).",
+                      office=other.name if other is not None else scanned.office)
 
     read = (_BOOKING_AND_TICKET, {"office": office.id, "code": scanned.code,
                                   "day": core.today(office)})

@@ -287,8 +287,15 @@ def survey_state(token: str) -> Response:
 
 @reports.route("/survey/<token>", methods=["GET", "POST"])
 def survey_page(token: str) -> Any:
+    """The survey on the applicant's phone (the address on the ticket): a page in both
+    languages whatever happens, never the API's JSON."""
     core = _core()
-    state = skm.survey_ticket(core, token)
+    try:
+        state = skm.survey_ticket(core, token)
+    except Refusal as refusal:
+        if refusal.code != "not_found":
+            raise
+        return render_template("reports/survey_missing.html"), 404
     error: str | None = None
     answered_now = False
     chosen: dict[str, str] = {}
@@ -303,8 +310,8 @@ def survey_page(token: str) -> Any:
             answered_now = True
             state["answered"] = True
         except Refusal as refusal:
-            if refusal.code == "not_found":
-                raise
+            if refusal.code == "not_found":  # erased meanwhile
+                return render_template("reports/survey_missing.html"), 404
             error = refusal.code
     status = 200 if error is None else (422 if error == "invalid_answers" else 409)
     return render_template("reports/survey.html", token=token, state=state,

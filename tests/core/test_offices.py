@@ -89,3 +89,20 @@ def test_every_surface_answers_by_the_same_rule(rooms: Rooms, path: str) -> None
         answers[office] = method(url, headers=headers).status_code
     assert answers["JKT"] == 403 and answers["NOWHERE"] == 404, answers
     assert answers["DPS"] in (200, 202, 204), answers
+
+
+def test_a_booking_of_another_office_names_that_office(two: Core) -> None:
+    """The applicant at Denpasar's kiosk with a Jakarta booking read "kantor lain (JKT)";
+    an id means nothing to them, the office's name does."""
+    from shared import visits
+    from shared.scan import sign_token
+
+    token = sign_token("JKT-0001", "JKT", "2026-12-01", "09:00",
+                       two.config.security.qr_hmac_key)
+    with pytest.raises(Refusal) as refused:
+        visits.check_in(two, "DPS", token, "k")
+    assert refused.value.code == "wrong_office"
+    for language in ("id", "en"):
+        assert "Kantor Imigrasi Kelas I Khusus TPI Jakarta Selatan" in \
+            refused.value.message[language]
+        assert "(JKT)" not in refused.value.message[language]

@@ -146,7 +146,13 @@ def test_survey_page_posts_the_answers(core: Core, client: FlaskClient) -> None:
     assert done.status_code == 200 and "Terima kasih" in done.get_data(as_text=True)
     assert client.post(f"/survey/{token}", data={f"u{i}": "3" for i in range(1, 10)}
                        ).status_code == 409
-    assert client.get("/survey/unknown-token").status_code == 404
+    # The address on a ticket, mistyped on a phone: a page in both languages, not JSON.
+    for bad in ("unknown-token", "x" * 65):
+        for missing in (client.get(f"/survey/{bad}"),
+                        client.post(f"/survey/{bad}", data={"u1": "4"})):
+            assert missing.status_code == 404 and missing.mimetype == "text/html"
+            text = missing.get_data(as_text=True)
+            assert "Tiket tidak ditemukan" in text and "Ticket not found" in text
 
 
 # --- pages -----------------------------------------------------------------------------------
