@@ -100,6 +100,11 @@ class PrintWorker:
         self.printers = frozenset(service.printer_ids())
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._submitted: set[str] = set()
+        # Results the database did not take when the job ended (PostgreSQL restarting):
+        # job id -> finish()'s arguments, written again at each sweep. Until then the job
+        # stays `printing`, and nobody prints it again.
+        self._unrecorded: dict[str, tuple[bool, str | None, str | None,
+                                          list[dict[str, str]]]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -147,6 +152,7 @@ class PrintWorker:
         """Hand every queued job of our printers to the print service once (those queued
         too long fail instead: outbox.expire_queued); the count handed."""
         handed = 0
+        self._record_unrecorded()
         if outbox.expire_queued(self.core, self.printers):
             log.warning("print jobs: some waited longer than %s and were not printed",
                         outbox.EXPIRES)
@@ -177,13 +183,32 @@ class PrintWorker:
     def _done(self, job: Any) -> None:
         try:
             if job.status in ("printed", "failed"):
-                outbox.finish(self.core, job.id, self.owner, job.status == "printed",
-                              job.printer_used, job.error, list(job.attempts))
-        except Exception:
-            log.exception("print job %s: result not recorded", job.id)
+                result = (job.status == "printed", job.printer_used, job.error,
+                          list(job.attempts))
+                try:
+                    outbox.finish(self.core, job.id, self.owner, *result)
+                except Exception:
+                    log.warning("print job %s: result not recorded yet; retrying at the "
+                                "next sweep", job.id, exc_info=True)
+                    with self._lock:
+                        self._unrecorded[job.id] = result
+                    self._wake.set()
         finally:
             with self._lock:
                 self._submitted.discard(job.id)
+
+    def _record_unrecorded(self) -> None:
+        """Write the results the database did not take when their jobs ended."""
+        with self._lock:
+            waiting = list(self._unrecorded.items())
+        for job_id, result in waiting:
+            try:
+                outbox.finish(self.core, job_id, self.owner, *result)
+            except Exception as exc:  # still away: the next sweep; the others go on
+                log.warning("print job %s: result still not recorded (%s)", job_id, exc)
+                continue
+            with self._lock:
+                self._unrecorded.pop(job_id, None)
 
 
 def start_printing(app: Flask, core: Core, sweep_seconds: float = 5.0) -> Any:

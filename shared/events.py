@@ -6,17 +6,34 @@ anything. Delivery runs on one dispatcher thread per process, so subscribers see
 office's events in version order and a slow subscriber never holds up a request.
 
 With `GILIRAN_REDIS_URL` set, events also travel through Redis pub/sub, and every process
-(web servers, device workers) dispatches every office's events to its own subscribers.
+(web servers, device workers) dispatches every office's events to its own subscribers:
+
+- in version order per office. A process's own events come straight to its dispatcher
+  and another process's through Redis, so when both processes change an office at once,
+  version 8 (made here) may be ready before version 7 (made there) arrived. An event
+  that is not the next of its office waits for the ones before it, at most `HOLD`
+  seconds (a version may have no event, or its event was lost with Redis); then what
+  waited is delivered in order;
+- without holding up the change that made them. Redis is written by one publisher
+  thread per process, in the order the events were committed, so a Redis that hangs or
+  cannot be reached costs each request nothing (it used to cost its socket timeout, 2 s,
+  inside the office's lock). An event that could not leave within `MAX_DELAY` is
+  dropped rather than sent late (a board would announce a call long after it was made);
+- after a loss, every process is told to send its boards a fresh picture: a
+  `ControlEvent("resync")` delivered by the listener that subscribed again after losing
+  Redis, and published by a publisher that could not publish and can again.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import queue
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -24,6 +41,15 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 CHANNEL = "giliran:events"
+#: The control event after which every process sends its boards a fresh snapshot (events
+#: may have been lost): principal "office:*".
+RESYNC = "resync"
+#: Longest an event waits for the versions before it (seconds).
+HOLD = 0.5
+#: An event not published to Redis within this many seconds is dropped, not sent late.
+MAX_DELAY = 2.0
+#: While Redis fails, how often the publisher tries it again when it has nothing to send.
+RETRY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +88,10 @@ class ControlEvent:
 
     kind "sound_check": `principal` is "office:<id>", `detail` the check to play on that
     office's boards; each process sends it to the boards connected to it.
+
+    kind "resync" (RESYNC): `principal` is "office:*"; events may have been lost between
+    processes (Redis went away and is back), so each process sends its boards a fresh
+    snapshot (shared.realtime).
     """
 
     kind: str
@@ -244,6 +274,17 @@ class EventBus:
             self._thread.join(timeout=2)
 
 
+class _Order:
+    """Where an office's events stand in one process: the last version delivered and the
+    later ones waiting for those before them."""
+
+    __slots__ = ("last", "held")
+
+    def __init__(self) -> None:
+        self.last: int | None = None
+        self.held: dict[int, TicketEvent] = {}
+
+
 class RedisEventBus(EventBus):
     """Events go through Redis so that every process sees every office's events.
 
@@ -257,19 +298,26 @@ class RedisEventBus(EventBus):
 
         self._origin = uuid.uuid4().hex
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        self._listener = threading.Thread(target=self._listen, name="giliran-redis", daemon=True)
         self._stopping = threading.Event()
+        # Per office: the events in version order (see the module's text).
+        self._order_lock = threading.Lock()
+        self._orders: dict[str, _Order] = {}
+        # The envelopes to publish, with the time.monotonic() they were queued.
+        self._outgoing: queue.Queue[tuple[float, str] | None] = queue.Queue()
+        self._publisher = threading.Thread(target=self._send, name="giliran-redis-publish",
+                                           daemon=True)
+        self._listener = threading.Thread(target=self._listen, name="giliran-redis", daemon=True)
+        self._publisher.start()
         self._listener.start()
+        # A command-line process publishes and exits: what it queued goes out first.
+        atexit.register(_flush_at_exit, weakref.ref(self))
 
     def publish(self, event: TicketEvent) -> None:
         envelope = json.dumps({"origin": self._origin, "event": event.to_json()})
         # Local subscribers get the event directly: a Redis outage never silences this
         # process's own boards, and the listener skips our own envelopes.
-        self._deliver_locally(event)
-        try:
-            self._redis.publish(CHANNEL, envelope)
-        except Exception as exc:  # Redis down: other processes miss it, this one does not
-            log.warning("redis publish failed (%s); event delivered locally only", exc)
+        self._in_order(event)
+        self._outgoing.put((time.monotonic(), envelope))
 
     def publish_control(self, event: ControlEvent) -> None:
         envelope = json.dumps({"origin": self._origin, "control": event.to_json()})
@@ -279,31 +327,130 @@ class RedisEventBus(EventBus):
         except Exception as exc:
             log.warning("redis publish failed (%s); control event delivered locally only", exc)
 
+    # --- version order -------------------------------------------------------------
+    def _in_order(self, event: TicketEvent) -> None:
+        """Deliver `event` once the versions before it were (or HOLD passed)."""
+        office = event.office
+        with self._order_lock:
+            order = self._orders.setdefault(office, _Order())
+            if order.last is not None and event.version > order.last + 1:
+                order.held[event.version] = event
+                wait = True
+            else:
+                # The next one, the first this process sees, or one that comes after its
+                # successors were delivered (HOLD passed; a restored database): now.
+                wait = False
+                self._deliver_locally(event)
+                if order.last is None or event.version > order.last:
+                    order.last = event.version
+                while order.last + 1 in order.held:
+                    order.last += 1
+                    self._deliver_locally(order.held.pop(order.last))
+        if wait:
+            self.defer(f"events-order:{office}", lambda: self._release(office), HOLD, HOLD)
+
+    def _release(self, office: str) -> None:
+        """HOLD passed: what still waits is delivered, in order (the versions it waited
+        for had no event here, or theirs was lost)."""
+        with self._order_lock:
+            order = self._orders.get(office)
+            if order is None or not order.held:
+                return
+            for version in sorted(order.held):
+                self._deliver_locally(order.held.pop(version))
+                order.last = max(order.last or 0, version)
+
+    # --- publishing ----------------------------------------------------------------
+    def _send(self) -> None:
+        """The publisher thread: the queued envelopes, in order, to Redis."""
+        failing = False
+        dropped = 0
+        while True:
+            try:
+                item = self._outgoing.get(timeout=RETRY_SECONDS if failing else None)
+            except queue.Empty:
+                item = None if self._stopping.is_set() else (time.monotonic(), "")
+            if item is None:
+                return
+            queued_at, envelope = item
+            try:
+                if envelope and time.monotonic() - queued_at > MAX_DELAY:
+                    dropped += 1  # too late to be news: the resync after this shows it
+                    continue
+                try:
+                    if envelope:
+                        self._redis.publish(CHANNEL, envelope)
+                    else:
+                        self._redis.ping()
+                except Exception as exc:  # Redis away: other processes miss it, not this one
+                    if not failing:
+                        log.warning("redis publish failed (%s); events delivered locally "
+                                    "only until it is back", exc)
+                    failing = True
+                    dropped += 1 if envelope else 0
+                    continue
+                if failing or dropped:
+                    log.warning("redis is back; %d events did not reach the other "
+                                "processes: they resync their boards", dropped)
+                    self.publish_control(ControlEvent(RESYNC, "office:*"))
+                    failing, dropped = False, 0
+            finally:
+                if envelope:
+                    self._outgoing.task_done()
+
+    def _flush(self, timeout: float) -> None:
+        """Wait until what was queued for Redis was published (or dropped)."""
+        deadline = time.monotonic() + timeout
+        while (self._publisher.is_alive() and self._outgoing.unfinished_tasks
+               and time.monotonic() < deadline):
+            time.sleep(0.01)
+
+    # --- listening -----------------------------------------------------------------
     def _listen(self) -> None:
+        subscribed_before = False
         while not self._stopping.is_set():
             try:
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
-                for message in pubsub.listen():
-                    if self._stopping.is_set():
-                        return
-                    try:
-                        data = json.loads(message["data"])
-                        if data["origin"] == self._origin:
-                            continue
-                        event: TicketEvent | ControlEvent = (
-                            ControlEvent.from_json(data["control"]) if "control" in data
-                            else TicketEvent.from_json(data["event"]))
-                    except (ValueError, TypeError, KeyError) as exc:
-                        # One message this process cannot read is skipped; the others
-                        # keep coming on the same subscription.
-                        log.warning("unreadable event on the bus skipped (%s)", exc)
-                        continue
-                    self._deliver_locally(event)
+                try:
+                    pubsub.subscribe(CHANNEL)
+                    if subscribed_before:
+                        # Whatever was published while we were not subscribed is lost:
+                        # this process's boards get the whole picture again.
+                        log.warning("redis listener subscribed again; resyncing boards")
+                        self._deliver_locally(ControlEvent(RESYNC, "office:*"))
+                    subscribed_before = True
+                    for message in pubsub.listen():
+                        if self._stopping.is_set():
+                            return
+                        self._received(message)
+                finally:
+                    pubsub.close()
             except Exception as exc:
                 log.warning("redis listener lost (%s); retrying", exc)
                 self._stopping.wait(1.0)
 
+    def _received(self, message: dict[str, Any]) -> None:
+        try:
+            data = json.loads(message["data"])
+            if data["origin"] == self._origin:
+                return
+            if "control" in data:
+                self._deliver_locally(ControlEvent.from_json(data["control"]))
+            else:
+                self._in_order(TicketEvent.from_json(data["event"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            # One message this process cannot read is skipped; the others keep coming on
+            # the same subscription.
+            log.warning("unreadable event on the bus skipped (%s)", exc)
+
     def close(self) -> None:
+        self._flush(MAX_DELAY)
         self._stopping.set()
+        self._outgoing.put(None)
         super().close()
+
+
+def _flush_at_exit(ref: weakref.ref[RedisEventBus]) -> None:
+    bus = ref()
+    if bus is not None:
+        bus._flush(MAX_DELAY)

@@ -13,19 +13,24 @@ that follows confirms the whole picture, so a board ends on the final state. A `
 carries `previous`, the version of the last message this process sent to the room: a
 board whose own last version is older missed something and asks for a snapshot (a
 version that only skipped coalesced snapshots is not a gap).
+
+After events may have been lost (Redis went away and came back: shared.events' `resync`
+control event), every office with a board here gets a fresh snapshot, so a board shows
+the calls made elsewhere meanwhile without waiting for the next change.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask_socketio import SocketIO
 
 from shared import lifecycle, live_config
 from shared.core import Core
-from shared.events import TicketEvent
+from shared.events import RESYNC, ControlEvent, TicketEvent
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +80,16 @@ def bridge(core: Core, announce: Announcer | None = None, *,
         # The snapshot may already include later changes; its own version says so.
         socketio.emit("snapshot", board, namespace="/display", to=office)
         sent[office] = max(sent.get(office, 0), int(board["version"]))
+
+    def resync(event: ControlEvent) -> None:
+        if event.kind != RESYNC:
+            return
+        for office in list(core.config.offices):
+            if event.principal in ("office:*", f"office:{office}") and _has_boards(office):
+                core.bus.defer(f"snapshot:{id(sent)}:{office}", partial(send_snapshot, office),
+                               SNAPSHOT_DELAY, SNAPSHOT_AT_MOST)
+
+    core.bus.subscribe_control(resync)
 
     def forward(event: TicketEvent) -> None:
         if event.kind == "announcement":

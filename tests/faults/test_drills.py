@@ -272,15 +272,17 @@ def test_redis_down_a_process_keeps_its_own_boards(postgres: object, tmp_path: P
 
 
 def test_numbers_restart_at_midnight_office_time(config: Config, tmp_path: Path) -> None:
-    # 23:58 WITA on the 1st is 15:58 UTC: the day and its sequences follow office time.
+    # The day and its sequences follow office time: 00:02 WITA on the 2nd is 16:02 UTC on
+    # the 1st. (The day's walk-ins are issued before the office closes at 16:00: none
+    # after it, shared.visits.walk_in.)
     core = make_core(config, f"sqlite:///{tmp_path / 'giliran.sqlite3'}",
-                     at="2026-12-01T23:58")
+                     at="2026-12-01T15:58")
     import_rows(core, enumerate([booking_row("PAGI-00001", "08:00", "09:00",
                                              day="2026-12-02")], start=1))
     first = visits.walk_in(core, "DPS", "paspor-baru", None, "petugas")
     second = visits.walk_in(core, "DPS", "paspor-baru", None, "petugas")
     assert (first["number"], second["number"]) == ("W001", "W002")
-    core.clock.advance(timedelta(minutes=4))            # 00:02 WITA on the 2nd
+    core.clock.advance(timedelta(hours=8, minutes=4))   # 00:02 WITA on the 2nd
     assert core.today(core.office("DPS")).isoformat() == "2026-12-02"
     assert visits.walk_in(core, "DPS", "paspor-baru", None, "petugas")["number"] == "W001"
     core.clock.advance(timedelta(hours=7))              # 07:02: the 08:00 slot may check in
