@@ -30,6 +30,7 @@ import atexit
 import json
 import logging
 import queue
+import socket
 import threading
 import time
 import uuid
@@ -50,6 +51,17 @@ HOLD = 0.5
 MAX_DELAY = 2.0
 #: While Redis fails, how often the publisher tries it again when it has nothing to send.
 RETRY_SECONDS = 1.0
+#: TCP keepalive on the connections to Redis. The listener waits on its subscription
+#: without a timeout, so a peer gone without a word (a cable pulled, a firewall that
+#: forgot the connection) would otherwise be noticed after the kernel's two hours: now
+#: after about 5 + 3 x 2 seconds of silence, and the listener subscribes again (and
+#: resyncs the boards).
+KEEPALIVE: dict[int, int] = {
+    option: value for option, value in (
+        (getattr(socket, "TCP_KEEPIDLE", None), 5),
+        (getattr(socket, "TCP_KEEPINTVL", None), 2),
+        (getattr(socket, "TCP_KEEPCNT", None), 3),
+    ) if option is not None}
 
 
 @dataclass(frozen=True)
@@ -297,7 +309,9 @@ class RedisEventBus(EventBus):
         import redis
 
         self._origin = uuid.uuid4().hex
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
+                                           socket_keepalive=True,
+                                           socket_keepalive_options=KEEPALIVE)
         self._stopping = threading.Event()
         # Per office: the events in version order (see the module's text).
         self._order_lock = threading.Lock()

@@ -55,3 +55,32 @@ def test_unknown_fields_are_ignored_and_unreadable_messages_skipped(
     finally:
         other.close()
         bus.close()
+
+
+def test_the_listeners_connection_notices_a_silent_peer(redis_server: object) -> None:
+    """The listener waits on its subscription without a timeout. Without TCP keepalive a
+    Redis gone without a word (a cable pulled, a firewall that forgot the connection)
+    left it waiting for the kernel's two hours, its boards getting nothing from the other
+    processes; with it, the kernel gives up after about 11 s and the listener subscribes
+    again."""
+    import socket
+    import time
+
+    assert isinstance(redis_server, Redis)
+    bus = RedisEventBus(redis_server.url)
+    try:
+        deadline = time.monotonic() + 10
+        connections: list[object] = []
+        while time.monotonic() < deadline and not connections:
+            # the subscription's connection, checked out of the bus's pool
+            connections = list(bus._redis.connection_pool._in_use_connections)
+            time.sleep(0.05)
+        assert connections, "the listener never connected"
+        for connection in connections:
+            sock = connection._sock  # type: ignore[attr-defined]
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 5
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 2
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 3
+    finally:
+        bus.close()
