@@ -1,9 +1,10 @@
 """Print jobs that never hold up a check-in.
 
 ``submit`` only queues: each printer has its own worker thread, so a printer that hangs
-delays nobody else's ticket. A job is tried ``retries + 1`` times, each attempt bounded by
-the printer's ``timeout_seconds``; then, or at once when the printer says it is out of
-paper, it moves to the configured backup printer. Every job ends ``printed`` (see
+delays nobody else's ticket. A job is tried ``retries + 1`` times (once on a printer
+already known to be down), each attempt bounded by the printer's ``timeout_seconds``;
+then, or at once when the printer says it is out of paper, it moves to the configured
+backup printer. Every job ends ``printed`` (see
 ``printer_used``) or ``failed`` with its reason, and the kiosk shows the number and QR on
 screen for the applicant to photograph. Printer trouble becomes an alert for staff.
 """
@@ -304,7 +305,12 @@ class PrintService:
         with self._lock:
             job.status = "printing"
         error = "no attempt made"
-        for attempt in range(settings.retries + 1):
+        # A printer already known to be down (its last job or probe said so) gets one try,
+        # not its retries: with no healthy backup to skip to (_route), a ticket would
+        # otherwise wait out every retry's timeout on each printer of the chain (about
+        # 20 s with the defaults) before the kiosk could say it did not print.
+        tries = 1 if printer.status in _AVOID_STATES else settings.retries + 1
+        for attempt in range(tries):
             if attempt:
                 time.sleep(min(0.2 * attempt, settings.timeout_seconds))
             try:

@@ -330,3 +330,25 @@ def test_printing_everything_down_fails_with_every_reason(
     service.dummy_device("b").status = "online"
     retry = service.submit("b", printer_ticket)
     assert retry.wait(3) == "printed"
+
+
+def test_printing_a_printer_known_down_gets_one_try_not_its_retries(
+    printer_fake: Fake, printer_service: Build, printer_ticket: TicketPrint
+) -> None:
+    """Every printer down, no healthy backup: each ticket waited out all the retries'
+    timeouts again (about 20 s with the defaults) before the kiosk could say it did not
+    print. Once the printer is known to be down, one try tells whether it is back."""
+    hung = printer_fake("no_status")
+    service = printer_service([_net("hung", hung, retries=2)], **QUIET)
+    first = service.submit("hung", printer_ticket)
+    assert first.wait(10) == "failed"
+    assert hung.status_queries == 3  # the first try and two retries
+    assert service.health()["hung"]["status"] == "offline"
+    started = time.monotonic()
+    second = service.submit("hung", printer_ticket)
+    assert second.wait(10) == "failed"
+    assert hung.status_queries == 4  # one try
+    assert time.monotonic() - started < 1.5  # one attempt's 0.4 s timeout, not three
+    hung.set_mode("online")  # back: that one try prints
+    third = service.submit("hung", printer_ticket)
+    assert third.wait(5) == "printed" and third.printer_used == "hung"
