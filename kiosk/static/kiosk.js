@@ -31,7 +31,7 @@
 
   const state = {
     name: "welcome", lang: "id", buffer: "", lastKeyAt: 0, lastScan: null, ticketAt: 0,
-    dropping: false, ignoredRepeats: 0,
+    dropping: false, ignoredRepeats: 0, tapped: false,
     ticket: null, reprint: false, print: null, refusal: null, cameraBroken: false, requests: 0,
     cameraRead: { text: "", at: 0 },
   };
@@ -80,6 +80,7 @@
     if (name === "welcome") {
       setLanguage("id");
       state.buffer = "";
+      state.tapped = false;
       state.ticket = null;
       state.refusal = null;
     }
@@ -151,6 +152,7 @@
     if (key === "Enter" || key === "OK") {
       const text = state.buffer.trim();
       state.buffer = "";
+      state.tapped = false;
       updateKeypad();
       if (text && isRepeatedScan(text)) {
         state.ignoredRepeats += 1;
@@ -195,6 +197,12 @@
       }
     }
     if (state.name !== "keypad" && now - state.lastKeyAt > STALE_KEY_MS) state.buffer = "";
+    if (state.tapped && event.key.length === 1) {
+      // A scan on the keypad screen, over a code half typed on the screen's keys: the
+      // scanner's read replaces it (added to it, it was a code nobody has).
+      state.buffer = "";
+      state.tapped = false;
+    }
     state.lastKeyAt = now;
     if (event.key === "Enter" || event.key === "Backspace" || event.key.length === 1) {
       event.preventDefault();
@@ -209,7 +217,9 @@
   byId("keypad").addEventListener("pointerdown", (event) => event.preventDefault());
   byId("keypad").addEventListener("click", (event) => {
     const button = event.target.closest("[data-key]");
-    if (button) pressKey(button.dataset.key);
+    if (!button) return;
+    pressKey(button.dataset.key);
+    state.tapped = state.buffer.length > 0;
   });
 
   // --- check-in ----------------------------------------------------------------------

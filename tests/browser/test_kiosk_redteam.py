@@ -153,3 +153,21 @@ def test_a_scan_again_after_the_call_says_which_counter_calls(kiosk: Kiosk,
     assert notice.is_visible()
     assert "Dipanggil: silakan menuju Loket 1" in notice.inner_text()
     assert "Called: go to Loket 1" in notice.inner_text()
+
+
+def test_a_scan_on_the_keypad_screen_replaces_a_code_half_typed_there(
+        kiosk: Kiosk, live: LiveServer) -> None:
+    """An applicant starts typing on the screen's keypad, then finds the QR and scans it:
+    the read was added to the half-typed code ("DPSDPS-KEYPAD1", not found). The scanner's
+    read is the code; the keypad's own keys still type as before."""
+    live.add_bookings([booking_row("DPS-KEYPAD1", "10:00", "11:00")])
+    page = kiosk.page
+    sent = checkins_of(page)
+    page.click("#keypad-open")
+    kiosk.wait_state("keypad")
+    for key in "DPS":
+        page.click(f".key[data-key='{key}']")
+    kiosk.scan("DPS-KEYPAD1")
+    kiosk.wait_state("ticket")
+    assert sent == ["DPS-KEYPAD1"]
+    assert page.evaluate("window.kioskState.ticket.number") == "C001"
