@@ -10,7 +10,9 @@
   const settings = JSON.parse(document.getElementById("status-settings").textContent);
   const byId = (id) => document.getElementById(id);
   const STATES = settings.states;  // shared/lifecycle.py's names, from the page
-  const state = { pushes: 0, polls: 0, connected: false, updated: null, socket: null };
+  // lastGoodAt: when the server last confirmed the ticket (the page itself, a push, a poll).
+  const state = { pushes: 0, polls: 0, connected: false, updated: null, socket: null,
+                  lastGoodAt: Date.now() };
   window.ticketStatus = state;  // for support and tests
   let pollTimer = null;
 
@@ -96,7 +98,8 @@
           render(data.ticket);
           showUpdated(fromDateHeader(response.headers.get("Date")));
         }
-        setOffline(state.connected ? false : !window.io);
+        state.lastGoodAt = Date.now();
+        setOffline(false);
       } else if (response.status >= 500) {
         setOffline(true);
       }
@@ -138,11 +141,15 @@
       state.pushes += 1;
       render(data.ticket);
       showUpdated(data.now);
+      state.lastGoodAt = Date.now();
       setOffline(false);
     });
+    // The push connection failed. On a network that lets no websocket through it fails at
+    // every try, while the polls keep the page current: "no connection" only once nothing
+    // has confirmed the ticket for longer than one poll's interval and a half.
     const lost = () => {
       state.connected = false;
-      setOffline(true);
+      setOffline(Date.now() - state.lastGoodAt > settings.fallback_poll_seconds * 1500);
       startPolling();
     };
     socket.on("disconnect", lost);
