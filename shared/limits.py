@@ -38,6 +38,8 @@ from shared.config import Config
 from shared.web import current_principal
 
 EXTENSION = "giliran_limits"
+#: Seconds a request waits for the limits' Redis before the limits fall back to memory.
+STORAGE_TIMEOUT = 0.5
 
 
 def client_address() -> str:
@@ -131,9 +133,12 @@ def init_limits(app: Flask, config: Config) -> Limits:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
                                 x_host=hops)
     uri = storage_uri()
-    options: dict[str, str | int] = {}
+    options: dict[str, Any] = {}  # floats: redis-py takes them, the hint says int
     if uri.startswith(("redis://", "rediss://")):
-        options = {"socket_timeout": 2, "socket_connect_timeout": 2}
+        # A login or a check-in waits this long on a Redis that hangs (the limit then
+        # falls back to memory, and Flask-Limiter looks at Redis again now and then, each
+        # time waiting as long): a Redis beside the servers answers in a millisecond.
+        options = {"socket_timeout": STORAGE_TIMEOUT, "socket_connect_timeout": STORAGE_TIMEOUT}
     limiter = Limiter(
         caller_key, app=app, storage_uri=uri, storage_options=options,
         strategy="moving-window", key_prefix="giliran", headers_enabled=False,
