@@ -334,12 +334,12 @@ class RedisEventBus(EventBus):
         self._outgoing.put((time.monotonic(), envelope))
 
     def publish_control(self, event: ControlEvent) -> None:
+        """As publish: here at once, to the other processes through the publisher thread
+        (a revocation or a sound check made while Redis hangs never waits for it; the
+        other processes still refuse a revoked device through the database)."""
         envelope = json.dumps({"origin": self._origin, "control": event.to_json()})
         self._deliver_locally(event)
-        try:
-            self._redis.publish(CHANNEL, envelope)
-        except Exception as exc:
-            log.warning("redis publish failed (%s); control event delivered locally only", exc)
+        self._outgoing.put((time.monotonic(), envelope))
 
     # --- version order -------------------------------------------------------------
     def _in_order(self, event: TicketEvent) -> None:
