@@ -7,6 +7,8 @@ anyone else is refused at connect, before joining anything.
 from __future__ import annotations
 
 import logging
+import time
+from functools import partial
 from typing import Any
 
 from flask import current_app, request
@@ -17,10 +19,17 @@ from display.soundcheck import board_sound
 from shared import device_states, offices, roles
 from shared.connections import register, unregister
 from shared.errors import Refusal
-from shared.realtime import config_room
+from shared.realtime import config_room, socketio
 from shared.web import current_principal
 
 log = logging.getLogger(__name__)
+
+#: A board asks for the whole picture when it saw a gap: at most one answer per second
+#: and connection; asked again sooner, the next picture goes out when the second is up
+#: (one, however often it asked meanwhile). Each picture is a few reads of the database,
+#: and a page stuck in a loop of asking would otherwise cost the office's server that.
+SNAPSHOT_EVERY = 1.0
+_answered: dict[str, float] = {}  # sid -> time.monotonic() of its last requested snapshot
 
 
 class DisplayNamespace(Namespace):
@@ -41,6 +50,7 @@ class DisplayNamespace(Namespace):
 
     def on_disconnect(self, reason: Any = None) -> None:
         unregister(request.sid, self.namespace)  # type: ignore[attr-defined]
+        _answered.pop(_sid(), None)
         board_sound().left(_sid())
 
     def on_join(self, data: Any) -> dict[str, Any]:
@@ -101,8 +111,23 @@ class DisplayNamespace(Namespace):
             offices.check(core, principal, office)
         except Refusal:
             return {"ok": False}
+        sid = _sid()
+        wait = _answered.get(sid, -SNAPSHOT_EVERY) + SNAPSHOT_EVERY - time.monotonic()
+        if wait > 0:
+            core.bus.defer(f"asked-snapshot:{sid}", partial(_send_snapshot, core, office, sid),
+                           wait, wait)
+            return {"ok": True}
+        _answered[sid] = time.monotonic()
         emit("snapshot", snapshot(core, office))
         return {"ok": True}
+
+
+def _send_snapshot(core: Any, office: str, sid: str) -> None:
+    """A requested snapshot that waited for its connection's second (on the dispatcher)."""
+    if sid not in _answered:  # disconnected meanwhile
+        return
+    _answered[sid] = time.monotonic()
+    socketio.emit("snapshot", snapshot(core, office), namespace="/display", to=sid)
 
 
 def _sid() -> str:
