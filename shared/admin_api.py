@@ -22,6 +22,7 @@ from shared import device_states, lifecycle, live_config, office_changes, outbox
 from shared import offices as office_rules
 from shared.api import core, json_body
 from shared.auth import (
+    DEVICE_NAME_MAX,
     DeviceInfo,
     Principal,
     StaffInfo,
@@ -543,7 +544,11 @@ def staff_add() -> tuple[Response, int]:
 @admin_api.patch("/staff/<name>")
 def staff_change(name: str) -> Response:
     """Role, office, active (false ends live sessions), password (ends sessions too),
-    `"end_sessions": true` (log out everywhere)."""
+    `"end_sessions": true` (log out everywhere).
+
+    The whole body is checked before anything is written: a refused field changes nothing
+    (a role given with a password that is too short used to be stored, unaudited, and the
+    answer said it was refused)."""
     principal = admin()
     body = json_body()
     unknown = set(body) - {"role", "offices", "active", "password", "end_sessions"}
@@ -551,7 +556,7 @@ def staff_change(name: str) -> Response:
         raise Refusal(422, "invalid_request", "Unknown field {field}.", field=sorted(unknown)[0])
     before = _one_staff(name)
     _may_manage(principal, before)
-    changes: list[dict[str, Any]] = []
+    role, office = before.role, before.office
     if "role" in body or "offices" in body:
         role = body.get("role", before.role)
         if role not in roles.ACCOUNT_ROLES:
@@ -561,6 +566,16 @@ def staff_change(name: str) -> Response:
             raise Refusal(403, "forbidden", "You are not allowed to do this.")
         if name == principal.name and (role != roles.ADMIN or office != before.office):
             raise Refusal(409, "own_account", "You cannot change your own role or offices.")
+    if "password" in body and not valid_password(body["password"]):
+        raise Refusal(422, "invalid_request", "A password is 8-256 characters.",
+                      field="password")
+    if "active" in body:
+        if not isinstance(body["active"], bool):
+            raise Refusal(422, "invalid_request", "active is true or false.", field="active")
+        if name == principal.name and body["active"] is False:
+            raise Refusal(409, "own_account", "You cannot disable your own account.")
+    changes: list[dict[str, Any]] = []
+    if "role" in body or "offices" in body:
         set_role(core(), name, str(role), office)
         changes += [{"path": "role", "old": before.role, "new": role}] \
             if role != before.role else []
@@ -570,10 +585,6 @@ def staff_change(name: str) -> Response:
         set_password(core(), name, body["password"])
         changes.append({"path": "password", "old": "***", "new": "***"})
     if "active" in body:
-        if not isinstance(body["active"], bool):
-            raise Refusal(422, "invalid_request", "active is true or false.", field="active")
-        if name == principal.name and body["active"] is False:
-            raise Refusal(409, "own_account", "You cannot disable your own account.")
         set_staff_active(core(), name, body["active"])
         if body["active"] != before.active:
             changes.append({"path": "active", "old": before.active, "new": body["active"]})
@@ -659,6 +670,16 @@ def device_add() -> tuple[Response, int]:
         raise Refusal(422, "invalid_request", "Unknown office {office}.", office="?",
                       field="office")
     admin(office)
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise Refusal(422, "invalid_request", "A device name is 1-100 printable characters.",
+                      field="name")
+    name = (name or "").strip() or None
+    if name is not None and (len(name) > DEVICE_NAME_MAX or not name.isprintable()):
+        # Checked before the device is registered: a refused name left a pending device
+        # behind, unaudited, whose enrolment link nobody ever saw.
+        raise Refusal(422, "invalid_request", "A device name is 1-100 printable characters.",
+                      field="name")
     existing = [d for d in list_devices(core()) if d.id == device_id]
     # Another office's device, whatever its state (pending, revoked), answers like an
     # enrolled one: an office admin neither takes it over nor learns more than that the id
@@ -669,8 +690,8 @@ def device_add() -> tuple[Response, int]:
                       "Device {device} is enrolled. Revoke it first to enrol it again.",
                       device=device_id)
     code = create_device(core(), str(kind), device_id, office)
-    if isinstance(body.get("name"), str) and body["name"].strip():
-        rename_device(core(), device_id, body["name"])
+    if name is not None:
+        rename_device(core(), device_id, name)
     base = core().config.public_url or request.host_url.rstrip("/")
     url = f"{base}/enrol/{device_id}/{code}"
     live_config.audit(core(), principal.name, "device.add", office, {"changes": [

@@ -328,6 +328,29 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"expected a time after opens \((?P<opens>.*)\)", "expected a time after opens ({opens})"),
     (r"expected a time from opens to closes \((?P<opens>[^-]*)-(?P<closes>.*)\)",
      "expected a time from opens to closes ({opens}-{closes})"),
+    # The other checks a console change can meet (a station's service time, the kiosk's
+    # code pattern, the announcer's table, a serial display's or a counter printer's
+    # counter), and a document the loader cannot even read: Indonesian too.
+    (r"expected minutes between 0\.5 and 240", "expected minutes between 0.5 and 240"),
+    (r"not a regular expression: (?P<error>.*)", "not a regular expression: {error}"),
+    (r'expected "digits" or "words", got (?P<value>.*)',
+     'expected "digits" or "words", got {value}'),
+    (r"expected true or false, got (?P<value>.*)", "expected true or false, got {value}"),
+    (r"expected a whole number, got (?P<value>.*)", "expected a whole number, got {value}"),
+    (r"expected 1 to (?P<most>\d+), got (?P<value>.*)", "expected 1 to {most}, got {value}"),
+    (r"expected a folder path, got (?P<value>.*)", "expected a folder path, got {value}"),
+    (r"folder not found: (?P<path>.*)", "folder not found: {path}"),
+    (r"unknown counter (?P<counter>.*) of office (?P<office>.*)",
+     "unknown counter {counter} of office {office}"),
+    (r"counter (?P<counter>.*) exists in offices (?P<offices>.*): name each office's printer "
+     r"counter-<office>-(?P<same>.*) \(e\.g\. (?P<example>.*)\)",
+     "counter {counter} exists in offices {offices}: name each office's printer "
+     "counter-<office>-{same} (e.g. {example})"),
+    (r"expected a table", "expected a table"),
+    (r"not a valid configuration", "not a valid configuration"),
+    (r"not a live table; expected one of: (?P<tables>.*) "
+     r"\(the others stay in config\.toml\)",
+     "not a live table; expected one of: {tables} (the others stay in config.toml)"),
 )
 
 
@@ -431,6 +454,8 @@ def update(core: Core, scope: str, mutate: Mutation, who: str, action: str,
         new = plain(new)
         if new == old:
             return Stored(scope, row.version, old, False)
+        if scope == GLOBAL:
+            _only_live_tables(old, new)
         documents = {r.scope: r.document for r in rows}
         documents[scope] = new
         try:
@@ -465,6 +490,18 @@ def update(core: Core, scope: str, mutate: Mutation, who: str, action: str,
             assert config is not None
             core.config = config
     return stored
+
+
+def _only_live_tables(old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """The global document holds the live tables only: a [server] or [security] given to
+    the console was stored, audited and exported, said "saved" and changed nothing (the
+    installation's tables always come from the file). One stored before this check may
+    still be removed (null)."""
+    for key in new:
+        if key not in LIVE_TABLES and new[key] != old.get(key):
+            raise invalid(ConfigError(str(key), "not a live table; expected one of: "
+                                      f"{', '.join(LIVE_TABLES)} (the others stay in "
+                                      "config.toml)"), GLOBAL)
 
 
 def audit(core: Core, who: str, action: str, office_id: str | None,
@@ -521,19 +558,24 @@ def import_toml(core: Core, text: str, who: str,
         raise ConfigError("(syntax)", str(exc), int(line.group(1)) if line else None) from None
     # A table the loader does not know (a typo like [polcy] or [[ofices]]) is refused, as
     # config.toml refuses it, rather than skipped with "nothing changed".
-    from shared.config import check_tables
+    from shared.config import _Reader, check_tables
     check_tables(data, text)
+    _check_office_entries(data, _Reader(text))
     incoming = documents_of(data)
-    if not any(key in data for key in LIVE_TABLES):
-        incoming.pop(GLOBAL)
     with core.db.read() as session:
         rows = _rows(session)
     documents = {row.scope: row.document for row in rows}
+    if any(key in data for key in LIVE_TABLES):
+        # The global tables the file has; one it leaves out stays as it is (a file with
+        # only [policy] used to put [numbering], [kiosk] and [announce] back to their
+        # defaults: other ticket letters and voice in the middle of the day).
+        incoming[GLOBAL] = {**copy.deepcopy(documents.get(GLOBAL, {})), **incoming[GLOBAL]}
+    else:
+        incoming.pop(GLOBAL)
     order = [row.scope for row in rows if row.scope != GLOBAL]
     documents.update(incoming)
     order += [s for s in incoming if s != GLOBAL and s not in order]
     # The whole result first, with the file's lines in the messages.
-    from shared.config import _Reader
     try:
         build_config(core.config, documents, order)
     except ConfigError as error:
@@ -559,6 +601,23 @@ def import_toml(core: Core, text: str, who: str,
         if stored.changed:
             changed[scope] = stored.version
     return changed
+
+
+def _check_office_entries(data: Mapping[str, Any], reader: Any) -> None:
+    """Each `[[offices]]` of an imported file names its office: an entry without an id
+    (or with a number for one) was skipped and the command said "nothing changed", and
+    `offices = 5` ended in a traceback. Raises ConfigError with the key and line."""
+    offices = data.get("offices", [])
+    if not isinstance(offices, list):
+        raise reader.error("offices", f"expected list, got {offices!r}")
+    for i, office in enumerate(offices):
+        if not isinstance(office, Mapping):
+            raise reader.error(f"offices[{i}]", "expected a table")
+        office_id = office.get("id")
+        if office_id is None:
+            raise reader.error(f"offices[{i}].id", "missing")
+        if not isinstance(office_id, str):
+            raise reader.error(f"offices[{i}].id", f"expected str, got {office_id!r}")
 
 
 def _add_office(core: Core, scope: str, document: dict[str, Any], who: str,

@@ -86,7 +86,16 @@
     const office = main.dataset.office;
     const text = readJson("office-text");
     const globalPolicy = readJson("global-policy");
+    // The office's own [policy] overrides as stored: the form shows only some keys, and
+    // a key it does not show (no_show_after_calls, ...) must survive a save of the hours.
+    const officePolicy = readJson("office-policy");
     const base = `/api/v1/offices/${encodeURIComponent(office)}`;
+    const policyValue = (input) => {
+      const value = input.type === "number" ? toNumber(input.value) : input.value.trim();
+      return input.name === "policy.max_wait_minutes" && value === 0 ? null : value;
+    };
+    const shownPolicy = new Map([...document.querySelectorAll("[name^='policy.']")]
+      .map((input) => [input.name, policyValue(input)]));
 
     function counterBody(form) {
       return {
@@ -147,12 +156,14 @@
     }
 
     function policyOverrides(form) {
-      const policy = {};
+      // Start from what the office overrides now; only the fields the admin changed move.
+      const policy = {...officePolicy};
       for (const input of form.querySelectorAll("[name^='policy.']")) {
         const key = input.name.slice(7);
-        let value = input.type === "number" ? toNumber(input.value) : input.value.trim();
-        if (key === "max_wait_minutes" && value === 0) value = null;
-        if (value !== globalPolicy[key]) policy[key] = value === null ? 0 : value;
+        const value = policyValue(input);
+        if (value === shownPolicy.get(input.name)) continue;  // untouched: kept as stored
+        if (value === globalPolicy[key]) delete policy[key];  // back to [policy]
+        else policy[key] = value === null ? 0 : value;
       }
       return policy;
     }
