@@ -499,11 +499,16 @@ def config_import(file: Path) -> None:
     from shared.live_config import import_toml
     from shared.office_changes import import_hook
 
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        click.echo(f"{file}: bukan teks UTF-8 (simpan ulang sebagai UTF-8) / not UTF-8 text "
+                   "(save it again as UTF-8)", err=True)
+        sys.exit(2)
     core = _prepared_core()
     try:
         # the admin console's rules for a change of an office's counters, stations, services
-        changed = import_toml(core, file.read_text(encoding="utf-8"), "cli",
-                              lambda office: import_hook(core, office, "cli"))
+        changed = import_toml(core, text, "cli", lambda office: import_hook(core, office, "cli"))
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)

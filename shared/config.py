@@ -618,6 +618,10 @@ def config_from_data(data: Mapping[str, Any], source: str = "config.toml",
     except re.error as exc:
         raise r.error("kiosk.code_pattern", f"not a regular expression: {exc}") from None
     kiosk = Kiosk(pattern, r.get(kiosk_raw, "return_to_welcome_seconds", int, "kiosk", 20))
+    # The time an applicant has to read the ticket or the refusal on the screen: a
+    # negative or tiny value sent the screen back to the start at once.
+    if not 5 <= kiosk.return_to_welcome_seconds <= 600:
+        raise r.error("kiosk.return_to_welcome_seconds", "expected seconds between 5 and 600")
 
     offices: dict[str, Office] = {}
     for i, raw_office in enumerate(r.get(data, "offices", list, "")):

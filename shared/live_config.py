@@ -332,6 +332,7 @@ _REASONS: tuple[tuple[str, str], ...] = (
     # code pattern, the announcer's table, a serial display's or a counter printer's
     # counter), and a document the loader cannot even read: Indonesian too.
     (r"expected minutes between 0\.5 and 240", "expected minutes between 0.5 and 240"),
+    (r"expected seconds between 5 and 600", "expected seconds between 5 and 600"),
     (r"not a regular expression: (?P<error>.*)", "not a regular expression: {error}"),
     (r'expected "digits" or "words", got (?P<value>.*)',
      'expected "digits" or "words", got {value}'),

@@ -56,6 +56,11 @@ def test_every_reason_a_console_change_can_meet_is_in_both_languages(adm: Admin)
     for path, body, field in (
             ("/offices/DPS/config", {"stations": stations}, "stations[0].service_minutes"),
             ("/config", {"kiosk": {"code_pattern": "("}}, "kiosk.code_pattern"),
+            # a negative or tiny return time sent the kiosk back to the start at once
+            ("/config", {"kiosk": {"return_to_welcome_seconds": -5}},
+             "kiosk.return_to_welcome_seconds"),
+            ("/config", {"kiosk": {"return_to_welcome_seconds": 10**30}},
+             "kiosk.return_to_welcome_seconds"),
             ("/config", {"announce": {"repeat": 0}}, "announce.repeat"),
             ("/config", {"announce": {"repeat": "dua"}}, "announce.repeat"),
             ("/config", {"announce": {"numbers": "roman"}}, "announce.numbers"),

@@ -165,6 +165,13 @@ def test_a_report_or_export_into_a_missing_folder_is_one_line(installation: Path
     one_line_refusal(giliran("config", "export", "-o", str(target)), 1, str(target))
 
 
+def test_config_import_of_a_file_that_is_not_utf8_is_one_line(installation: Path) -> None:
+    """Before: a UnicodeDecodeError traceback (a file saved in Windows-1252 by Notepad)."""
+    target = installation / "kantor.toml"
+    target.write_bytes('[policy]\n# Ruang tunggu lantai 2 \u2013 Denpasar\n'.encode("cp1252"))
+    one_line_refusal(giliran("config", "import", str(target)), 2, "UTF-8", str(target))
+
+
 def test_staff_add_keeps_the_consoles_rules(installation: Path) -> None:
     """Before: a one-letter password and a name no login form takes were 'saved'."""
     short = giliran("staff", "add", "budi", "--role", "officer", "--password", "x")
