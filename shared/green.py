@@ -38,9 +38,19 @@ def async_mode() -> str:
     return "gevent" if is_green() else "threading"
 
 
+#: How long `cooperate` pauses under gevent: one turn of the hub's loop.
+GREEN_PAUSE_SECONDS = 0.0005
+
+
 def cooperate() -> None:
-    """Let other greenlets (or threads) run: call every few hundred items of a long loop."""
-    time.sleep(0)  # patched to gevent.sleep(0) under gevent
+    """Let other greenlets (or threads) run, the hub's timers and sockets included: call
+    every few hundred items, or every few tens of milliseconds, of a long loop.
+
+    Under gevent a zero sleep runs only the greenlets already woken, never the hub's
+    timers or its sockets: a sleeping board writer, a Socket.IO ping or gunicorn's
+    heartbeat waited as long as the loop ran (about 1.2 s at a time in the simulator). A
+    short timed sleep turns the hub's loop once."""
+    time.sleep(GREEN_PAUSE_SECONDS if is_green() else 0)  # gevent.sleep under gevent
 
 
 def give_way(passes: int = 1) -> None:
@@ -53,7 +63,7 @@ def give_way(passes: int = 1) -> None:
     this greenlet, so those only run in the next pass."""
     if is_green():
         for _ in range(passes):
-            cooperate()
+            time.sleep(0)  # gevent.sleep(0): the greenlets already woken, nothing more
 
 
 def sleep(seconds: float) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from shared.clock import parse_day
-from shared.reports.render import FORMATS
+from shared.reports.render import FORMATS, as_file
 
 
 def _core() -> Any:
@@ -53,7 +53,7 @@ def _day(text: str | None, core: Any, office_id: str, hint: str) -> date:
                                  param_hint=hint) from None
 
 
-def _emit(text: str, output: Path | None, audit: Callable[[], None]) -> None:
+def _emit(text: str, output: Path | None, audit: Callable[[], None], fmt: str = "") -> None:
     """Record the export (`audit`), then hand it out: the audit log names every export
     before anybody reads it, and none that failed. A file that cannot be opened fails
     first (the command line says so in one line), with nothing recorded; if recording
@@ -69,7 +69,7 @@ def _emit(text: str, output: Path | None, audit: Callable[[], None]) -> None:
             handle.close()
             output.unlink(missing_ok=True)
             raise
-        handle.write(text)
+        handle.write(as_file(text, fmt))  # a saved CSV opens in Excel as UTF-8
     click.echo(f"written to {output}", err=True)
 
 
@@ -87,7 +87,7 @@ def _export(core: Any, kind: str, office_id: str, first: date, last: date, fmt: 
         core, "cli", "export", {"report": kind, "office": office_id,
                                 "from": first.isoformat(), "to": last.isoformat(),
                                 "format": fmt, "with_names": with_names,
-                                "output": str(output) if output else "stdout"}))
+                                "output": str(output) if output else "stdout"}), fmt)
 
 
 format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv",
@@ -136,7 +136,9 @@ def report_range(first: str, last: str, office: str | None, fmt: str, output: Pa
     if end < start:
         raise click.BadParameter("--to sebelum --from / --to is before --from",
                                  param_hint="--to")
-    if (end - start).days > 366:
+    from shared.reports.figures import MAX_RANGE_DAYS
+
+    if (end - start).days + 1 > MAX_RANGE_DAYS:  # both days included, as the web export
         raise click.BadParameter("paling lama satu tahun sekaligus / at most one year at "
                                  "a time", param_hint="--to")
     _export(core, "range", office_id, start, end, fmt, with_names, output)
@@ -166,7 +168,7 @@ def report_skm(period: str | None, office: str | None, fmt: str, output: Path | 
     _emit(render_skm(table, fmt), output, lambda: record(
         core, "cli", "export", {"report": "skm", "office": office_id,
                                 "period": table["period"], "format": fmt,
-                                "output": str(output) if output else "stdout"}))
+                                "output": str(output) if output else "stdout"}), fmt)
 
 
 @report.command("purge")

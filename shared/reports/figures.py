@@ -47,6 +47,9 @@ from shared.models import Booking, Ticket, TimelineEntry
 from shared.reports.retention import mask_name
 
 ON_TIME_EARLY = timedelta(minutes=15)
+# The longest range one report covers, both ends included (a leap year): the web export
+# and `giliran report range` alike.
+MAX_RANGE_DAYS = 366
 QUEUE_ENTRIES = lifecycle.QUEUE_ENTRIES
 SERVICE_ENDS = lifecycle.SERVICE_ENDS
 # A hold ends the service at the counter; resume (after a hold) and reinstate (after a

@@ -18,9 +18,19 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from shared.i18n import bilingual
 
 FORMATS = ("csv", "json", "html")
+# A CSV file saved for a person starts with the UTF-8 byte order mark: without it Excel
+# (opened by a double click, as a head of office does) reads the file in the Windows code
+# page, and "A — Sangat Baik" or a name such as "Ni Kadek Ayu Śri" comes out as mojibake.
+# Python's csv and LibreOffice skip it. Standard output (a pipe) gets none.
+EXCEL_BOM = "\ufeff"
 TEMPLATES = Path(__file__).parent / "templates"
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json",
                "html": "text/html; charset=utf-8"}
+
+
+def as_file(text: str, fmt: str) -> str:
+    """The text of a downloaded or saved export (the byte order mark on a CSV)."""
+    return EXCEL_BOM + text if fmt == "csv" and not text.startswith(EXCEL_BOM) else text
 
 
 def _environment() -> Environment:

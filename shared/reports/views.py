@@ -27,6 +27,8 @@ from flask import (
     request,
     url_for,
 )
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
 from shared import lifecycle, offices, roles
@@ -41,7 +43,7 @@ from shared.web import current_principal
 reports = Blueprint("reports", __name__, template_folder="templates",
                     static_folder="static", static_url_path="/reports/static")
 
-MAX_RANGE_DAYS = 366
+MAX_RANGE_DAYS = figures.MAX_RANGE_DAYS
 
 
 def _core() -> Core:
@@ -74,6 +76,12 @@ def _office_arg() -> str:
     return offices.from_request(principal).id
 
 
+def _office_choices(principal: Principal) -> list[Any]:
+    """The offices the page's selector offers: only those the person may see (a supervisor
+    of one office is not shown, nor led to a refusal for, every office of the server)."""
+    return offices.visible(_core(), principal)
+
+
 def _date_arg(name: str, default: date) -> date:
     raw = request.args.get(name)
     if not raw:
@@ -100,7 +108,8 @@ def _with_names(principal: Principal) -> bool:
 
 
 def _download(text: str, fmt: str, filename: str) -> Response:
-    response = Response(text, mimetype=render.MEDIA_TYPES[fmt].split(";")[0])
+    response = Response(render.as_file(text, fmt),
+                        mimetype=render.MEDIA_TYPES[fmt].split(";")[0])
     response.headers["Content-Type"] = render.MEDIA_TYPES[fmt]
     if fmt != "html" or request.args.get("download"):
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -134,17 +143,23 @@ def chart_data(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _script_json(data: Any) -> Markup:
+    """JSON for a <script type="application/json"> block: <, >, & and ' escaped, so a name
+    from the configuration ("Foto </script> ...") cannot end the block and spill markup."""
+    return htmlsafe_json_dumps(data, dumps=json.dumps, ensure_ascii=False)
+
+
 @reports.get("/reports/day")
 def day_page() -> Any:
     office = _office_arg()
-    _supervisor(office)
+    principal = _supervisor(office)
     core = _core()
     day = _date_arg("date", core.today(core.office(office)))
     report = figures.day_report(core, office, day)
     report.pop("tickets")
     return render_template("reports/day.html", report=report, day=day,
-                           offices=list(core.config.offices.values()),
-                           chart_json=json.dumps(chart_data(report)))
+                           offices=_office_choices(principal),
+                           chart_json=_script_json(chart_data(report)))
 
 
 @reports.get("/reports/day/export")
@@ -190,7 +205,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 @reports.get("/reports/plan")
 def plan_page() -> Any:
     office = _office_arg()
-    _supervisor(office)
+    principal = _supervisor(office)
     core = _core()
     today = core.today(core.office(office))
     # Without a date: the next day that has bookings (after a weekend or a holiday that is
@@ -198,7 +213,7 @@ def plan_page() -> Any:
     tomorrow = planning.next_day_with_bookings(core, office, today) or today + timedelta(days=1)
     raw_date = request.args.get("date", "").strip()
     mode = request.args.get("mode", "") or MODES[0]
-    offices = list(core.config.offices.values())
+    choices = _office_choices(principal)
     error: str | None = None
     day = tomorrow
     if raw_date:
@@ -214,10 +229,10 @@ def plan_page() -> Any:
         form = {"office": office, "office_name": core.office(office).name,
                 "date": tomorrow.isoformat(), "mode": mode if mode in MODES else MODES[0]}
         return render_template("reports/plan.html", page=None, form=form, error=error,
-                               offices=offices, modes=MODES), 400
+                               offices=choices, modes=MODES), 400
     page = planning.capacity_plan(core, office, day, mode)
     return render_template("reports/plan.html", page=page, form=page, error=None,
-                           offices=offices, modes=MODES)
+                           offices=choices, modes=MODES)
 
 
 # --- SKM ------------------------------------------------------------------------------------
@@ -235,10 +250,10 @@ def _period_table(office: str) -> dict[str, Any]:
 @reports.get("/reports/skm")
 def skm_page() -> Any:
     office = _office_arg()
-    _supervisor(office)
+    principal = _supervisor(office)
     table = _period_table(office)
     return render_template("reports/skm.html", table=table, elements=skm.ELEMENTS,
-                           offices=list(_core().config.offices.values()))
+                           offices=_office_choices(principal))
 
 
 @reports.get("/reports/skm/export")

@@ -61,7 +61,8 @@ _EXTRA_KEYS = ("checked_in", "refused", "never_called", "checked_in_finished_sha
 @click.argument("arrivals", type=_FILE)
 @click.option("--policy", type=click.Choice(POLICIES), default=None,
               help="Urutan panggilan / calling order (default: both; --json: slot).")
-@click.option("--seed", type=int, default=1, show_default=True, help="First random seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True,
+              help="First random seed (0 or more).")
 @click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Average this many seeds (seed, seed+1, ...).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (contract keys).")
@@ -134,7 +135,8 @@ def _plan_text(result: Plan) -> str:
               show_default=True, help="Share of on-time applicants first called within slot.")
 @click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True,
               help="Seeds per candidate.")
-@click.option("--seed", type=int, default=1, show_default=True, help="First random seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True,
+              help="First random seed (0 or more).")
 @click.option("--mode", type=click.Choice(MODES), default="counters", show_default=True,
               help="counters: fewest counters per station; quota: largest quota per slot.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")

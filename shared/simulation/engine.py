@@ -30,10 +30,12 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 
 import numpy as np
 
 from shared.checkin_rules import decide_checkin
+from shared.green import cooperate
 from shared.ordering import Rules, Waiting, estimate_wait_minutes, order_queue
 from shared.simulation.scenario import Arrival, Booking, Scenario, StationSpec
 
@@ -43,6 +45,12 @@ POLICIES = ("slot", "fifo")
 SERVICE_TIME_WINDOW = 20
 
 _DONE, _OPEN, _ARRIVE = 0, 1, 2  # same instant: counters free up first, then the day opens
+# A replay is pure Python: on the server (the supervisor's plan page, under gevent) it would
+# hold the one hub, and with it every board, kiosk and terminal of the process, for the
+# whole plan (seconds for an ordinary day, minutes for a large one, and gunicorn kills a
+# worker whose hub is silent for 30 s). The day's loop lets the others run this often
+# (shared.green.cooperate).
+COOPERATE_SECONDS = 0.02
 
 
 @dataclass(slots=True)
@@ -296,7 +304,11 @@ def run_day(
             position, station.spec.counters, station.mean_service(walk_minutes))
         dispatch(first, now)
 
+    last_yield = monotonic()
     while events:
+        if monotonic() - last_yield >= COOPERATE_SECONDS:
+            cooperate()
+            last_yield = monotonic()
         now, kind, _, subject, sid = heapq.heappop(events)
         if kind == _OPEN:
             for name in stations:

@@ -18,6 +18,7 @@ no code and names its service.
 from __future__ import annotations
 
 import csv
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -33,6 +34,13 @@ EXPRESS_PREFIX = "percepatan"
 # What the capacity planner varies: counters staffed, or the hourly booking quota
 # (shared.simulation.planner).
 MODES = ("counters", "quota")
+
+# Bounds of the numbers a scenario may hold: one day replays at most a day of minutes, and
+# TOML also reads `nan`, `inf` and 1e300, which no clock can add (a traceback, not a
+# message). Counters: far more than any office has, still a number the planner can count.
+MAX_MINUTES = 24 * 60
+MIN_SERVICE_MINUTES = 0.01
+MAX_COUNTERS = 1000
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 _CODE = re.compile(r"^[A-Za-z0-9-]{6,32}$")
@@ -223,12 +231,18 @@ def parse_scenario(text: str, source: str | Path = "scenario.toml") -> Scenario:
         counters = t.get(item, "counters", int, path)
         mean = float(t.get(item, "service_mean", (int, float), path))
         sd = float(t.get(item, "service_sd", (int, float), path, 0.0))
-        if counters < 1:
-            raise t.fail(f"{path}.counters", "a station needs at least one counter")
-        if mean <= 0:
+        if not 1 <= counters <= MAX_COUNTERS:
+            raise t.fail(f"{path}.counters",
+                         f"a station needs from 1 to {MAX_COUNTERS} counters")
+        if not math.isfinite(mean) or mean <= 0:
             raise t.fail(f"{path}.service_mean", "must be more than 0 minutes")
-        if sd < 0:
+        if not MIN_SERVICE_MINUTES <= mean <= MAX_MINUTES:
+            raise t.fail(f"{path}.service_mean",
+                         f"expected minutes from {MIN_SERVICE_MINUTES} to {MAX_MINUTES}")
+        if not math.isfinite(sd) or sd < 0:
             raise t.fail(f"{path}.service_sd", "must not be negative")
+        if sd > MAX_MINUTES:
+            raise t.fail(f"{path}.service_sd", f"expected minutes from 0 to {MAX_MINUTES}")
         stations[sid] = StationSpec(sid, counters, mean, sd)
 
     def flow(key: str, default: Any = ...) -> tuple[str, ...]:
@@ -254,6 +268,9 @@ def parse_scenario(text: str, source: str | Path = "scenario.toml") -> Scenario:
     if max_wait_raw is True:
         raise t.fail("policy.max_wait_minutes", "expected minutes, or false to switch it off")
     max_wait = None if max_wait_raw is False else int(max_wait_raw)
+    if max_wait is not None and not 1 <= max_wait <= MAX_MINUTES:
+        raise t.fail("policy.max_wait_minutes",
+                     f"expected minutes from 1 to {MAX_MINUTES}, or false to switch it off")
     priority = t.get(policy, "priority", str, "policy", "first")
     if priority != "first" and not re.fullmatch(r"[1-9]\d*:[1-9]\d*", priority):
         raise t.fail("policy.priority",
@@ -267,6 +284,12 @@ def parse_scenario(text: str, source: str | Path = "scenario.toml") -> Scenario:
         raise t.fail("policy.late_policy", f"expected demote or refuse, got {late_policy!r}")
     if early < 0 or grace < 0 or walk < 0:
         raise t.fail("policy", "minutes and seconds must not be negative")
+    for key, value in (("early_checkin_minutes", early), ("late_grace_minutes", grace)):
+        if value > MAX_MINUTES:
+            raise t.fail(f"policy.{key}", f"expected minutes from 0 to {MAX_MINUTES}")
+    if not math.isfinite(walk) or walk > MAX_MINUTES * 60:
+        raise t.fail("policy.walk_to_counter_seconds",
+                     f"expected seconds from 0 to {MAX_MINUTES * 60}")
 
     return Scenario(
         office=t.get(raw, "office", str, "", "OFFICE"),

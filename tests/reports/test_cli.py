@@ -140,3 +140,26 @@ def test_report_skm_and_purge(migrated: Core, monkeypatch: pytest.MonkeyPatch) -
     with migrated.db.read() as session:
         assert {b.name for b in session.execute(select(Booking)).scalars()} == {None}
     assert audit_entries(migrated)[0]["action"] == "purge"
+
+
+def test_report_range_is_a_year_at_most_as_on_the_web(migrated: Core) -> None:
+    """The command line took 367 days ('at most one year'); the web export 366 at most."""
+    leap = run("range", "--from", "2028-01-01", "--to", "2028-12-31", "--format", "json")
+    assert len(json.loads(leap)["days"]) == 366
+    result = CliRunner().invoke(main, ["report", "range", "--from", "2026-01-01",
+                                       "--to", "2027-01-02"])
+    assert result.exit_code == 2 and "satu tahun" in result.output and "one year" in result.output
+
+
+def test_a_saved_csv_opens_in_excel_as_utf_8(migrated: Core, tmp_path: Path) -> None:
+    """A CSV written with --output starts with the UTF-8 byte order mark (Excel reads it
+    as UTF-8, not the Windows code page); standard output, a pipe, gets none."""
+    drive_day(migrated)
+    for kind, args in (("day", ("--date", DAY)), ("skm", ("--period", "2026"))):
+        saved = tmp_path / f"{kind}.csv"
+        run(kind, *args, "--output", str(saved))
+        assert saved.read_bytes().startswith(b"\xef\xbb\xbf"), kind
+        assert not run(kind, *args).startswith("\ufeff"), kind
+    saved = tmp_path / "day.json"
+    run("day", "--date", DAY, "--format", "json", "--output", str(saved))
+    assert json.loads(saved.read_text(encoding="utf-8"))["date"] == DAY
