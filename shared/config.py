@@ -496,6 +496,10 @@ def _policy(r: _Reader, raw: Mapping[str, Any], path: str, defaults: Policy) -> 
             raise r.error(f"{path}.{key}", "expected a number from 0 to 1440")
     if values["max_wait_minutes"] is not None and values["max_wait_minutes"] <= 0:
         values["max_wait_minutes"] = None
+    if values["max_wait_minutes"] is not None and values["max_wait_minutes"] > 24 * 60:
+        # a day at most (0 switches it off): a huge one overflowed the ordering's time
+        # arithmetic at every call
+        raise r.error(f"{path}.max_wait_minutes", "expected a number from 0 to 1440")
     return Policy(**values)
 
 

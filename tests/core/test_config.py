@@ -48,6 +48,11 @@ def test_the_shipped_config_is_denpasar() -> None:
      "Asia/Denpasar"),
     ('priority = "first"', 'priority = "sometimes"', "policy.priority", "sometimes"),
     ('url = "dummy://"\nprofile', 'url = "ftp://x"\nprofile', "printers[0].url", "ftp://x"),
+    # a day at most: a huge value overflowed the ordering's arithmetic at every call
+    ("max_wait_minutes = 90 ", "max_wait_minutes = 10000000000000 ", "policy.max_wait_minutes",
+     "10000000000000"),
+    ("return_to_welcome_seconds = 20", "return_to_welcome_seconds = -5",
+     "kiosk.return_to_welcome_seconds", "-5"),
 ])
 def test_mistakes_name_key_and_line(tmp_path: Path, old: str, new: str, key: str,
                                     fragment: str) -> None:
