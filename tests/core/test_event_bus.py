@@ -90,39 +90,19 @@ def test_a_hung_redis_holds_up_no_publisher() -> None:
     """A Redis that takes the connection and never answers: a control event (a device
     revoked in the console, a sound check) waited the 2 s socket timeout in the request
     that made it; ticket events already went through the publisher thread."""
-    import socket
-    import threading
     import time
 
-    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
+    from tests.services import silent_server
 
-    def accept() -> None:
-        silent.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(silent.accept()[0])  # taken, never answered
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    bus = RedisEventBus(f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
-    local: queue.Queue[ControlEvent] = queue.Queue()
-    bus.subscribe_control(local.put)
-    try:
-        started = time.monotonic()
-        bus.publish_control(ControlEvent("revoked", "device:kiosk-1"))
-        bus.publish(TicketEvent(office="DPS", version=1, kind="called", ticket={}))
-        assert time.monotonic() - started < 0.5
-        assert local.get(timeout=2).principal == "device:kiosk-1"  # here, at once
-    finally:
-        bus.close()  # gives up on the queue after MAX_DELAY
-        stop.set()
-        thread.join(timeout=2)
-        for connection in held:
-            connection.close()
-        silent.close()
+    with silent_server() as port:
+        bus = RedisEventBus(f"redis://127.0.0.1:{port}/0")
+        local: queue.Queue[ControlEvent] = queue.Queue()
+        bus.subscribe_control(local.put)
+        try:
+            started = time.monotonic()
+            bus.publish_control(ControlEvent("revoked", "device:kiosk-1"))
+            bus.publish(TicketEvent(office="DPS", version=1, kind="called", ticket={}))
+            assert time.monotonic() - started < 0.5
+            assert local.get(timeout=2).principal == "device:kiosk-1"  # here, at once
+        finally:
+            bus.close()  # gives up on the queue after MAX_DELAY

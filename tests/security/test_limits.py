@@ -114,39 +114,17 @@ def test_a_hung_redis_holds_a_login_half_a_second_not_two(core: Core, config: Co
     """A Redis that takes the connection and never answers (frozen, or a network that
     drops the answers): each login or check-in that asked it waited the 2 s socket
     timeout before the limits fell back to memory."""
-    import socket
-    import threading
     import time
 
-    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
+    from tests.services import silent_server
 
-    def accept() -> None:
-        silent.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(silent.accept()[0])  # taken, never answered
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        monkeypatch.setenv("GILIRAN_REDIS_URL", f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+    with silent_server() as port:
+        monkeypatch.setenv("GILIRAN_REDIS_URL", f"redis://127.0.0.1:{port}/0")
         client = app_for(core, limited(config, login=2)).test_client()
         started = time.monotonic()
         assert login(client).status_code == 401
         assert time.monotonic() - started < 1.5
         assert [login(client).status_code for _ in range(2)] == [401, 429]  # in memory
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        for connection in held:
-            connection.close()
-        silent.close()
 
 
 # --- the client's address -------------------------------------------------------------------
