@@ -53,4 +53,7 @@ def test_a_plan_lets_the_boards_run_under_gevent(tmp_path: Path) -> None:
     words = out.split()
     took, gap = float(words[words.index("plan") + 1]), float(words[words.index("longest-gap") + 1])
     assert took > 1.0, out  # a plan long enough to matter
-    assert gap < 0.25, out  # the others ran all along, not once the plan was done
+    # The others ran all along, not once the plan was done (before: one gap, the whole
+    # plan). The bound leaves room for a machine busy with other tests: a stretch between
+    # two replays may take a few tenths of a second there.
+    assert gap < min(1.0, took / 4), out
