@@ -344,11 +344,9 @@ def test_printing_a_printer_known_down_gets_one_try_not_its_retries(
     assert first.wait(10) == "failed"
     assert hung.status_queries == 3  # the first try and two retries
     assert service.health()["hung"]["status"] == "offline"
-    started = time.monotonic()
     second = service.submit("hung", printer_ticket)
     assert second.wait(10) == "failed"
-    assert hung.status_queries == 4  # one try
-    assert time.monotonic() - started < 1.5  # one attempt's 0.4 s timeout, not three
+    assert hung.status_queries == 4  # one try: one timeout to wait out, not three
     hung.set_mode("online")  # back: that one try prints
     third = service.submit("hung", printer_ticket)
     assert third.wait(5) == "printed" and third.printer_used == "hung"
