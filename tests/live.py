@@ -62,6 +62,11 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def log_says(self, text: str) -> bool:
+        """Whether the server's log (warnings and up) has a line with `text` yet."""
+        path = self.var / "server.log"
+        return path.exists() and text in path.read_text(errors="replace")
+
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update({

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 
-from tests.browser.test_admin import admin_page, message
+from tests.browser.test_admin import admin_page, contexts, message  # noqa: F401  (fixture)
 from tests.live import LiveServer
 
 
-@pytest.fixture
-def contexts(browser: Any) -> Iterator[list[Any]]:
-    made: list[Any] = []
-    yield made
-    for context in made:
-        context.close()
-
-
 def test_saving_the_hours_keeps_the_office_s_other_policy_overrides(
-        browser: Any, contexts: list[Any], live: LiveServer) -> None:
+        browser: Any, contexts: list[Any], live: LiveServer) -> None:  # noqa: F811
     """The hours form shows five [policy] keys and sent only those as the office's whole
     `policy`: saving a new opening time silently dropped the office's other overrides
     (no_show_after_calls, ...) and any override equal to [policy]."""

@@ -3,7 +3,6 @@ the database is away, and the job's result must still be recorded once it is bac
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -54,7 +53,8 @@ def test_a_ticket_printed_while_postgresql_restarts_is_recorded_printed(
         postgres.stop_server()
         try:
             wait_until(lambda: len(printer.jobs) == 1, 20, "the ticket did not print")
-            time.sleep(0.5)  # the worker tried to record the result and could not
+            wait_until(lambda: server.log_says("result not recorded yet"), 20,
+                       "the worker never tried to record the result")
         finally:
             postgres.start_server()
         wait_until(lambda: job_status(server, kiosk, job) == "printed", 20,
