@@ -76,12 +76,6 @@ def _office_arg() -> str:
     return offices.from_request(principal).id
 
 
-def _office_choices(principal: Principal) -> list[Any]:
-    """The offices the page's selector offers: only those the person may see (a supervisor
-    of one office is not shown, nor led to a refusal for, every office of the server)."""
-    return offices.visible(_core(), principal)
-
-
 def _date_arg(name: str, default: date) -> date:
     raw = request.args.get(name)
     if not raw:
@@ -158,7 +152,7 @@ def day_page() -> Any:
     report = figures.day_report(core, office, day)
     report.pop("tickets")
     return render_template("reports/day.html", report=report, day=day,
-                           offices=_office_choices(principal),
+                           offices=offices.visible(_core(), principal),
                            chart_json=_script_json(chart_data(report)))
 
 
@@ -213,7 +207,7 @@ def plan_page() -> Any:
     tomorrow = planning.next_day_with_bookings(core, office, today) or today + timedelta(days=1)
     raw_date = request.args.get("date", "").strip()
     mode = request.args.get("mode", "") or MODES[0]
-    choices = _office_choices(principal)
+    choices = offices.visible(_core(), principal)
     error: str | None = None
     day = tomorrow
     if raw_date:
@@ -253,7 +247,7 @@ def skm_page() -> Any:
     principal = _supervisor(office)
     table = _period_table(office)
     return render_template("reports/skm.html", table=table, elements=skm.ELEMENTS,
-                           offices=_office_choices(principal))
+                           offices=offices.visible(_core(), principal))
 
 
 @reports.get("/reports/skm/export")
