@@ -46,7 +46,7 @@ CHANNEL = "giliran:events"
 #: may have been lost): principal "office:*".
 RESYNC = "resync"
 #: Longest an event waits for the versions before it (seconds).
-HOLD = 0.5
+HOLD = 2.0
 #: An event not published to Redis within this many seconds is dropped, not sent late.
 MAX_DELAY = 2.0
 #: While Redis fails, how often the publisher tries it again when it has nothing to send.
